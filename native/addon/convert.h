@@ -1,0 +1,21 @@
+// JS <-> plain C++ struct conversion for the addon boundary. Field names here are
+// the TypeScript names in src/native.ts.
+#pragma once
+#include <napi.h>
+
+#include "../core/device_info.h"
+#include "../core/error.h"
+#include "../core/measure.h"
+#include "../core/pci_link.h"
+
+namespace kvaddon {
+
+Napi::Error toJsError(Napi::Env env, const std::string& code, const std::string& message);
+
+Napi::Object toJs(Napi::Env env, const kv::CudaInfo& info, const kv::NvmlInfo& nvml);
+Napi::Object toJs(Napi::Env env, const kv::MeasureResult& r);
+
+// Throws kv::Error(BAD_INPUT) naming the missing or mistyped field.
+kv::MeasurePlan measurePlanFromJs(const Napi::Object& o);
+
+}  // namespace kvaddon

@@ -1,0 +1,187 @@
+#include "measure.h"
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+
+#include "cuda_check.h"
+#include "device.h"
+#include "device_info.h"
+#include "pattern.cuh"
+
+namespace kv {
+namespace {
+
+using Enqueue = std::function<void(cudaStream_t)>;
+
+// Times `iterations` runs of `enqueue`, each bracketed by its own pair of events.
+// All samples are enqueued back to back and read after one sync: no host gaps.
+std::vector<double> timeWithEvents(cudaStream_t s, int warmup, int iterations, const Enqueue& enqueue) {
+  for (int i = 0; i < warmup; ++i) enqueue(s);
+  std::vector<Event> starts, stops;
+  starts.reserve(iterations);
+  stops.reserve(iterations);
+  for (int i = 0; i < iterations; ++i) {
+    starts.emplace_back();
+    stops.emplace_back();
+    starts.back().record(s);
+    enqueue(s);
+    stops.back().record(s);
+  }
+  KV_CUDA(cudaStreamSynchronize(s));
+  std::vector<double> ms;
+  for (int i = 0; i < iterations; ++i) ms.push_back(stops[i].since(starts[i]));
+  return ms;
+}
+
+// Both directions at once on two streams; a sample spans from the common start
+// until both copies have finished.
+std::vector<double> timeBidirectional(cudaStream_t a, cudaStream_t b, int warmup, int iterations,
+                                      const Enqueue& onA, const Enqueue& onB) {
+  std::vector<double> ms;
+  for (int i = 0; i < warmup + iterations; ++i) {
+    Event start, doneB, stop;
+    start.record(a);
+    KV_CUDA(cudaStreamWaitEvent(b, start.get(), 0));
+    onA(a);
+    onB(b);
+    doneB.record(b);
+    KV_CUDA(cudaStreamWaitEvent(a, doneB.get(), 0));
+    stop.record(a);
+    stop.sync();
+    if (i >= warmup) ms.push_back(stop.since(start));
+  }
+  return ms;
+}
+
+void checkPlan(const MeasurePlan& p) {
+  if (p.bytes == 0 || p.bytes % 8 || p.pageableBytes == 0 || p.pageableBytes % 8 || p.smallBytes == 0)
+    throw Error(codes::kBadInput, "measure plan: byte sizes must be positive multiples of 8");
+  if (p.iterations <= 0 || p.pageableIterations <= 0 || p.smallIterations <= 0 || p.warmup < 0)
+    throw Error(codes::kBadInput, "measure plan: iteration counts must be positive");
+}
+
+void memcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind k, cudaStream_t s) {
+  KV_CUDA(cudaMemcpyAsync(dst, src, n, k, s));
+}
+
+}  // namespace
+
+MeasureResult measureCeilings(const MeasurePlan& plan) {
+  checkPlan(plan);
+  requireDevice(plan.device);
+  useDevice(plan.device);
+
+  const size_t n = plan.bytes;
+  const uint64_t seedUp = 0x6b76626e6368ull, seedDown = seedUp ^ 0xD2Aull;
+  MeasureResult result;
+  result.copies.reserve(16);  // `add` hands out pointers into this vector
+
+  DeviceBuffer d0 = allocDevice(n), d1 = allocDevice(n);
+  PinnedBuffer hUp = allocPinned(n), hDown = allocPinned(n);
+  Stream s0, s1;
+  fillPatternHost(hUp.get(), n, seedUp);
+
+  auto add = [&](const char* id, const char* label, size_t bytes, const char* timer, std::vector<double> ms) {
+    CopyMeasurement m;
+    m.id = id;
+    m.label = label;
+    m.bytesPerSample = bytes;
+    m.timer = timer;
+    m.samplesMs = std::move(ms);
+    result.copies.push_back(std::move(m));
+    return &result.copies.back();
+  };
+  auto verifyDevice = [&](CopyMeasurement* m, const void* d, size_t bytes, uint64_t seed) {
+    if (!plan.verify) return;
+    m->mismatches += countMismatchesDevice(d, bytes, seed, s0.get());
+    m->verified = m->mismatches == 0;
+  };
+  auto verifyHost = [&](CopyMeasurement* m, const void* h, size_t bytes, uint64_t seed) {
+    if (!plan.verify) return;
+    m->mismatches += countMismatchesHost(h, bytes, seed);
+    m->verified = m->mismatches == 0;
+  };
+
+  // Pinned host -> device.
+  KV_CUDA(cudaMemsetAsync(d0.get(), 0, n, s0.get()));
+  auto* m = add("h2d_pinned", "H2D pinned", n, "cuda-events",
+                timeWithEvents(s0.get(), plan.warmup, plan.iterations, [&](cudaStream_t s) {
+                  memcpyAsync(d0.get(), hUp.get(), n, cudaMemcpyHostToDevice, s);
+                }));
+  verifyDevice(m, d0.get(), n, seedUp);
+
+  // Pinned device -> host: the source is filled on the GPU, the destination poisoned first.
+  fillPatternDevice(d1.get(), n, seedDown, s0.get());
+  std::memset(hDown.get(), 0xA5, n);
+  m = add("d2h_pinned", "D2H pinned", n, "cuda-events",
+          timeWithEvents(s0.get(), plan.warmup, plan.iterations, [&](cudaStream_t s) {
+            memcpyAsync(hDown.get(), d1.get(), n, cudaMemcpyDeviceToHost, s);
+          }));
+  verifyHost(m, hDown.get(), n, seedDown);
+
+  // Both directions at once, separate buffers so neither copy depends on the other.
+  KV_CUDA(cudaMemsetAsync(d0.get(), 0, n, s0.get()));
+  std::memset(hDown.get(), 0xA5, n);
+  KV_CUDA(cudaStreamSynchronize(s0.get()));
+  m = add("bidir_pinned", "H2D+D2H pinned, both at once", 2 * n, "cuda-events",
+          timeBidirectional(
+              s0.get(), s1.get(), plan.warmup, plan.iterations,
+              [&](cudaStream_t s) { memcpyAsync(d0.get(), hUp.get(), n, cudaMemcpyHostToDevice, s); },
+              [&](cudaStream_t s) { memcpyAsync(hDown.get(), d1.get(), n, cudaMemcpyDeviceToHost, s); }));
+  verifyDevice(m, d0.get(), n, seedUp);
+  verifyHost(m, hDown.get(), n, seedDown);
+
+  // Device -> device; bytes counted once (HBM traffic is twice this).
+  KV_CUDA(cudaMemsetAsync(d0.get(), 0, n, s0.get()));
+  m = add("d2d", "D2D (bytes counted once)", n, "cuda-events",
+          timeWithEvents(s0.get(), plan.warmup, plan.iterations, [&](cudaStream_t s) {
+            memcpyAsync(d0.get(), d1.get(), n, cudaMemcpyDeviceToDevice, s);
+          }));
+  verifyDevice(m, d0.get(), n, seedDown);
+
+  // Pageable host memory: what a connector gets when it forgets to pin.
+  {
+    const size_t pn = plan.pageableBytes;
+    PageableBuffer pUp = allocPageable(pn), pDown = allocPageable(pn);
+    fillPatternHost(pUp.get(), pn, seedUp);
+    std::memset(pDown.get(), 0xA5, pn);  // touch every page before timing
+    KV_CUDA(cudaMemsetAsync(d0.get(), 0, pn, s0.get()));
+    m = add("h2d_pageable", "H2D pageable", pn, "cuda-events",
+            timeWithEvents(s0.get(), 1, plan.pageableIterations, [&](cudaStream_t s) {
+              memcpyAsync(d0.get(), pUp.get(), pn, cudaMemcpyHostToDevice, s);
+            }));
+    verifyDevice(m, d0.get(), pn, seedUp);
+    m = add("d2h_pageable", "D2H pageable", pn, "cuda-events",
+            timeWithEvents(s0.get(), 1, plan.pageableIterations, [&](cudaStream_t s) {
+              memcpyAsync(pDown.get(), d1.get(), pn, cudaMemcpyDeviceToHost, s);
+            }));
+    verifyHost(m, pDown.get(), pn, seedDown);
+  }
+
+  // Small-copy latency: host wall time from enqueue to completion, the cost a
+  // connector pays per synchronous small transfer.
+  {
+    const size_t sn = plan.smallBytes;
+    auto latency = [&](const char* id, const char* label, void* dst, const void* src, cudaMemcpyKind kind) {
+      std::vector<double> ms;
+      for (int i = 0; i < plan.warmup + plan.smallIterations; ++i) {
+        auto t0 = std::chrono::steady_clock::now();
+        memcpyAsync(dst, src, sn, kind, s0.get());
+        KV_CUDA(cudaStreamSynchronize(s0.get()));
+        auto t1 = std::chrono::steady_clock::now();
+        if (i >= plan.warmup) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      }
+      return add(id, label, sn, "host-wall", std::move(ms));
+    };
+    KV_CUDA(cudaMemsetAsync(d0.get(), 0, sn, s0.get()));
+    m = latency("h2d_small_latency", "H2D small-copy latency", d0.get(), hUp.get(), cudaMemcpyHostToDevice);
+    verifyDevice(m, d0.get(), sn - sn % 8, seedUp);
+    std::memset(hDown.get(), 0xA5, sn);
+    m = latency("d2h_small_latency", "D2H small-copy latency", hDown.get(), d1.get(), cudaMemcpyDeviceToHost);
+    verifyHost(m, hDown.get(), sn - sn % 8, seedDown);
+  }
+  return result;
+}
+
+}  // namespace kv

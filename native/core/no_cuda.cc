@@ -1,0 +1,24 @@
+// Compiled instead of the .cu files when the CUDA toolkit was not found at
+// install time: the addon still loads and every GPU entry point says why it can't run.
+#include "device_info.h"
+#include "error.h"
+#include "measure.h"
+
+namespace kv {
+namespace {
+[[noreturn]] void noCuda() {
+  throw Error(codes::kNoCuda, "kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild");
+}
+}  // namespace
+
+CudaInfo queryCudaInfo() {
+  CudaInfo info;
+  info.builtWithCuda = false;
+  info.errorName = "NO_CUDA";
+  info.errorMessage = "kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild";
+  return info;
+}
+void requireDevice(int) { noCuda(); }
+MeasureResult measureCeilings(const MeasurePlan&) { noCuda(); }
+
+}  // namespace kv

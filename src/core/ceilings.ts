@@ -1,0 +1,93 @@
+// `env --measure`: the measurement plan (sizes decided here, once), the locked-memory
+// pre-check, and the summary of the native samples.
+import {badInput} from './errors.js'
+import {gbPerSecond, summarize, type Summary} from './stats.js'
+import type {MeasurePlan, NativeCopyMeasurement} from '../native.js'
+
+const MiB = 1024 * 1024
+
+export interface CeilingOptions {
+  device: number
+  sizeMiB: number
+  iterations: number
+  verify: boolean
+}
+
+export function planCeilings(o: CeilingOptions): MeasurePlan {
+  if (!Number.isInteger(o.sizeMiB) || o.sizeMiB < 1) throw badInput(`--size must be a positive whole number of MiB, got ${o.sizeMiB}`)
+  if (!Number.isInteger(o.iterations) || o.iterations < 1) throw badInput(`--iterations must be a positive whole number, got ${o.iterations}`)
+  const bytes = o.sizeMiB * MiB
+  return {
+    device: o.device,
+    bytes,
+    // Pageable copies run at a fraction of the pinned rate: a smaller buffer keeps the run short.
+    pageableBytes: Math.min(bytes, 64 * MiB),
+    iterations: o.iterations,
+    pageableIterations: Math.max(3, Math.ceil(o.iterations / 2)),
+    warmup: 2,
+    smallBytes: 4096,
+    smallIterations: 200,
+    verify: o.verify,
+  }
+}
+
+/** Pinned bytes the plan allocates: one upload and one download buffer. */
+export function pinnedBytesNeeded(plan: MeasurePlan): number {
+  return 2 * plan.bytes
+}
+
+function formatBytes(n: number): string {
+  if (n >= MiB && n % MiB === 0) return `${n / MiB} MiB`
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`
+  return `${n} bytes`
+}
+
+/** Refuses, before anything is allocated, a plan the locked-memory limit cannot hold. */
+export function checkLockedMemory(plan: MeasurePlan, limitBytes: number | null): void {
+  if (limitBytes === null) return
+  const need = pinnedBytesNeeded(plan)
+  if (need > limitBytes) {
+    throw badInput(
+      `locked-memory limit (ulimit -l) is ${formatBytes(limitBytes)} but --measure pins ${formatBytes(need)}: ` +
+        `raise it with \`ulimit -l unlimited\` (containers: --ulimit memlock=-1) or lower --size`,
+      'MEMLOCK_LIMIT',
+    )
+  }
+}
+
+export interface Ceiling {
+  id: string
+  label: string
+  bytesPerSample: number
+  timer: 'cuda-events' | 'host-wall'
+  samples: number
+  /** GB/s per sample, summarized (p50 is the headline figure). */
+  gbps: Summary
+  /** Time per sample in microseconds, summarized. */
+  latencyUs: Summary
+  verified: boolean
+  mismatches: number
+}
+
+export function summarizeCeiling(m: NativeCopyMeasurement): Ceiling {
+  return {
+    id: m.id,
+    label: m.label,
+    bytesPerSample: m.bytesPerSample,
+    timer: m.timer,
+    samples: m.samplesMs.length,
+    gbps: summarize(m.samplesMs.map((ms) => gbPerSecond(m.bytesPerSample, ms))),
+    latencyUs: summarize(m.samplesMs.map((ms) => ms * 1000)),
+    verified: m.verified,
+    mismatches: m.mismatches,
+  }
+}
+
+export interface CeilingResults {
+  measured: boolean
+  /** Why nothing was measured (no GPU, not asked for); null when measured. */
+  reason: string | null
+  device: number | null
+  verify: boolean
+  ceilings: Ceiling[]
+}

@@ -1,0 +1,83 @@
+// The `env` job: fingerprint the machine and, when asked, measure the copy
+// ceilings. Commands call this; it knows nothing of oclif.
+import {checkLockedMemory, planCeilings, summarizeCeiling, type CeilingResults} from './ceilings.js'
+import {buildEnvironment, readHost, type Environment} from './environment.js'
+import {badInput, KvError} from './errors.js'
+import {cudaInfo, measureCeilings, NO_CUDA_MESSAGE, type NativeCudaInfo} from '../native.js'
+
+export interface EnvRequest {
+  measure: boolean
+  /** Explicit GPU; undefined means every GPU is described and GPU 0 measured. */
+  device?: number
+  sizeMiB: number
+  iterations: number
+  verify: boolean
+  onProgress?: (message: string) => void
+}
+
+export interface EnvOutcome {
+  environment: Environment
+  results: CeilingResults
+  notes: string[]
+}
+
+export function describeMissingGpu(device: number, env: Environment): string {
+  const n = env.gpus.length
+  const list = n > 0 ? ` (${env.gpus.map((g) => g.index).join(', ')})` : env.gpusReason ? ` (${env.gpusReason})` : ''
+  return `no GPU ${device}: this host has ${n} ${n === 1 ? 'GPU' : 'GPUs'}${list}`
+}
+
+export function checkDeviceFlag(device: number): void {
+  if (!Number.isInteger(device) || device < 0) throw badInput(`--device must be a GPU index (0, 1, ...), got ${device}`)
+}
+
+export async function runEnv(req: EnvRequest, publish: (env: Environment) => void = () => {}): Promise<EnvOutcome> {
+  if (req.device !== undefined) checkDeviceFlag(req.device)
+  const plan = req.measure ? planCeilings({device: req.device ?? 0, sizeMiB: req.sizeMiB, iterations: req.iterations, verify: req.verify}) : null
+  // Locked memory is checked before the addon or the GPU is touched.
+  if (plan) checkLockedMemory(plan, readHost().lockedMemoryLimitBytes)
+
+  let cuda: NativeCudaInfo | null = null
+  let addonProblem: KvError | null = null
+  try {
+    cuda = cudaInfo()
+  } catch (error) {
+    addonProblem = error as KvError
+  }
+  const environment = buildEnvironment(cuda, addonProblem?.message ?? null)
+  publish(environment)
+  const gpuWanted = req.measure || req.device !== undefined
+  if (gpuWanted && addonProblem) throw addonProblem
+  if (gpuWanted && cuda && !cuda.builtWithCuda) throw new KvError('NO_CUDA', NO_CUDA_MESSAGE)
+  if (req.device !== undefined && !environment.gpus.some((g) => g.index === req.device)) {
+    throw new KvError('NO_DEVICE', describeMissingGpu(req.device, environment))
+  }
+  if (req.device !== undefined) environment.gpus = environment.gpus.filter((g) => g.index === req.device)
+
+  const notes: string[] = []
+  const results: CeilingResults = {measured: false, reason: null, device: null, verify: req.verify, ceilings: []}
+  if (!plan) {
+    results.reason = 'not requested (use --measure)'
+    return {environment, results, notes}
+  }
+  if (environment.gpus.length === 0) {
+    results.reason = `no GPU to measure: ${environment.gpusReason}`
+    notes.push(results.reason)
+    return {environment, results, notes}
+  }
+  if (!req.verify) notes.push('verification skipped: --no-verify (copied data was not checked)')
+  req.onProgress?.(`measuring copy ceilings on GPU ${plan.device}`)
+  const copies = await measureCeilings(plan)
+  results.measured = true
+  results.device = plan.device
+  results.ceilings = copies.map(summarizeCeiling)
+  const bad = results.ceilings.filter((c) => req.verify && !c.verified)
+  if (bad.length > 0) {
+    throw new KvError(
+      'VERIFY_FAILED',
+      `copied data did not verify: ${bad.map((c) => `${c.id} (${c.mismatches} words differ)`).join(', ')}`,
+      1,
+    )
+  }
+  return {environment, results, notes}
+}

@@ -1,0 +1,147 @@
+// The only module that loads the native addon. It explains every way loading can
+// fail, gives the addon's functions TypeScript types, and turns native error codes
+// into KvErrors with the project's exit codes.
+import {existsSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {EXIT_BAD_INPUT, EXIT_RUN_FAILED, KvError} from './core/errors.js'
+
+export interface PcieLink {
+  currentGen: number | null
+  maxGen: number | null
+  currentWidth: number | null
+  maxWidth: number | null
+  source: string | null
+}
+
+export interface NativeGpu {
+  index: number
+  name: string
+  uuid: string
+  busId: string
+  computeCapability: string
+  smCount: number
+  memoryBytes: number
+  l2Bytes: number
+  memoryBusWidthBits: number
+  copyEngines: number
+  canMapHostMemory: boolean
+  pcie: PcieLink
+}
+
+export interface NativeCudaInfo {
+  builtWithCuda: boolean
+  gencodes: string[]
+  runtimeVersion: number
+  driverVersion: number
+  driverRelease: string | null
+  nvml: string
+  errorName: string | null
+  errorMessage: string | null
+  gpus: NativeGpu[]
+}
+
+export interface MeasurePlan {
+  device: number
+  bytes: number
+  pageableBytes: number
+  iterations: number
+  pageableIterations: number
+  warmup: number
+  smallBytes: number
+  smallIterations: number
+  verify: boolean
+}
+
+export interface NativeCopyMeasurement {
+  id: string
+  label: string
+  bytesPerSample: number
+  timer: 'cuda-events' | 'host-wall'
+  samplesMs: number[]
+  verified: boolean
+  mismatches: number
+}
+
+interface Addon {
+  abiVersion: number
+  cudaInfo(): NativeCudaInfo
+  measureCeilings(plan: MeasurePlan): Promise<{copies: NativeCopyMeasurement[]}>
+}
+
+export const NO_CUDA_MESSAGE = 'kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild'
+const ADDON_ABI = 1
+
+/** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */
+export function addonCandidates(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url))
+  const list = [join(here, 'kvbench.node'), resolve(here, '..', 'build', 'Release', 'kvbench.node')]
+  return process.env.KVBENCH_ADDON ? [resolve(process.env.KVBENCH_ADDON)] : list
+}
+
+let cached: Addon | undefined
+
+export function loadAddon(): Addon {
+  if (cached) return cached
+  const candidates = addonCandidates()
+  const found = candidates.find((p) => existsSync(p))
+  if (!found) {
+    throw new KvError(
+      'ADDON_MISSING',
+      `the native addon is not built (looked for ${candidates.join(', ')}): run npm rebuild`,
+      EXIT_BAD_INPUT,
+    )
+  }
+  let addon: Addon
+  try {
+    addon = createRequire(import.meta.url)(found) as Addon
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0]
+    throw new KvError('ADDON_LOAD_FAILED', `the native addon at ${found} failed to load: ${reason}; run npm rebuild`, EXIT_BAD_INPUT)
+  }
+  if (addon.abiVersion !== ADDON_ABI) {
+    throw new KvError(
+      'ADDON_STALE',
+      `the native addon at ${found} has ABI ${addon.abiVersion}, this kvbench needs ${ADDON_ABI}: run npm rebuild`,
+      EXIT_BAD_INPUT,
+    )
+  }
+  cached = addon
+  return addon
+}
+
+/** Native rejections carry `.code`; map them to user-facing errors and exit codes. */
+export function fromNative(error: unknown): KvError {
+  if (error instanceof KvError) return error
+  const e = error as {code?: string; message?: string}
+  const message = e?.message ?? String(error)
+  switch (e?.code) {
+    case 'NO_CUDA':
+    case 'NO_DEVICE':
+    case 'BAD_INPUT':
+      return new KvError(e.code, message, EXIT_BAD_INPUT)
+    case 'CUDA_ERROR':
+    case 'VERIFY_FAILED':
+      return new KvError(e.code, message, EXIT_RUN_FAILED)
+    default:
+      return new KvError(e?.code ?? 'INTERNAL', message, EXIT_RUN_FAILED)
+  }
+}
+
+export function cudaInfo(): NativeCudaInfo {
+  try {
+    return loadAddon().cudaInfo()
+  } catch (error) {
+    throw fromNative(error)
+  }
+}
+
+export async function measureCeilings(plan: MeasurePlan): Promise<NativeCopyMeasurement[]> {
+  try {
+    return (await loadAddon().measureCeilings(plan)).copies
+  } catch (error) {
+    throw fromNative(error)
+  }
+}

@@ -1,0 +1,125 @@
+// The native addon on a machine without a GPU (CI): it loads, names the CUDA
+// error, and every way it can be missing or built without CUDA gives a clear error.
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, describe, test} from 'node:test'
+
+import {kvbench, kvbenchJson, ROOT} from './helpers/cli.mjs'
+import {assertSchema} from './helpers/schema.mjs'
+
+const require = createRequire(import.meta.url)
+const addonPath = join(ROOT, 'build/Release/kvbench.node')
+const addon = require(addonPath)
+const info = addon.cudaInfo()
+const noGpu = info.gpus.length === 0 ? false : 'this host has a GPU: the no-GPU behaviour cannot be observed'
+
+test('the addon loads and reports the CUDA error by name when there is no GPU', {skip: noGpu}, () => {
+  assert.equal(info.builtWithCuda, true)
+  assert.deepEqual(info.gencodes, ['sm_80', 'sm_90', 'compute_90'])
+  assert.equal(info.runtimeVersion, 13000)
+  assert.match(info.errorName, /^cuda(ErrorInsufficientDriver|ErrorNoDevice)$/)
+  assert.ok(info.errorMessage.length > 0)
+})
+
+test('a measurement without a GPU rejects with a coded error, never a crash', {skip: noGpu}, async () => {
+  const plan = {device: 0, bytes: 4096, pageableBytes: 4096, iterations: 1, pageableIterations: 1, warmup: 0, smallBytes: 8, smallIterations: 1, verify: true}
+  await assert.rejects(addon.measureCeilings(plan), (e) => e.code === 'CUDA_ERROR' && /cudaGetDeviceCount\(&n\) failed: cuda\w+/.test(e.message))
+})
+
+test('a malformed plan is refused at the boundary, naming the field', () => {
+  assert.throws(() => addon.measureCeilings({device: 0}), (e) => e.code === 'BAD_INPUT' && /'bytes'/.test(e.message))
+  assert.throws(() => addon.measureCeilings(), (e) => e.code === 'BAD_INPUT')
+})
+
+test('env with no GPU: host part, gpus [] and the reason, exit 0', {skip: noGpu}, () => {
+  const r = kvbenchJson(['env'])
+  assert.equal(r.code, 0)
+  assert.deepEqual(r.json.environment.gpus, [])
+  assert.match(r.json.environment.gpusReason, /^cudaError\w+: /)
+  const m = kvbenchJson(['env', '--measure', '--size', '1'])
+  assert.equal(m.code, 0, m.stderr)
+  assertSchema('env.schema.json', m.json)
+  assert.equal(m.json.results.measured, false)
+  assert.match(m.json.results.reason, /^no GPU to measure: cudaError/)
+})
+
+test('--device 7 names the GPUs this host has', {skip: noGpu}, () => {
+  const r = kvbench(['env', '--device', '7'])
+  assert.equal(r.code, 2)
+  assert.match(r.stderr, /^Error: no GPU 7: this host has 0 GPUs \(cudaError\w+: .+\)\n$/)
+})
+
+test('a locked-memory limit too low for --measure: number and fix, exit 2, before any GPU work', () => {
+  const r = kvbench(['env', '--measure', '--size', '64'], {shellPrefix: 'ulimit -S -l 1024'})
+  assert.equal(r.code, 2, r.stderr)
+  assert.equal(
+    r.stderr,
+    'Error: locked-memory limit (ulimit -l) is 1 MiB but --measure pins 128 MiB: raise it with `ulimit -l unlimited` (containers: --ulimit memlock=-1) or lower --size\n',
+  )
+  const ok = kvbench(['env', '--measure', '--size', '1'], {shellPrefix: 'ulimit -S -l 4096'})
+  assert.doesNotMatch(ok.stderr, /locked-memory/)
+})
+
+test('a missing addon is explained, and env still describes the host', () => {
+  const env = {KVBENCH_ADDON: '/nonexistent/kvbench.node'}
+  const r = kvbench(['env', '--measure', '--size', '1'], {env})
+  assert.equal(r.code, 2)
+  assert.match(r.stderr, /^Error: the native addon is not built \(looked for \/nonexistent\/kvbench.node\): run npm rebuild\n$/)
+  const j = kvbenchJson(['env'], {env})
+  assert.equal(j.code, 0)
+  assert.match(j.json.environment.gpusReason, /not built/)
+})
+
+test('an addon that fails to load is explained', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvbench-bad-'))
+  const bad = join(dir, 'kvbench.node')
+  writeFileSync(bad, 'not an ELF file')
+  try {
+    const r = kvbench(['env', '--measure', '--size', '1'], {env: {KVBENCH_ADDON: bad}})
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /^Error: the native addon at .*kvbench.node failed to load: .*(invalid ELF header|too short).*; run npm rebuild\n$/)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+describe('an addon built without CUDA', {timeout: 300_000}, () => {
+  let dir
+  let built
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kvbench-nocuda-'))
+    for (const p of ['binding.gyp', 'native', 'scripts']) cpSync(join(ROOT, p), join(dir, p), {recursive: true})
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
+    const r = spawnSync(process.execPath, ['scripts/build-native.mjs'], {cwd: dir, env: {...process.env, KVBENCH_CUDA: 'off'}, encoding: 'utf8'})
+    assert.equal(r.status, 0, r.stderr)
+    assert.match(r.stderr, /building the addon without CUDA/)
+    built = join(dir, 'build/Release/kvbench.node')
+    assert.ok(existsSync(built))
+  })
+  after(() => dir && rmSync(dir, {recursive: true, force: true}))
+
+  test('loads and says it has no CUDA', () => {
+    const a = require(built)
+    const i = a.cudaInfo()
+    assert.equal(i.builtWithCuda, false)
+    assert.deepEqual(i.gpus, [])
+  })
+
+  test('GPU work says how to fix it, exit 2; env alone still works', () => {
+    const env = {KVBENCH_ADDON: built}
+    const r = kvbench(['env', '--measure', '--size', '1'], {env})
+    assert.equal(r.code, 2)
+    assert.equal(r.stderr, 'Error: kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild\n')
+    const d = kvbench(['env', '--device', '0'], {env})
+    assert.equal(d.code, 2)
+    assert.match(d.stderr, /built without CUDA/)
+    const j = kvbenchJson(['env'], {env})
+    assert.equal(j.code, 0)
+    assert.equal(j.json.environment.cuda.addonBuiltWithCuda, false)
+    assert.match(j.json.environment.gpusReason, /built without CUDA/)
+  })
+})
