@@ -29,17 +29,8 @@ export interface PcieInfo {
   source: 'nvml' | 'sysfs' | null
 }
 
-export interface GpuInfo {
-  index: number
-  name: string
-  uuid: string
-  busId: string
-  computeCapability: string
-  smCount: number
-  memoryBytes: number
-  l2Bytes: number
-  memoryBusWidthBits: number
-  copyEngines: number
+/** What the addon reports of a GPU, with PCIe link and NUMA placement filled in from sysfs. */
+export interface GpuInfo extends Omit<NativeGpu, 'pcie' | 'canMapHostMemory'> {
   pcie: PcieInfo
   numaNode: number | null
   cpuAffinity: string | null
