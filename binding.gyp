@@ -24,9 +24,16 @@
           "sources": ["native/core/no_cuda.cc"]
         }, {
           "sources": [
+            "native/core/cublas_loader.cc",
+            "native/core/connector.cu",
+            "native/core/copy.cu",
             "native/core/device_info.cu",
+            "native/core/forward.cu",
+            "native/core/host_pool.cu",
+            "native/core/kv_kernels.cu",
             "native/core/measure.cu",
-            "native/core/pattern.cu"
+            "native/core/pattern.cu",
+            "native/core/save_load.cu"
           ],
           "include_dirs": ["<(cuda_home)/include"],
           "defines": ["KVBENCH_WITH_CUDA=1", "KVBENCH_GENCODES=\"<(gencodes)\""],

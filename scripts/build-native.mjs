@@ -23,7 +23,7 @@ const extra = []
 if (!process.env.npm_config_nodedir && process.execPath === '/usr/bin/node' && existsSync('/usr/include/node/node_api.h')) {
   extra.push('--nodedir=/usr')
 }
-const [cmd, args] = gyp ? [process.execPath, [gyp, 'rebuild', ...extra]] : ['node-gyp', ['rebuild', ...extra]]
+const [cmd, args] = gyp ? [process.execPath, [gyp, 'rebuild', '-j', 'max', ...extra]] : ['node-gyp', ['rebuild', '-j', 'max', ...extra]]
 const r = spawnSync(cmd, args, {stdio: 'inherit'})
 if (r.error) {
   console.error(`kvbench: could not run node-gyp: ${r.error.message}`)

@@ -65,14 +65,95 @@ export interface NativeCopyMeasurement {
   mismatches: number
 }
 
+/** Strategy and design codes shared with native/core/copy.h and save_load.h. */
+export const STRATEGY_CODES = {'per-chunk': 0, batch: 1, 'mapped-kernel': 2, staged: 3} as const
+export type StrategyName = keyof typeof STRATEGY_CODES
+export const DESIGN_CODES = {off: 0, async: 1, blocking: 2} as const
+export type DesignName = keyof typeof DESIGN_CODES
+export const FAULT_CODES = {none: 0, 'corrupt-host': 1, 'drop-event-wait': 2} as const
+export type FaultName = keyof typeof FAULT_CODES
+
+export interface SaveLoadPlan {
+  device: number
+  load: boolean
+  strategies: number[]
+  designs: number[]
+  geometry: {layers: number; parts: number; chunkBytes: number; gpuBlocks: number; layout: number}
+  forward: {batch: number; contextBlocks: number; kvHeads: number; headDim: number; queryHeads: number; hiddenSize: number; mlpSize: number; blockSize: number}
+  transferBlocks: number
+  blocksPerJob: number
+  steps: number
+  warmupSteps: number
+  offeredFactor: number
+  stagingBytes: number
+  copyCtas: number
+  mappedCtas: number
+  checkCtas: number
+  ceilingBytes: number
+  ceilingIterations: number
+  verify: boolean
+  fault: number
+  prefixHitRate: number
+  pickBest: boolean
+}
+
+export interface NativeTransfer {
+  strategy: StrategyName
+  bytes: number
+  saveMs: number
+  loadMs: number
+  saveEnqueueMs: number
+  loadEnqueueMs: number
+  saveMismatches: number
+  loadMismatches: number
+  chunksChecked: number
+}
+
+export interface NativeConcurrent {
+  design: DesignName
+  strategy: StrategyName | '-'
+  stepGpuMs: number[]
+  stepWallMs: number[]
+  hookUs: Record<string, number[]>
+  transferLatencyMs: number[]
+  bytesMoved: number
+  windowMs: number
+  jobsOffered: number
+  jobsDone: number
+  jobsSkipped: number
+  mismatches: number
+  chunksChecked: number
+  nonFinite: number
+  requestsScheduled: number
+  requestsNotReadySteps: number
+  offeredBytesPerStep: number
+  stepsRun: number
+}
+
+export interface NativeSaveLoadResult {
+  ceilingH2dGBps: number
+  ceilingD2hGBps: number
+  gemmEngine: string
+  flopsPerStep: number
+  hbmBytesPerStep: number
+  cancelled: boolean
+  picked: StrategyName | null
+  notes: string[]
+  transfers: NativeTransfer[]
+  concurrent: NativeConcurrent[]
+}
+
 interface Addon {
   abiVersion: number
   cudaInfo(): NativeCudaInfo
+  memInfo(device: number): {freeBytes: number; totalBytes: number}
   measureCeilings(plan: MeasurePlan): Promise<{copies: NativeCopyMeasurement[]}>
+  runSaveLoad(plan: SaveLoadPlan): Promise<NativeSaveLoadResult>
+  cancelRun(): void
 }
 
 export const NO_CUDA_MESSAGE = 'kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild'
-const ADDON_ABI = 1
+const ADDON_ABI = 2
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */
 export function addonCandidates(): string[] {
@@ -145,3 +226,25 @@ export async function measureCeilings(plan: MeasurePlan): Promise<NativeCopyMeas
     throw fromNative(error)
   }
 }
+
+export function memInfo(device: number): {freeBytes: number; totalBytes: number} {
+  try {
+    return loadAddon().memInfo(device)
+  } catch (error) {
+    throw fromNative(error)
+  }
+}
+
+export async function runSaveLoad(plan: SaveLoadPlan): Promise<NativeSaveLoadResult> {
+  try {
+    return await loadAddon().runSaveLoad(plan)
+  } catch (error) {
+    throw fromNative(error)
+  }
+}
+
+/** Asks a running save/load to stop after its current step (Ctrl-C). */
+export function cancelRun(): void {
+  cached?.cancelRun()
+}
+

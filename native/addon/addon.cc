@@ -2,11 +2,13 @@
 // AsyncWorker off the main thread, kv::Error becomes a JS Error with `.code`.
 #include <napi.h>
 
+#include <atomic>
 #include <functional>
 
 #include "../core/device_info.h"
 #include "../core/measure.h"
 #include "../core/pci_link.h"
+#include "../core/save_load.h"
 #include "convert.h"
 
 namespace kvaddon {
@@ -54,6 +56,46 @@ Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
   }
 }
 
+// The addon's one piece of run state: Ctrl-C asks the running save/load to stop
+// after its current step (the core polls it; it owns no global state itself).
+std::atomic<bool> g_cancel{false};
+
+Napi::Value RunSaveLoad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw toJsError(env, kv::codes::kBadInput, "runSaveLoad(plan): plan must be an object");
+  kv::SaveLoadPlan plan;
+  try {
+    plan = saveLoadPlanFromJs(info[0].As<Napi::Object>());
+  } catch (const kv::Error& e) {
+    throw toJsError(env, e.code, e.what());
+  }
+  g_cancel.store(false);
+  plan.cancel = &g_cancel;
+  auto* w = new CoreWorker<kv::SaveLoadResult>(env, [plan] { return kv::runSaveLoad(plan); });
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value MemInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw toJsError(env, kv::codes::kBadInput, "memInfo(device): device must be a number");
+  try {
+    kv::DeviceMemory m = kv::queryMemory(info[0].As<Napi::Number>().Int32Value());
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("freeBytes", static_cast<double>(m.freeBytes));
+    o.Set("totalBytes", static_cast<double>(m.totalBytes));
+    return o;
+  } catch (const kv::Error& e) {
+    throw toJsError(env, e.code, e.what());
+  }
+}
+
+Napi::Value CancelRun(const Napi::CallbackInfo& info) {
+  g_cancel.store(true);
+  return info.Env().Undefined();
+}
+
 Napi::Value MeasureCeilings(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw toJsError(env, kv::codes::kBadInput, "measureCeilings(plan): plan must be an object");
@@ -76,7 +118,10 @@ static Napi::Object InitKvbench(Napi::Env env, Napi::Object exports) {
   using namespace kvaddon;
   exports.Set("cudaInfo", Napi::Function::New(env, CudaInfo, "cudaInfo"));
   exports.Set("measureCeilings", Napi::Function::New(env, MeasureCeilings, "measureCeilings"));
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  exports.Set("runSaveLoad", Napi::Function::New(env, RunSaveLoad, "runSaveLoad"));
+  exports.Set("memInfo", Napi::Function::New(env, MemInfo, "memInfo"));
+  exports.Set("cancelRun", Napi::Function::New(env, CancelRun, "cancelRun"));
+  exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;
 }
 

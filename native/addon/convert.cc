@@ -17,6 +17,31 @@ bool boolField(const Napi::Object& o, const char* name) {
   return v.As<Napi::Boolean>().Value();
 }
 
+Napi::Object objectField(const Napi::Object& o, const char* name) {
+  Napi::Value v = o.Get(name);
+  if (!v.IsObject()) throw kv::Error(kv::codes::kBadInput, std::string("plan field '") + name + "' must be an object");
+  return v.As<Napi::Object>();
+}
+
+std::vector<int> intList(const Napi::Object& o, const char* name) {
+  Napi::Value v = o.Get(name);
+  if (!v.IsArray()) throw kv::Error(kv::codes::kBadInput, std::string("plan field '") + name + "' must be an array");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<int> out;
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsNumber()) throw kv::Error(kv::codes::kBadInput, std::string("plan field '") + name + "' must hold numbers");
+    out.push_back(e.As<Napi::Number>().Int32Value());
+  }
+  return out;
+}
+
+Napi::Array numbers(Napi::Env env, const std::vector<double>& v) {
+  Napi::Array a = Napi::Array::New(env, v.size());
+  for (size_t i = 0; i < v.size(); ++i) a.Set(i, v[i]);
+  return a;
+}
+
 Napi::Array strings(Napi::Env env, const std::vector<std::string>& v) {
   Napi::Array a = Napi::Array::New(env, v.size());
   for (size_t i = 0; i < v.size(); ++i) a.Set(i, v[i]);
@@ -104,6 +129,109 @@ kv::MeasurePlan measurePlanFromJs(const Napi::Object& o) {
   p.smallIterations = static_cast<int>(numberField(o, "smallIterations"));
   p.verify = boolField(o, "verify");
   return p;
+}
+
+kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o) {
+  kv::SaveLoadPlan p;
+  p.device = static_cast<int>(numberField(o, "device"));
+  p.load = boolField(o, "load");
+  for (int s : intList(o, "strategies")) {
+    if (s < 0 || s > 3) throw kv::Error(kv::codes::kBadInput, "plan field 'strategies' holds an unknown strategy");
+    p.strategies.push_back(static_cast<kv::Strategy>(s));
+  }
+  for (int d : intList(o, "designs")) {
+    if (d < 0 || d > 2) throw kv::Error(kv::codes::kBadInput, "plan field 'designs' holds an unknown design");
+    p.designs.push_back(static_cast<kv::Design>(d));
+  }
+  Napi::Object g = objectField(o, "geometry");
+  p.geometry.layers = static_cast<int>(numberField(g, "layers"));
+  p.geometry.parts = static_cast<int>(numberField(g, "parts"));
+  p.geometry.chunkBytes = static_cast<size_t>(numberField(g, "chunkBytes"));
+  p.geometry.gpuBlocks = static_cast<int>(numberField(g, "gpuBlocks"));
+  p.geometry.layout = static_cast<kv::Layout>(static_cast<int>(numberField(g, "layout")));
+  Napi::Object f = objectField(o, "forward");
+  p.shape.batch = static_cast<int>(numberField(f, "batch"));
+  p.shape.contextBlocks = static_cast<int>(numberField(f, "contextBlocks"));
+  p.shape.kvHeads = static_cast<int>(numberField(f, "kvHeads"));
+  p.shape.headDim = static_cast<int>(numberField(f, "headDim"));
+  p.shape.queryHeads = static_cast<int>(numberField(f, "queryHeads"));
+  p.shape.hiddenSize = static_cast<int>(numberField(f, "hiddenSize"));
+  p.shape.mlpSize = static_cast<int>(numberField(f, "mlpSize"));
+  p.shape.blockSize = static_cast<int>(numberField(f, "blockSize"));
+  p.transferBlocks = static_cast<int>(numberField(o, "transferBlocks"));
+  p.blocksPerJob = static_cast<int>(numberField(o, "blocksPerJob"));
+  p.steps = static_cast<int>(numberField(o, "steps"));
+  p.warmupSteps = static_cast<int>(numberField(o, "warmupSteps"));
+  p.offeredFactor = numberField(o, "offeredFactor");
+  p.stagingBytes = static_cast<size_t>(numberField(o, "stagingBytes"));
+  p.copyCtas = static_cast<int>(numberField(o, "copyCtas"));
+  p.mappedCtas = static_cast<int>(numberField(o, "mappedCtas"));
+  p.checkCtas = static_cast<int>(numberField(o, "checkCtas"));
+  p.ceilingBytes = static_cast<size_t>(numberField(o, "ceilingBytes"));
+  p.ceilingIterations = static_cast<int>(numberField(o, "ceilingIterations"));
+  p.verify = boolField(o, "verify");
+  int fault = static_cast<int>(numberField(o, "fault"));
+  if (fault < 0 || fault > 2) throw kv::Error(kv::codes::kBadInput, "plan field 'fault' is unknown");
+  p.fault = static_cast<kv::Fault>(fault);
+  p.prefixHitRate = numberField(o, "prefixHitRate");
+  p.pickBest = boolField(o, "pickBest");
+  return p;
+}
+
+Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ceilingH2dGBps", r.ceilingH2dGBps);
+  o.Set("ceilingD2hGBps", r.ceilingD2hGBps);
+  o.Set("gemmEngine", r.gemmEngine);
+  o.Set("flopsPerStep", r.flopsPerStep);
+  o.Set("hbmBytesPerStep", r.hbmBytesPerStep);
+  o.Set("cancelled", r.cancelled);
+  o.Set("picked", r.picked.empty() ? env.Null() : Napi::String::New(env, r.picked));
+  o.Set("notes", strings(env, r.notes));
+  Napi::Array t = Napi::Array::New(env, r.transfers.size());
+  for (size_t i = 0; i < r.transfers.size(); ++i) {
+    const kv::TransferResult& x = r.transfers[i];
+    Napi::Object j = Napi::Object::New(env);
+    j.Set("strategy", x.strategy);
+    j.Set("bytes", x.bytes);
+    j.Set("saveMs", x.saveMs);
+    j.Set("loadMs", x.loadMs);
+    j.Set("saveEnqueueMs", x.saveEnqueueMs);
+    j.Set("loadEnqueueMs", x.loadEnqueueMs);
+    j.Set("saveMismatches", static_cast<double>(x.saveMismatches));
+    j.Set("loadMismatches", static_cast<double>(x.loadMismatches));
+    j.Set("chunksChecked", static_cast<double>(x.chunksChecked));
+    t.Set(i, j);
+  }
+  o.Set("transfers", t);
+  Napi::Array c = Napi::Array::New(env, r.concurrent.size());
+  for (size_t i = 0; i < r.concurrent.size(); ++i) {
+    const kv::ConcurrentResult& x = r.concurrent[i];
+    Napi::Object j = Napi::Object::New(env);
+    j.Set("design", x.design);
+    j.Set("strategy", x.strategy);
+    j.Set("stepGpuMs", numbers(env, x.stepGpuMs));
+    j.Set("stepWallMs", numbers(env, x.stepWallMs));
+    Napi::Object hooks = Napi::Object::New(env);
+    for (const auto& [name, us] : x.hookUs) hooks.Set(name, numbers(env, us));
+    j.Set("hookUs", hooks);
+    j.Set("transferLatencyMs", numbers(env, x.transferLatencyMs));
+    j.Set("bytesMoved", x.bytesMoved);
+    j.Set("windowMs", x.windowMs);
+    j.Set("jobsOffered", static_cast<double>(x.jobsOffered));
+    j.Set("jobsDone", static_cast<double>(x.jobsDone));
+    j.Set("jobsSkipped", static_cast<double>(x.jobsSkipped));
+    j.Set("mismatches", static_cast<double>(x.mismatches));
+    j.Set("chunksChecked", static_cast<double>(x.chunksChecked));
+    j.Set("nonFinite", static_cast<double>(x.nonFinite));
+    j.Set("requestsScheduled", static_cast<double>(x.requestsScheduled));
+    j.Set("requestsNotReadySteps", static_cast<double>(x.requestsNotReadySteps));
+    j.Set("offeredBytesPerStep", x.offeredBytesPerStep);
+    j.Set("stepsRun", x.stepsRun);
+    c.Set(i, j);
+  }
+  o.Set("concurrent", c);
+  return o;
 }
 
 }  // namespace kvaddon

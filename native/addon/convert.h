@@ -7,6 +7,7 @@
 #include "../core/error.h"
 #include "../core/measure.h"
 #include "../core/pci_link.h"
+#include "../core/save_load.h"
 
 namespace kvaddon {
 
@@ -17,5 +18,7 @@ Napi::Object toJs(Napi::Env env, const kv::MeasureResult& r);
 
 // Throws kv::Error(BAD_INPUT) naming the missing or mistyped field.
 kv::MeasurePlan measurePlanFromJs(const Napi::Object& o);
+kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o);
+Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r);
 
 }  // namespace kvaddon

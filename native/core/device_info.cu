@@ -77,6 +77,14 @@ CudaInfo queryCudaInfo() {
   return info;
 }
 
+DeviceMemory queryMemory(int device) {
+  requireDevice(device);
+  KV_CUDA(cudaSetDevice(device));
+  DeviceMemory m;
+  KV_CUDA(cudaMemGetInfo(&m.freeBytes, &m.totalBytes));
+  return m;
+}
+
 void requireDevice(int device) {
   int n = deviceCountOrThrow();
   if (device >= 0 && device < n) return;

@@ -34,6 +34,12 @@ struct CudaInfo {
 // Never throws for "no GPU / no driver": that is reported in errorName.
 CudaInfo queryCudaInfo();
 
+struct DeviceMemory {
+  size_t freeBytes = 0, totalBytes = 0;
+};
+// Free and total memory of `device` (creates its context).
+DeviceMemory queryMemory(int device);
+
 // Throws kv::Error(NO_DEVICE) naming how many GPUs exist when `device` is out of range.
 void requireDevice(int device);
 

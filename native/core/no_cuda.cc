@@ -3,6 +3,7 @@
 #include "device_info.h"
 #include "error.h"
 #include "measure.h"
+#include "save_load.h"
 
 namespace kv {
 namespace {
@@ -19,6 +20,8 @@ CudaInfo queryCudaInfo() {
   return info;
 }
 void requireDevice(int) { noCuda(); }
+DeviceMemory queryMemory(int) { noCuda(); }
 MeasureResult measureCeilings(const MeasurePlan&) { noCuda(); }
+SaveLoadResult runSaveLoad(const SaveLoadPlan&) { noCuda(); }
 
 }  // namespace kv

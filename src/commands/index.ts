@@ -1,5 +1,8 @@
 // oclif's explicit command list: one import per command, no directory scan at start-up
 // (fast --help, and the portable bundle needs no file layout).
 import Env from './env.js'
+import Load from './load.js'
+import Profiles from './profiles.js'
+import Save from './save.js'
 
-export const COMMANDS = {env: Env}
+export const COMMANDS = {env: Env, load: Load, profiles: Profiles, save: Save}

@@ -1,0 +1,100 @@
+#include "connector.h"
+
+#include <deque>
+
+#include "cuda_check.h"
+#include "device.h"
+
+namespace kv {
+
+AsyncConnector::AsyncConnector(int device, const CopyConfig& cfg, bool dropEventWait, int checkCtas, size_t depth,
+                               unsigned long long* checkCounter)
+    : device_(device), cfg_(cfg), dropEventWait_(dropEventWait), checkCtas_(checkCtas), submit_(depth), done_(depth),
+      counter_(checkCounter) {
+  thread_ = std::thread([this] { loop(); });
+  while (!ready_.load()) std::this_thread::yield();
+  rethrow();
+}
+
+AsyncConnector::~AsyncConnector() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+void AsyncConnector::rethrow() {
+  std::lock_guard<std::mutex> g(errorMutex_);
+  if (!error_.empty()) throw Error(errorCode_, "connector thread: " + error_);
+}
+
+bool AsyncConnector::poll(ConnectorDone* out) {
+  auto d = done_.pop();
+  if (!d) return false;
+  *out = *d;
+  return true;
+}
+
+void AsyncConnector::drain() {
+  while (completed_.load() < pushed_.load()) {
+    rethrow();
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  rethrow();
+}
+
+void AsyncConnector::loop() {
+  struct InFlight {
+    ConnectorJob job;
+    cudaEvent_t done;
+  };
+  try {
+    useDevice(device_);  // a new thread starts on device 0, whatever the caller uses
+    Stream main, aux;
+    Copier copier(cfg_, main.get(), aux.get());
+    std::vector<Event> events;
+    for (int i = 0; i < 512; ++i) events.emplace_back(cudaEventDisableTiming);
+    size_t nextEvent = 0;
+    std::deque<InFlight> inflight;
+    ready_.store(true);
+    for (;;) {
+      bool idle = true;
+      while (inflight.size() < events.size()) {
+        auto job = submit_.pop();
+        if (!job) break;
+        idle = false;
+        if (job->after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job->after, 0));
+        copier.enqueue(job->layer, job->blockIds, job->count, job->host);
+        if (job->check) launchCheckChunks(job->check, job->checkCount, cfg_.geometry.chunkBytes,
+                                          counter_, main.get(), checkCtas_);
+        cudaEvent_t ev = events[nextEvent++ % events.size()].get();
+        KV_CUDA(cudaEventRecord(ev, main.get()));
+        inflight.push_back({*job, ev});
+      }
+      while (!inflight.empty()) {
+        cudaError_t q = cudaEventQuery(inflight.front().done);
+        if (q == cudaErrorNotReady) break;
+        if (q != cudaSuccess) throwCuda(q, "cudaEventQuery(connector job)");
+        const ConnectorJob& j = inflight.front().job;
+        ConnectorDone d{j.id, j.enqueuedUs, nowUs(), j.bytes};
+        while (!done_.push(d)) std::this_thread::yield();  // main loop drains every step
+        inflight.pop_front();
+        completed_.fetch_add(1);
+        idle = false;
+      }
+      if (stop_.load() && inflight.empty() && completed_.load() >= pushed_.load()) break;
+      if (idle) std::this_thread::sleep_for(std::chrono::microseconds(5));
+    }
+    KV_CUDA(cudaStreamSynchronize(main.get()));
+    KV_CUDA(cudaStreamSynchronize(aux.get()));
+  } catch (const Error& e) {
+    std::lock_guard<std::mutex> g(errorMutex_);
+    error_ = e.what();
+    errorCode_ = e.code;
+  } catch (const std::exception& e) {
+    std::lock_guard<std::mutex> g(errorMutex_);
+    error_ = e.what();
+    errorCode_ = "INTERNAL";
+  }
+  ready_.store(true);
+}
+
+}  // namespace kv

@@ -1,0 +1,74 @@
+// The async connector: its own thread, which sets its device and owns its streams.
+// The main loop submits descriptors (never blocking); the thread orders each copy
+// after the compute event it names, enqueues it with its strategy, and reports
+// completions through a second lock-free queue that the main loop polls.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "copy.h"
+#include "kv_kernels.cuh"
+#include "spsc_queue.h"
+
+namespace kv {
+
+inline double nowUs() {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct ConnectorJob {
+  uint64_t id = 0;
+  int layer = 0;
+  const int* blockIds = nullptr;   // stable for the run
+  int count = 0;
+  char* host = nullptr;
+  cudaEvent_t after = nullptr;     // compute event the copy must follow (save); null for loads
+  const ChunkRef* check = nullptr; // device refs to verify after the copy (loads); null: none
+  int checkCount = 0;
+  double enqueuedUs = 0;
+  double bytes = 0;
+};
+
+struct ConnectorDone {
+  uint64_t id = 0;
+  double enqueuedUs = 0, doneUs = 0, bytes = 0;
+};
+
+class AsyncConnector {
+ public:
+  // `checkCounter`: device counter the load checks add mismatching words to (owned by the caller).
+  AsyncConnector(int device, const CopyConfig& cfg, bool dropEventWait, int checkCtas, size_t queueDepth,
+                 unsigned long long* checkCounter);
+  ~AsyncConnector();  // drains, joins; never throws
+  bool submit(const ConnectorJob& job) {
+    if (!submit_.push(job)) return false;
+    pushed_.fetch_add(1);
+    return true;
+  }
+  bool poll(ConnectorDone* out);
+  // Rethrows an error raised on the connector thread.
+  void rethrow();
+  void drain();  // waits until every submitted job completed
+
+ private:
+  void loop();
+  int device_;
+  CopyConfig cfg_;
+  bool dropEventWait_;
+  int checkCtas_;
+  SpscQueue<ConnectorJob> submit_;
+  SpscQueue<ConnectorDone> done_;
+  std::atomic<bool> stop_{false};
+  std::atomic<long long> pushed_{0}, completed_{0};
+  unsigned long long* counter_;
+  std::mutex errorMutex_;
+  std::string error_, errorCode_;
+  std::atomic<bool> ready_{false};
+  std::thread thread_;
+};
+
+}  // namespace kv

@@ -1,0 +1,176 @@
+#include "copy.h"
+
+#include <algorithm>
+
+#include "cuda_check.h"
+
+namespace kv {
+namespace {
+
+// Block ids travel by value as a kernel parameter (under the classic 4 KiB limit):
+// no per-job upload and no host buffer whose lifetime must be tracked.
+constexpr int kIdsPerLaunch = 960;
+
+struct Launch {
+  char* cache;
+  char* other;  // staging buffer (device) or mapped host extent
+  KvGeometry g;
+  int layer;
+  int count;
+  int toCache;  // 1: other -> cache (load), 0: cache -> other (save)
+  int ids[kIdsPerLaunch];
+};
+
+// One CTA per chunk at a time; 16-byte accesses.
+__global__ void chunkCopyKernel(const __grid_constant__ Launch a) {
+  const int chunks = a.count * a.g.parts;
+  const size_t vecs = a.g.chunkBytes / 16;
+  for (int c = blockIdx.x; c < chunks; c += gridDim.x) {
+    int i = c / a.g.parts, part = c % a.g.parts;
+    size_t off = a.g.layout == Layout::LayerMajor
+                     ? ((size_t)a.layer * a.g.parts + part) * a.g.gpuBlocks + a.ids[i]
+                     : ((size_t)a.ids[i] * a.g.layers + a.layer) * a.g.parts + part;
+    int4* cache = reinterpret_cast<int4*>(a.cache + off * a.g.chunkBytes);
+    int4* other = reinterpret_cast<int4*>(a.other + (size_t)c * a.g.chunkBytes);
+    if (a.toCache) {
+      for (size_t v = threadIdx.x; v < vecs; v += blockDim.x) cache[v] = other[v];
+    } else {
+      for (size_t v = threadIdx.x; v < vecs; v += blockDim.x) other[v] = cache[v];
+    }
+  }
+}
+
+void launchChunkCopy(const CopyConfig& cfg, char* other, int layer, const int* ids, int count, cudaStream_t s) {
+  Launch a;
+  a.cache = static_cast<char*>(cfg.cache);
+  a.other = other;
+  a.g = cfg.geometry;
+  a.layer = layer;
+  a.count = count;
+  a.toCache = cfg.direction == Direction::Load;
+  std::copy(ids, ids + count, a.ids);
+  int grid = std::max(1, std::min(cfg.kernelCtas, count * cfg.geometry.parts));
+  chunkCopyKernel<<<grid, 256, 0, s>>>(a);
+  KV_CUDA_LAUNCHED("chunkCopyKernel");
+}
+
+}  // namespace
+
+const char* strategyName(Strategy s) {
+  switch (s) {
+    case Strategy::PerChunk: return "per-chunk";
+    case Strategy::Batch: return "batch";
+    case Strategy::MappedKernel: return "mapped-kernel";
+    case Strategy::StagedGather: return "staged";
+  }
+  return "?";
+}
+
+Copier::Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux) : cfg_(cfg), main_(main), aux_(aux) {
+  if (cfg_.geometry.chunkBytes % 16) throw Error(codes::kBadInput, "chunk size must be a multiple of 16 bytes");
+  if (cfg_.kernelCtas <= 0) cfg_.kernelCtas = 16;
+  if (cfg_.strategy == Strategy::StagedGather) {
+    size_t half = cfg_.stagingBytes / 2;
+    if (half < cfg_.geometry.layerBlockBytes())
+      throw Error(codes::kBadInput, "staging buffer smaller than two blocks of one layer");
+    staging_ = allocDevice(2 * half);
+    for (int i = 0; i < 2; ++i) {
+      stageReady_.emplace_back(cudaEventDisableTiming);
+      stageFree_.emplace_back(cudaEventDisableTiming);
+    }
+  }
+}
+
+void Copier::enqueue(int layer, const int* ids, int count, char* host) {
+  switch (cfg_.strategy) {
+    case Strategy::PerChunk: return perChunk(layer, ids, count, host);
+    case Strategy::Batch: return batch(layer, ids, count, host);
+    case Strategy::MappedKernel: return mapped(layer, ids, count, host);
+    case Strategy::StagedGather: return staged(layer, ids, count, host);
+  }
+}
+
+void Copier::perChunk(int layer, const int* ids, int count, char* host) {
+  const KvGeometry& g = cfg_.geometry;
+  char* cache = static_cast<char*>(cfg_.cache);
+  for (int i = 0; i < count; ++i) {
+    for (int p = 0; p < g.parts; ++p) {
+      char* dev = cache + g.chunkOffset(layer, p, ids[i]);
+      char* h = host + (static_cast<size_t>(i) * g.parts + p) * g.chunkBytes;
+      if (cfg_.direction == Direction::Save)
+        KV_CUDA(cudaMemcpyAsync(h, dev, g.chunkBytes, cudaMemcpyDeviceToHost, main_));
+      else
+        KV_CUDA(cudaMemcpyAsync(dev, h, g.chunkBytes, cudaMemcpyHostToDevice, main_));
+    }
+  }
+}
+
+void Copier::batch(int layer, const int* ids, int count, char* host) {
+  const KvGeometry& g = cfg_.geometry;
+  char* cache = static_cast<char*>(cfg_.cache);
+  const size_t n = static_cast<size_t>(count) * g.parts;
+  dsts_.resize(n);
+  srcs_.resize(n);
+  sizes_.assign(n, g.chunkBytes);
+  for (int i = 0; i < count; ++i) {
+    for (int p = 0; p < g.parts; ++p) {
+      size_t k = static_cast<size_t>(i) * g.parts + p;
+      char* dev = cache + g.chunkOffset(layer, p, ids[i]);
+      char* h = host + k * g.chunkBytes;
+      dsts_[k] = cfg_.direction == Direction::Save ? static_cast<void*>(h) : static_cast<void*>(dev);
+      srcs_[k] = cfg_.direction == Direction::Save ? static_cast<void*>(dev) : static_cast<void*>(h);
+    }
+  }
+  cudaMemcpyAttributes attr{};
+  attr.srcAccessOrder = cudaMemcpySrcAccessOrderStream;
+  attr.flags = cudaMemcpyFlagPreferOverlapWithCompute;
+  size_t attrIdx = 0;
+  KV_CUDA(cudaMemcpyBatchAsync(dsts_.data(), const_cast<const void* const*>(srcs_.data()), sizes_.data(), n, &attr,
+                               &attrIdx, 1, main_));
+}
+
+void Copier::mapped(int layer, const int* ids, int count, char* host) {
+  const size_t stride = cfg_.geometry.layerBlockBytes();
+  for (int at = 0; at < count; at += kIdsPerLaunch) {
+    int n = std::min(kIdsPerLaunch, count - at);
+    launchChunkCopy(cfg_, host + at * stride, layer, ids + at, n, main_);
+  }
+}
+
+// Double-buffered: while the copy engine moves piece k, the kernel gathers piece k+1.
+void Copier::staged(int layer, const int* ids, int count, char* host) {
+  const size_t stride = cfg_.geometry.layerBlockBytes();
+  const size_t half = cfg_.stagingBytes / 2;
+  const int perPiece = static_cast<int>(std::min<size_t>(kIdsPerLaunch, half / stride));
+  const bool save = cfg_.direction == Direction::Save;
+  Event start(cudaEventDisableTiming);
+  start.record(main_);
+  KV_CUDA(cudaStreamWaitEvent(aux_, start.get(), 0));  // aux joins main's order (e.g. the compute-event wait)
+  for (int at = 0; at < count; at += perPiece, ++piece_) {
+    const int n = std::min(perPiece, count - at);
+    const int b = static_cast<int>(piece_ % 2);
+    char* buf = staging_.get<char>() + b * half;
+    char* h = host + at * stride;
+    const size_t bytes = static_cast<size_t>(n) * stride;
+    if (save) {
+      if (!cfg_.dropStagingWait) KV_CUDA(cudaStreamWaitEvent(main_, stageFree_[b].get(), 0));
+      launchChunkCopy(cfg_, buf, layer, ids + at, n, main_);
+      stageReady_[b].record(main_);
+      KV_CUDA(cudaStreamWaitEvent(aux_, stageReady_[b].get(), 0));
+      KV_CUDA(cudaMemcpyAsync(h, buf, bytes, cudaMemcpyDeviceToHost, aux_));
+      stageFree_[b].record(aux_);
+    } else {
+      KV_CUDA(cudaStreamWaitEvent(aux_, stageFree_[b].get(), 0));
+      KV_CUDA(cudaMemcpyAsync(buf, h, bytes, cudaMemcpyHostToDevice, aux_));
+      stageReady_[b].record(aux_);
+      KV_CUDA(cudaStreamWaitEvent(main_, stageReady_[b].get(), 0));
+      launchChunkCopy(cfg_, buf, layer, ids + at, n, main_);
+      stageFree_[b].record(main_);
+    }
+  }
+  Event done(cudaEventDisableTiming);
+  done.record(aux_);
+  KV_CUDA(cudaStreamWaitEvent(main_, done.get(), 0));  // the job completes on main
+}
+
+}  // namespace kv

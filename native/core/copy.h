@@ -1,0 +1,59 @@
+// Copy strategies between the paged GPU cache and a contiguous pinned host extent.
+// A job is one layer and a list of GPU blocks; its host extent holds, in order,
+// block 0 part 0, block 0 part 1, block 1 part 0, ... (parts = K,V or one latent).
+#pragma once
+#include <cuda_runtime.h>
+
+#include <string>
+#include <vector>
+
+#include "device.h"
+#include "kv.h"
+
+namespace kv {
+
+enum class Strategy : int {
+  PerChunk = 0,      // one cudaMemcpyAsync per chunk: what many connectors do
+  Batch = 1,         // cudaMemcpyBatchAsync, many chunks per call (CUDA 12.8+)
+  MappedKernel = 2,  // a copy kernel reading/writing mapped (zero-copy) host memory over PCIe
+  StagedGather = 3,  // gather/scatter kernel into a device staging buffer + one copy-engine copy, double-buffered
+};
+enum class Direction : int { Save = 0, Load = 1 };  // Save: GPU -> host; Load: host -> GPU
+
+const char* strategyName(Strategy s);
+
+struct CopyConfig {
+  Strategy strategy = Strategy::StagedGather;
+  Direction direction = Direction::Save;
+  KvGeometry geometry;
+  void* cache = nullptr;        // device base of the paged cache
+  size_t stagingBytes = 0;      // StagedGather: both buffers together
+  int kernelCtas = 0;           // CTAs of the copy kernels (MappedKernel, gather/scatter)
+  bool dropStagingWait = false; // test hook: skip a dependency inside the staged pipeline
+};
+
+// Owns the staging buffers and events of one strategy on one pair of streams.
+// enqueue() only enqueues (its host cost is what the strategy costs the caller);
+// all work of a job is ordered before anything later enqueued on `main`.
+class Copier {
+ public:
+  Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux);
+  void enqueue(int layer, const int* blockIds, int count, char* host);
+  Strategy strategy() const { return cfg_.strategy; }
+
+ private:
+  void perChunk(int layer, const int* ids, int count, char* host);
+  void batch(int layer, const int* ids, int count, char* host);
+  void mapped(int layer, const int* ids, int count, char* host);
+  void staged(int layer, const int* ids, int count, char* host);
+
+  CopyConfig cfg_;
+  cudaStream_t main_, aux_;
+  DeviceBuffer staging_;
+  std::vector<Event> stageReady_, stageFree_;
+  unsigned long long piece_ = 0;
+  std::vector<void*> dsts_, srcs_;
+  std::vector<size_t> sizes_;
+};
+
+}  // namespace kv

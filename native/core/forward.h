@@ -1,0 +1,56 @@
+// The synthetic forward: per layer, the KV write of this step's new blocks, a
+// memory-bound paged attention over the batch's context, and the layer's matrix work.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <string>
+#include <vector>
+
+#include "cublas_loader.h"
+#include "device.h"
+#include "kv.h"
+#include "kv_kernels.cuh"
+
+namespace kv {
+
+struct ForwardShape {
+  int batch = 0;             // sequences in the step (one new token each)
+  int contextBlocks = 0;     // blocks of context each sequence attends over
+  int kvHeads = 0;           // 1 for MLA
+  int headDim = 0;           // values per head per part (MLA: the latent width)
+  int queryHeads = 0;
+  int hiddenSize = 0;
+  int mlpSize = 0;
+  int blockSize = 0;         // tokens per block
+};
+
+struct ForwardCost {
+  double flopsPerStep = 0;   // matrix + attention arithmetic
+  double bytesPerStep = 0;   // HBM bytes the step must move (weights, KV reads, writes)
+};
+
+class Forward {
+ public:
+  Forward(const ForwardShape& shape, const KvGeometry& g, void* cache, const std::vector<int>& contextBlockIds,
+          cudaStream_t compute);
+  // One layer. The KV write of `writes` (already uploaded refs) runs first and `afterWrite`
+  // is recorded right after it: the connector's save of that layer waits on it.
+  void layer(int layer, const ChunkRef* writes, int writeCount, cudaEvent_t afterWrite);
+  ForwardCost cost(size_t writeBytesPerStep) const;
+  // NaN or Inf in the attention outputs since the last reset (synchronizes).
+  long long nonFiniteOutputs();
+  const std::string& gemmEngine() const { return gemmEngine_; }
+
+ private:
+  void gemm(int m, int n, int k, const void* A, const void* B, void* C);
+  ForwardShape s_;
+  KvGeometry g_;
+  void* cache_;
+  cudaStream_t stream_;
+  Cublas cublas_;
+  std::string gemmEngine_;
+  DeviceBuffer blockTable_, attnOut_, wQkv_, wO_, wUp_, wDown_, x_, qkv_, h_, up_, nonFinite_;
+  int qkvOut_ = 0;
+};
+
+}  // namespace kv

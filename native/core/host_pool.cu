@@ -1,0 +1,22 @@
+#include "host_pool.h"
+
+namespace kv {
+
+HostPoolBackend::HostPoolBackend(size_t jobs, int layers, size_t extentBytes)
+    : jobs_(jobs), layers_(layers), extentBytes_(extentBytes),
+      pool_(allocPinned(jobs * layers * extentBytes, cudaHostAllocPortable | cudaHostAllocMapped)) {
+  index_.reserve(jobs * 2);
+}
+
+Extent HostPoolBackend::extentFor(uint64_t job, int layer) {
+  size_t slot = (job % jobs_) * layers_ + layer;
+  return Extent{pool_.get<char>() + slot * extentBytes_, extentBytes_};
+}
+
+std::optional<uint64_t> HostPoolBackend::lookup(uint64_t key) const {
+  auto it = index_.find(key);
+  if (it == index_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace kv

@@ -1,0 +1,51 @@
+// The embedded default backend: a pinned (and mapped) host-memory pool split into
+// equal extents, one per (job, layer), with an index from request key to extent.
+// The interface is what later backends (file, network store, plugin) implement.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "device.h"
+
+namespace kv {
+
+struct Extent {
+  char* host = nullptr;  // pinned, device-mapped
+  size_t bytes = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  virtual size_t capacityBytes() const = 0;
+  // Where the save of (job, layer) lands; the copy path writes straight into it.
+  virtual Extent extentFor(uint64_t job, int layer) = 0;
+  // Marks (key) complete and findable; only whole saves are ever visible to lookup.
+  virtual void commit(uint64_t key, uint64_t job) = 0;
+  // The scheduler's get_num_new_matched_tokens analogue: which job holds `key`.
+  virtual std::optional<uint64_t> lookup(uint64_t key) const = 0;
+};
+
+class HostPoolBackend final : public Backend {
+ public:
+  HostPoolBackend(size_t jobs, int layers, size_t extentBytes);
+  std::string name() const override { return "host"; }
+  size_t capacityBytes() const override { return pool_.bytes(); }
+  Extent extentFor(uint64_t job, int layer) override;
+  void commit(uint64_t key, uint64_t job) override { index_[key] = job; }
+  std::optional<uint64_t> lookup(uint64_t key) const override;
+  char* base() const { return pool_.get<char>(); }
+
+ private:
+  size_t jobs_;
+  int layers_;
+  size_t extentBytes_;
+  PinnedBuffer pool_;
+  std::unordered_map<uint64_t, uint64_t> index_;
+};
+
+}  // namespace kv

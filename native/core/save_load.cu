@@ -1,0 +1,637 @@
+#include "save_load.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <numeric>
+#include <random>
+
+#include "connector.h"
+#include "cuda_check.h"
+#include "device.h"
+#include "device_info.h"
+#include "host_pool.h"
+#include "kv_kernels.cuh"
+#include "measure.h"
+
+namespace kv {
+namespace {
+
+const char* designName(Design d) {
+  switch (d) {
+    case Design::Off: return "off";
+    case Design::Async: return "async";
+    case Design::Blocking: return "blocking";
+  }
+  return "?";
+}
+
+double medianOf(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Device copy of a host vector of refs, owned by the returned buffer.
+DeviceBuffer upload(const std::vector<ChunkRef>& refs, cudaStream_t s) {
+  DeviceBuffer b = allocDevice(std::max<size_t>(1, refs.size()) * sizeof(ChunkRef));
+  if (!refs.empty()) KV_CUDA(cudaMemcpyAsync(b.get(), refs.data(), refs.size() * sizeof(ChunkRef), cudaMemcpyHostToDevice, s));
+  KV_CUDA(cudaStreamSynchronize(s));  // `refs` may go away after this
+  return b;
+}
+
+void validate(const SaveLoadPlan& p) {
+  const KvGeometry& g = p.geometry;
+  auto bad = [](const std::string& m) { throw Error(codes::kBadInput, "save/load plan: " + m); };
+  if (g.layers <= 0 || g.parts <= 0 || g.parts > 2 || g.chunkBytes == 0 || g.chunkBytes % 16) bad("bad KV geometry");
+  if (p.transferBlocks <= 0 || p.blocksPerJob <= 0 || p.transferBlocks % p.blocksPerJob) bad("transfer blocks must be a multiple of blocks per job");
+  if (g.gpuBlocks != p.shape.batch * p.shape.contextBlocks + p.transferBlocks) bad("gpuBlocks must be context + transfer blocks");
+  if (p.steps <= 0 || p.warmupSteps < 0) bad("steps must be positive");
+  if (p.strategies.empty()) bad("no strategy");
+  if (p.stagingBytes < 2 * g.layerBlockBytes()) bad("staging buffer too small");
+}
+
+// Everything one run allocates, created once and shared by the phases.
+struct Rig {
+  const SaveLoadPlan& p;
+  KvGeometry g;
+  Stream compute;
+  DeviceBuffer cache;
+  std::vector<int> contextIds, transferIds;
+  int numJobs;
+  std::unique_ptr<HostPoolBackend> pool;
+  std::unique_ptr<Forward> forward;
+  DeviceBuffer counter;
+
+  explicit Rig(const SaveLoadPlan& plan) : p(plan), g(plan.geometry), numJobs(plan.transferBlocks / plan.blocksPerJob) {
+    cache = allocDevice(g.cacheBytes());
+    counter = allocDevice(sizeof(unsigned long long));
+    const int ctx = p.shape.batch * p.shape.contextBlocks;
+    // A paged cache hands out blocks in no particular order: shuffle both regions.
+    std::mt19937 rng(12345);
+    contextIds.resize(ctx);
+    std::iota(contextIds.begin(), contextIds.end(), 0);
+    std::shuffle(contextIds.begin(), contextIds.end(), rng);
+    transferIds.resize(p.transferBlocks);
+    std::iota(transferIds.begin(), transferIds.end(), ctx);
+    std::shuffle(transferIds.begin(), transferIds.end(), rng);
+    pool = std::make_unique<HostPoolBackend>(numJobs, g.layers, p.blocksPerJob * g.layerBlockBytes());
+    // Context KV holds finite data; everything else starts as poison (bf16 NaN).
+    launchPoison(cache.get(), g.cacheBytes(), compute.get());
+    fillContext();
+    forward = std::make_unique<Forward>(p.shape, g, cache.get(), contextIds, compute.get());
+  }
+
+  void fillContext() {
+    const int ctx = p.shape.batch * p.shape.contextBlocks;
+    std::vector<ChunkRef> refs;
+    refs.reserve(static_cast<size_t>(ctx) * g.layers * g.parts);
+    for (int b = 0; b < ctx; ++b)
+      for (int l = 0; l < g.layers; ++l)
+        for (int part = 0; part < g.parts; ++part)
+          refs.push_back({cache.get<char>() + g.chunkOffset(l, part, b), chunkSeed(0, l, part, b)});
+    DeviceBuffer d = upload(refs, compute.get());
+    launchFillChunks(d.get<ChunkRef>(), static_cast<int>(refs.size()), g.chunkBytes, compute.get());
+    KV_CUDA(cudaStreamSynchronize(compute.get()));
+  }
+
+  const int* jobIds(int job) const { return transferIds.data() + static_cast<size_t>(job % numJobs) * p.blocksPerJob; }
+  uint64_t logical(int job, int i) const { return static_cast<uint64_t>(job % numJobs) * p.blocksPerJob + i; }
+
+  // GPU refs of `blocks` blocks of job `job` at layer `l`, holding generation `gen`;
+  // `dstJob` names where they are on the GPU when that differs (loads).
+  void gpuRefs(std::vector<ChunkRef>& out, int job, int l, uint64_t gen, int blocks, int dstJob = -1) const {
+    const int* ids = jobIds(dstJob < 0 ? job : dstJob);
+    for (int i = 0; i < blocks; ++i)
+      for (int part = 0; part < g.parts; ++part)
+        out.push_back({cache.get<char>() + g.chunkOffset(l, part, ids[i]), chunkSeed(gen, l, part, logical(job, i))});
+  }
+  void hostRefs(std::vector<ChunkRef>& out, int job, int l, uint64_t gen) const {
+    char* h = pool->extentFor(job % numJobs, l).host;
+    for (int i = 0; i < p.blocksPerJob; ++i)
+      for (int part = 0; part < g.parts; ++part)
+        out.push_back({h + (static_cast<size_t>(i) * g.parts + part) * g.chunkBytes, chunkSeed(gen, l, part, logical(job, i))});
+  }
+  // Writes generation `gen` into every transfer block on the GPU.
+  void fillTransfer(uint64_t gen) {
+    std::vector<ChunkRef> refs;
+    for (int j = 0; j < numJobs; ++j)
+      for (int l = 0; l < g.layers; ++l) gpuRefs(refs, j, l, gen, p.blocksPerJob);
+    DeviceBuffer d = upload(refs, compute.get());
+    launchFillChunks(d.get<ChunkRef>(), static_cast<int>(refs.size()), g.chunkBytes, compute.get());
+    KV_CUDA(cudaStreamSynchronize(compute.get()));
+  }
+  long long checkGpu(const std::vector<ChunkRef>& refs) {
+    DeviceBuffer d = upload(refs, compute.get());
+    KV_CUDA(cudaMemsetAsync(counter.get(), 0, sizeof(unsigned long long), compute.get()));
+    launchCheckChunks(d.get<ChunkRef>(), static_cast<int>(refs.size()), g.chunkBytes, counter.get<unsigned long long>(), compute.get());
+    unsigned long long bad = 0;
+    KV_CUDA(cudaMemcpyAsync(&bad, counter.get(), sizeof bad, cudaMemcpyDeviceToHost, compute.get()));
+    KV_CUDA(cudaStreamSynchronize(compute.get()));
+    return static_cast<long long>(bad);
+  }
+  CopyConfig copyConfig(Strategy s, Direction d) const {
+    CopyConfig c;
+    c.strategy = s;
+    c.direction = d;
+    c.geometry = g;
+    c.cache = cache.get();
+    c.stagingBytes = p.stagingBytes;
+    c.kernelCtas = s == Strategy::MappedKernel ? p.mappedCtas : p.copyCtas;
+    return c;
+  }
+  bool cancelled() const { return p.cancel && p.cancel->load(); }
+};
+
+// Each strategy alone: every transfer block saved, then loaded back over poison.
+TransferResult transfer(Rig& rig, Strategy s, uint64_t gen) {
+  const SaveLoadPlan& p = rig.p;
+  const KvGeometry& g = rig.g;
+  TransferResult r;
+  r.strategy = strategyName(s);
+  r.bytes = static_cast<double>(p.transferBlocks) * g.layerBlockBytes() * g.layers;
+  rig.fillTransfer(gen);
+  Stream main, aux;
+  for (Direction dir : {Direction::Save, Direction::Load}) {
+    Copier copier(rig.copyConfig(s, dir), main.get(), aux.get());
+    if (dir == Direction::Load) {
+      // The GPU copy is overwritten before the load, so only loaded bytes can pass.
+      launchPoison(rig.cache.get(), g.cacheBytes(), rig.compute.get());
+      KV_CUDA(cudaStreamSynchronize(rig.compute.get()));
+    }
+    Event e0, e1;
+    e0.record(main.get());
+    double t0 = nowUs();
+    for (int j = 0; j < rig.numJobs; ++j)
+      for (int l = 0; l < g.layers; ++l) copier.enqueue(l, rig.jobIds(j), p.blocksPerJob, rig.pool->extentFor(j, l).host);
+    double enqueueMs = (nowUs() - t0) / 1000;
+    e1.record(main.get());
+    e1.sync();
+    if (dir == Direction::Save) {
+      r.saveMs = e1.since(e0);
+      r.saveEnqueueMs = enqueueMs;
+      if (p.fault == Fault::CorruptHostWord) rig.pool->base()[g.chunkBytes * 3 + 8] ^= 0x01;  // test hook
+      if (p.verify) {
+        std::vector<ChunkRef> refs;
+        for (int j = 0; j < rig.numJobs; ++j)
+          for (int l = 0; l < g.layers; ++l) rig.hostRefs(refs, j, l, gen);
+        r.saveMismatches = checkChunksHost(refs.data(), static_cast<int>(refs.size()), g.chunkBytes);
+        r.chunksChecked += static_cast<long long>(refs.size());
+      }
+    } else {
+      r.loadMs = e1.since(e0);
+      r.loadEnqueueMs = enqueueMs;
+      if (p.verify) {
+        std::vector<ChunkRef> refs;
+        for (int j = 0; j < rig.numJobs; ++j)
+          for (int l = 0; l < g.layers; ++l) rig.gpuRefs(refs, j, l, gen, p.blocksPerJob);
+        r.loadMismatches = rig.checkGpu(refs);
+        r.chunksChecked += static_cast<long long>(refs.size());
+      }
+    }
+  }
+  // Restore the context KV the forward reads (the poison covered it too).
+  rig.fillContext();
+  return r;
+}
+
+struct StepClock {
+  Event start, end;
+  double wall0 = 0;
+};
+
+// The forward with the connector beside it, saving every layer's new blocks.
+ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPerStep, uint64_t genBase) {
+  const SaveLoadPlan& p = rig.p;
+  const KvGeometry& g = rig.g;
+  ConcurrentResult r;
+  r.design = designName(design);
+  r.strategy = design == Design::Off ? "-" : strategyName(s);
+  const double jobBytes = static_cast<double>(p.blocksPerJob) * g.layerBlockBytes();
+  const int total = p.warmupSteps + p.steps;
+  r.offeredBytesPerStep = jobBytes * jobsPerStep * g.layers;
+
+  // Every step's KV writes, uploaded once: [step][layer][job][block][part].
+  std::vector<ChunkRef> refs;
+  const size_t perLayer = static_cast<size_t>(jobsPerStep) * p.blocksPerJob * g.parts;
+  refs.reserve(perLayer * g.layers * total);
+  for (int st = 0; st < total; ++st)
+    for (int l = 0; l < g.layers; ++l)
+      for (int k = 0; k < jobsPerStep; ++k) rig.gpuRefs(refs, st * jobsPerStep + k, l, genBase + st, p.blocksPerJob);
+  DeviceBuffer writes = upload(refs, rig.compute.get());
+  refs.clear();
+  refs.shrink_to_fit();
+
+  std::vector<Event> layerDone;
+  for (int i = 0; i < 4 * g.layers; ++i) layerDone.emplace_back(cudaEventDisableTiming);
+  // Which generation each host extent last received whole: what verification expects.
+  std::vector<long long> lastGen(static_cast<size_t>(rig.numJobs) * g.layers, -1);
+  std::vector<long long> pendingGen;  // by job id
+  std::vector<int> pendingSlot;
+  std::vector<double> pendingEnq;
+
+  std::unique_ptr<AsyncConnector> conn;
+  std::unique_ptr<Stream> saveMain, saveAux;
+  std::unique_ptr<Copier> copier;
+  if (design == Design::Async) {
+    conn = std::make_unique<AsyncConnector>(p.device, rig.copyConfig(s, Direction::Save), p.fault == Fault::DropEventWait,
+                                            p.checkCtas, 1 << 14, rig.counter.get<unsigned long long>());
+  } else if (design == Design::Blocking) {
+    saveMain = std::make_unique<Stream>();
+    saveAux = std::make_unique<Stream>();
+    copier = std::make_unique<Copier>(rig.copyConfig(s, Direction::Save), saveMain->get(), saveAux->get());
+  }
+  const double inflightCap = 2.0 * r.offeredBytesPerStep;
+  double inflightBytes = 0, firstEnqueue = -1, lastDone = 0;
+  auto& hooks = r.hookUs;
+
+  auto complete = [&](uint64_t id, double enq, double done, double bytes) {
+    r.transferLatencyMs.push_back((done - enq) / 1000);
+    r.bytesMoved += bytes;
+    ++r.jobsDone;
+    lastDone = std::max(lastDone, done);
+    inflightBytes -= bytes;
+    lastGen[pendingSlot[id]] = pendingGen[id];
+  };
+
+  for (int st = 0; st < total; ++st) {
+    if (rig.cancelled()) break;
+    const bool measured = st >= p.warmupSteps;
+    StepClock clk;
+    double blocked = 0;
+    clk.wall0 = nowUs();
+    clk.start.record(rig.compute.get());
+    for (int l = 0; l < g.layers; ++l) {
+      cudaEvent_t ev = layerDone[(st % 4) * g.layers + l].get();
+      const ChunkRef* w = writes.get<ChunkRef>() + (static_cast<size_t>(st) * g.layers + l) * perLayer;
+      rig.forward->layer(l, w, static_cast<int>(perLayer), ev);
+      if (design == Design::Off) continue;
+      double t0 = nowUs();
+      for (int k = 0; k < jobsPerStep; ++k) {
+        const int job = st * jobsPerStep + k;
+        const int slot = (job % rig.numJobs) * g.layers + l;
+        char* host = rig.pool->extentFor(job % rig.numJobs, l).host;
+        ++r.jobsOffered;
+        if (design == Design::Async) {
+          if (inflightBytes + jobBytes > inflightCap) {  // store slower than offered: skip, never block
+            ++r.jobsSkipped;
+            continue;
+          }
+          const uint64_t id = pendingGen.size();
+          pendingGen.push_back(static_cast<long long>(genBase + st));
+          pendingSlot.push_back(slot);
+          pendingEnq.push_back(nowUs());
+          ConnectorJob j{id, l, rig.jobIds(job), p.blocksPerJob, host, ev, nullptr, 0, nowUs(), jobBytes};
+          if (firstEnqueue < 0) firstEnqueue = j.enqueuedUs;
+          while (!conn->submit(j)) std::this_thread::yield();
+          inflightBytes += jobBytes;
+        } else {
+          pendingGen.push_back(static_cast<long long>(genBase + st));
+          pendingSlot.push_back(slot);
+          pendingEnq.push_back(nowUs());
+          if (firstEnqueue < 0) firstEnqueue = pendingEnq.back();
+          if (p.fault != Fault::DropEventWait) KV_CUDA(cudaStreamWaitEvent(saveMain->get(), ev, 0));
+          copier->enqueue(l, rig.jobIds(job), p.blocksPerJob, host);
+          inflightBytes += jobBytes;
+        }
+      }
+      double us = nowUs() - t0;
+      blocked += us;
+      if (measured) hooks["save_layer"].push_back(us);
+    }
+    clk.end.record(rig.compute.get());
+    if (design == Design::Async) {
+      double t0 = nowUs();
+      ConnectorDone d;
+      while (conn->poll(&d)) complete(d.id, d.enqueuedUs, d.doneUs, d.bytes);
+      double us = nowUs() - t0;
+      blocked += us;
+      if (measured) hooks["poll"].push_back(us);
+      conn->rethrow();
+    } else if (design == Design::Blocking) {
+      double t0 = nowUs();
+      saveMain->sync();
+      double done = nowUs();
+      for (size_t id = r.jobsDone; id < pendingGen.size(); ++id) complete(id, pendingEnq[id], done, jobBytes);
+      double us = done - t0;
+      blocked += us;
+      if (measured) hooks["wait_for_save"].push_back(us);
+    }
+    clk.end.sync();  // the scheduler's per-step sync (sampling reads the logits)
+    if (measured) {
+      r.stepGpuMs.push_back(clk.end.since(clk.start));
+      r.stepWallMs.push_back((nowUs() - clk.wall0) / 1000);
+      if (design != Design::Off) hooks["blocked_per_step"].push_back(blocked);
+      ++r.stepsRun;
+    }
+  }
+  if (conn) {
+    conn->drain();
+    ConnectorDone d;
+    while (conn->poll(&d)) complete(d.id, d.enqueuedUs, d.doneUs, d.bytes);
+    conn.reset();
+  }
+  if (firstEnqueue >= 0) r.windowMs = (lastDone - firstEnqueue) / 1000;
+  r.nonFinite = rig.forward->nonFiniteOutputs();
+  if (p.verify && design != Design::Off) {
+    std::vector<ChunkRef> refs;
+    for (int job = 0; job < rig.numJobs; ++job)
+      for (int l = 0; l < g.layers; ++l) {
+        long long gen = lastGen[static_cast<size_t>(job) * g.layers + l];
+        if (gen >= 0) rig.hostRefs(refs, job, l, static_cast<uint64_t>(gen));
+      }
+    r.mismatches = checkChunksHost(refs.data(), static_cast<int>(refs.size()), g.chunkBytes);
+    r.chunksChecked = static_cast<long long>(refs.size());
+  }
+  return r;
+}
+
+// The forward while requests with prefix hits arrive and load their blocks.
+ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requestsPerStep, int loadBlocks, uint64_t gen) {
+  const SaveLoadPlan& p = rig.p;
+  const KvGeometry& g = rig.g;
+  ConcurrentResult r;
+  r.design = designName(design);
+  r.strategy = design == Design::Off ? "-" : strategyName(s);
+  const double reqBytes = static_cast<double>(loadBlocks) * g.layerBlockBytes() * g.layers;
+  const int total = p.warmupSteps + p.steps;
+  r.offeredBytesPerStep = reqBytes * requestsPerStep;
+  const int maxRequests = static_cast<int>(std::ceil(requestsPerStep * total)) + 1;
+  const int half = std::max(1, rig.numJobs / 2);
+  // Request q loads the first `loadBlocks` blocks saved by job q into the blocks of job q + half.
+  std::vector<ChunkRef> refs;
+  const size_t perLayer = static_cast<size_t>(loadBlocks) * g.parts;
+  if (design != Design::Off)
+    for (int q = 0; q < maxRequests; ++q)
+      for (int l = 0; l < g.layers; ++l) rig.gpuRefs(refs, q, l, gen, loadBlocks, q + half);
+  DeviceBuffer checks = upload(refs, rig.compute.get());
+  refs.clear();
+  KV_CUDA(cudaMemsetAsync(rig.counter.get(), 0, sizeof(unsigned long long), rig.compute.get()));
+  KV_CUDA(cudaStreamSynchronize(rig.compute.get()));
+  auto checkRefs = [&](int q, int l) { return checks.get<ChunkRef>() + (static_cast<size_t>(q) * g.layers + l) * perLayer; };
+
+  std::unique_ptr<AsyncConnector> conn;
+  std::unique_ptr<Stream> loadMain, loadAux;
+  std::unique_ptr<Copier> copier;
+  std::vector<Event> layerLoaded;
+  if (design == Design::Async) {
+    conn = std::make_unique<AsyncConnector>(p.device, rig.copyConfig(s, Direction::Load), false, p.checkCtas, 1 << 14,
+                                            rig.counter.get<unsigned long long>());
+  } else if (design == Design::Blocking) {
+    loadMain = std::make_unique<Stream>();
+    loadAux = std::make_unique<Stream>();
+    copier = std::make_unique<Copier>(rig.copyConfig(s, Direction::Load), loadMain->get(), loadAux->get());
+    for (int l = 0; l < g.layers; ++l) layerLoaded.emplace_back(cudaEventDisableTiming);
+  }
+  auto& hooks = r.hookUs;
+  std::vector<double> arrival;             // by request
+  std::vector<int> waiting;                // arrived, load not started (async backpressure)
+  int inflight = 0, nextRequest = 0;
+  double acc = 0, firstEnqueue = -1, lastDone = 0;
+  const int inflightCap = std::max(2, static_cast<int>(std::ceil(2 * requestsPerStep)));
+
+  auto lookup = [&](int q, bool measured) {
+    double t0 = nowUs();
+    auto hit = rig.pool->lookup(static_cast<uint64_t>(q % rig.numJobs));
+    double us = nowUs() - t0;
+    if (measured) hooks["lookup"].push_back(us);
+    return std::make_pair(hit.has_value(), us);
+  };
+
+  for (int st = 0; st < total; ++st) {
+    if (rig.cancelled()) break;
+    const bool measured = st >= p.warmupSteps;
+    double blocked = 0;
+    StepClock clk;
+    clk.wall0 = nowUs();
+    std::vector<int> arrivals;
+    for (acc += requestsPerStep; acc >= 1 && nextRequest < maxRequests; acc -= 1) arrivals.push_back(nextRequest++);
+    for (int q : arrivals) arrival.push_back(nowUs());
+    if (design == Design::Async) {
+      for (int q : arrivals) {
+        auto [hit, us] = lookup(q, measured);
+        blocked += us;
+        if (hit) waiting.push_back(q);
+      }
+      double t0 = nowUs();
+      while (!waiting.empty() && inflight < inflightCap) {
+        int q = waiting.front();
+        waiting.erase(waiting.begin());
+        for (int l = 0; l < g.layers; ++l) {
+          ConnectorJob j{static_cast<uint64_t>(q) * g.layers + l, l, rig.jobIds(q + half), loadBlocks,
+                         rig.pool->extentFor(q % rig.numJobs, l).host, nullptr,
+                         p.verify ? checkRefs(q, l) : nullptr, static_cast<int>(perLayer), arrival[q],
+                         static_cast<double>(loadBlocks) * g.layerBlockBytes()};
+          if (firstEnqueue < 0) firstEnqueue = nowUs();
+          while (!conn->submit(j)) std::this_thread::yield();
+        }
+        ++inflight;
+      }
+      double us = nowUs() - t0;
+      blocked += us;
+      if (measured && !arrivals.empty()) hooks["start_load"].push_back(us);
+      if (!waiting.empty()) ++r.requestsNotReadySteps;
+    } else if (design == Design::Blocking) {
+      for (int q : arrivals) {
+        auto [hit, us] = lookup(q, measured);
+        blocked += us;
+        (void)hit;
+      }
+      double t0 = nowUs();
+      if (firstEnqueue < 0 && !arrivals.empty()) firstEnqueue = t0;
+      for (int l = 0; l < g.layers; ++l) {
+        for (int q : arrivals) {
+          copier->enqueue(l, rig.jobIds(q + half), loadBlocks, rig.pool->extentFor(q % rig.numJobs, l).host);
+          if (p.verify) launchCheckChunks(checkRefs(q, l), static_cast<int>(perLayer), g.chunkBytes,
+                                          rig.counter.get<unsigned long long>(), loadMain->get(), p.checkCtas);
+        }
+        layerLoaded[l].record(loadMain->get());
+      }
+      double us = nowUs() - t0;
+      blocked += us;
+      if (measured && !arrivals.empty()) hooks["start_load"].push_back(us);
+    }
+    clk.start.record(rig.compute.get());
+    for (int l = 0; l < g.layers; ++l) {
+      if (design == Design::Blocking && !arrivals.empty()) {
+        double t0 = nowUs();
+        layerLoaded[l].sync();  // wait_for_layer_load: the host waits before launching the layer
+        double us = nowUs() - t0;
+        blocked += us;
+        if (measured) hooks["wait_for_layer_load"].push_back(us);
+      }
+      rig.forward->layer(l, nullptr, 0, nullptr);
+    }
+    clk.end.record(rig.compute.get());
+    if (design == Design::Async) {
+      double t0 = nowUs();
+      ConnectorDone d;
+      while (conn->poll(&d)) {
+        if (static_cast<int>(d.id % g.layers) != g.layers - 1) continue;  // a request is ready when its last layer is
+        --inflight;
+        ++r.requestsScheduled;
+        r.transferLatencyMs.push_back((d.doneUs - d.enqueuedUs) / 1000);
+        r.bytesMoved += reqBytes;
+        ++r.jobsDone;
+        lastDone = std::max(lastDone, d.doneUs);
+      }
+      double us = nowUs() - t0;
+      blocked += us;
+      if (measured) hooks["poll"].push_back(us);
+      conn->rethrow();
+    } else if (design == Design::Blocking && !arrivals.empty()) {
+      loadMain->sync();
+      double done = nowUs();
+      for (int q : arrivals) {
+        r.transferLatencyMs.push_back((done - arrival[q]) / 1000);
+        r.bytesMoved += reqBytes;
+        ++r.jobsDone;
+        ++r.requestsScheduled;
+      }
+      lastDone = done;
+    }
+    r.jobsOffered += static_cast<long long>(arrivals.size());
+    clk.end.sync();
+    if (measured) {
+      r.stepGpuMs.push_back(clk.end.since(clk.start));
+      r.stepWallMs.push_back((nowUs() - clk.wall0) / 1000);
+      if (design != Design::Off) hooks["blocked_per_step"].push_back(blocked);
+      ++r.stepsRun;
+    }
+  }
+  if (conn) {
+    conn->drain();
+    ConnectorDone d;
+    while (conn->poll(&d)) {
+      if (static_cast<int>(d.id % g.layers) != g.layers - 1) continue;
+      ++r.requestsScheduled;
+      r.transferLatencyMs.push_back((d.doneUs - d.enqueuedUs) / 1000);
+      r.bytesMoved += reqBytes;
+      ++r.jobsDone;
+      lastDone = std::max(lastDone, d.doneUs);
+    }
+    conn.reset();
+  }
+  if (loadMain) loadMain->sync();
+  r.jobsSkipped = static_cast<long long>(waiting.size());
+  if (firstEnqueue >= 0) r.windowMs = (lastDone - firstEnqueue) / 1000;
+  r.nonFinite = rig.forward->nonFiniteOutputs();
+  if (p.verify && design != Design::Off) {
+    unsigned long long bad = 0;
+    KV_CUDA(cudaMemcpy(&bad, rig.counter.get(), sizeof bad, cudaMemcpyDeviceToHost));
+    r.mismatches = static_cast<long long>(bad);
+    r.chunksChecked = r.requestsScheduled * static_cast<long long>(perLayer) * g.layers;
+  }
+  return r;
+}
+
+}  // namespace
+
+SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
+  validate(p);
+  requireDevice(p.device);
+  useDevice(p.device);
+  SaveLoadResult out;
+
+  MeasurePlan mp;
+  mp.device = p.device;
+  mp.bytes = p.ceilingBytes;
+  mp.pageableBytes = 8u << 20;
+  mp.iterations = p.ceilingIterations;
+  mp.pageableIterations = 2;
+  mp.warmup = 2;
+  mp.smallBytes = 4096;
+  mp.smallIterations = 10;
+  mp.verify = p.verify;
+  for (const CopyMeasurement& m : measureCeilings(mp).copies) {
+    double gbps = m.bytesPerSample / (medianOf(m.samplesMs) * 1e6);
+    if (m.id == "h2d_pinned") out.ceilingH2dGBps = gbps;
+    if (m.id == "d2h_pinned") out.ceilingD2hGBps = gbps;
+  }
+
+  Rig rig(p);
+  out.gemmEngine = rig.forward->gemmEngine();
+  const KvGeometry& g = rig.g;
+
+  uint64_t gen = 1;
+  for (Strategy s : p.strategies) {
+    if (rig.cancelled()) break;
+    out.transfers.push_back(transfer(rig, s, gen++));
+  }
+
+  std::vector<Strategy> concurrentStrategies = p.strategies;
+  if (p.pickBest && !out.transfers.empty()) {
+    double best = -1;
+    for (size_t i = 0; i < out.transfers.size(); ++i) {
+      const TransferResult& t = out.transfers[i];
+      const double ms = p.load ? t.loadMs : t.saveMs;
+      const long long bad = p.load ? t.loadMismatches : t.saveMismatches;
+      if (bad == 0 && ms > 0 && t.bytes / ms > best) {
+        best = t.bytes / ms;
+        concurrentStrategies = {p.strategies[i]};
+        out.picked = t.strategy;
+      }
+    }
+  }
+
+  // Calibrate: the forward alone, to size a full-rate connector load per step.
+  double stepMs = 0;
+  if (!rig.cancelled()) {
+    std::vector<double> ms;
+    for (int i = 0; i < std::max(3, p.warmupSteps) + 5; ++i) {
+      Event a, b;
+      a.record(rig.compute.get());
+      for (int l = 0; l < g.layers; ++l) rig.forward->layer(l, nullptr, 0, nullptr);
+      b.record(rig.compute.get());
+      b.sync();
+      ms.push_back(b.since(a));
+    }
+    stepMs = medianOf(ms);
+  }
+  const ForwardCost cost = rig.forward->cost(0);
+  out.flopsPerStep = cost.flopsPerStep;
+  out.hbmBytesPerStep = cost.bytesPerStep;
+
+  const double jobBytes = static_cast<double>(p.blocksPerJob) * g.layerBlockBytes();
+  if (!p.load) {
+    const double ceiling = out.ceilingD2hGBps * 1e9;
+    int jobsPerStep = static_cast<int>(std::ceil(p.offeredFactor * ceiling * stepMs / 1000 / (jobBytes * g.layers)));
+    jobsPerStep = std::max(1, std::min(jobsPerStep, std::max(1, rig.numJobs / 4)));
+    if (jobsPerStep == rig.numJobs / 4) out.notes.push_back("saves per step capped by the transfer set: the link may not be saturated");
+    for (Design d : p.designs) {
+      const std::vector<Strategy> list = d == Design::Off ? std::vector<Strategy>{concurrentStrategies.front()} : concurrentStrategies;
+      for (Strategy s : list) {
+        if (rig.cancelled()) break;
+        out.concurrent.push_back(concurrentSave(rig, d, s, jobsPerStep, 1000 * gen++));
+      }
+    }
+  } else {
+    const int loadBlocks = std::max(1, static_cast<int>(std::lround(p.blocksPerJob * p.prefixHitRate)));
+    // Every job's blocks, saved once (staged) with a known generation, are what requests load.
+    const uint64_t primeGen = gen++;
+    if (!rig.cancelled()) {
+      rig.fillTransfer(primeGen);
+      Stream m, a;
+      Copier c(rig.copyConfig(Strategy::StagedGather, Direction::Save), m.get(), a.get());
+      for (int j = 0; j < rig.numJobs; ++j)
+        for (int l = 0; l < g.layers; ++l) {
+          c.enqueue(l, rig.jobIds(j), p.blocksPerJob, rig.pool->extentFor(j, l).host);
+          rig.pool->commit(static_cast<uint64_t>(j), static_cast<uint64_t>(j));
+        }
+      m.sync();
+    }
+    const double reqBytes = static_cast<double>(loadBlocks) * g.layerBlockBytes() * g.layers;
+    const double requestsPerStep = p.offeredFactor * out.ceilingH2dGBps * 1e9 * stepMs / 1000 / reqBytes;
+    for (Design d : p.designs) {
+      const std::vector<Strategy> list = d == Design::Off ? std::vector<Strategy>{concurrentStrategies.front()} : concurrentStrategies;
+      for (Strategy s : list) {
+        if (rig.cancelled()) break;
+        out.concurrent.push_back(concurrentLoad(rig, d, s, requestsPerStep, loadBlocks, primeGen));
+      }
+    }
+  }
+  out.cancelled = rig.cancelled();
+  KV_CUDA(cudaStreamSynchronize(rig.compute.get()));
+  return out;
+}
+
+}  // namespace kv

@@ -1,0 +1,76 @@
+// One `kvbench save` / `kvbench load` run: ceilings, then each copy strategy alone
+// (transfer phase), then the forward with each connector design beside it
+// (concurrent phase). Returns raw samples; statistics are computed in TypeScript.
+#pragma once
+#include <atomic>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "copy.h"
+#include "forward.h"
+#include "kv.h"
+
+namespace kv {
+
+enum class Design : int { Off = 0, Async = 1, Blocking = 2 };
+enum class Fault : int { None = 0, CorruptHostWord = 1, DropEventWait = 2 };
+
+struct SaveLoadPlan {
+  int device = 0;
+  bool load = false;                  // false: save run, true: load run
+  std::vector<Strategy> strategies;   // transfer phase, and async/blocking designs
+  bool pickBest = false;              // concurrent phase uses only the fastest verified strategy
+  std::vector<Design> designs;        // concurrent phase (Off is the baseline)
+  KvGeometry geometry;                // gpuBlocks = contextBlocks + transferBlocks
+  ForwardShape shape;
+  int transferBlocks = 0;             // GPU blocks [context, context + transfer) hold what is saved / loaded
+  int blocksPerJob = 0;               // blocks of one layer per save job; a load request is this many blocks x all layers
+  int steps = 0, warmupSteps = 0;
+  double offeredFactor = 1.15;        // concurrent phase offers this x ceiling x baseline step time
+  size_t stagingBytes = 0;
+  int copyCtas = 0, mappedCtas = 0, checkCtas = 0;
+  size_t ceilingBytes = 0;
+  int ceilingIterations = 0;
+  bool verify = true;
+  Fault fault = Fault::None;
+  double prefixHitRate = 1.0;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct TransferResult {
+  std::string strategy;
+  double bytes = 0;
+  double saveMs = 0, loadMs = 0;            // CUDA events, first copy to last
+  double saveEnqueueMs = 0, loadEnqueueMs = 0;  // host time spent enqueueing
+  long long saveMismatches = 0, loadMismatches = 0;
+  long long chunksChecked = 0;
+};
+
+struct ConcurrentResult {
+  std::string design, strategy;
+  std::vector<double> stepGpuMs, stepWallMs;
+  std::map<std::string, std::vector<double>> hookUs;  // host time blocked per hook call
+  std::vector<double> transferLatencyMs;              // enqueue -> done, per job (load: per request)
+  double bytesMoved = 0, windowMs = 0;
+  long long jobsOffered = 0, jobsDone = 0, jobsSkipped = 0;
+  long long mismatches = 0, chunksChecked = 0, nonFinite = 0;
+  long long requestsScheduled = 0, requestsNotReadySteps = 0;
+  double offeredBytesPerStep = 0;
+  int stepsRun = 0;
+};
+
+struct SaveLoadResult {
+  std::string picked;  // set when pickBest chose the strategy for the concurrent phase
+  double ceilingH2dGBps = 0, ceilingD2hGBps = 0;
+  std::string gemmEngine;
+  double flopsPerStep = 0, hbmBytesPerStep = 0;
+  std::vector<TransferResult> transfers;
+  std::vector<ConcurrentResult> concurrent;
+  bool cancelled = false;
+  std::vector<std::string> notes;
+};
+
+SaveLoadResult runSaveLoad(const SaveLoadPlan& plan);
+
+}  // namespace kv

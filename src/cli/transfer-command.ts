@@ -1,0 +1,41 @@
+// Shared body of `kvbench save` and `kvbench load`.
+import {KvCommand} from './kv-command.js'
+import {transferRequest, transferFlags} from './transfer-flags.js'
+import {renderTransfer} from '../core/render-transfer.js'
+import {runTransferBench, type TransferResults} from '../core/saveload-run.js'
+
+export function verificationFailures(r: TransferResults): string[] {
+  const bad: string[] = []
+  for (const s of r.strategies) {
+    if (s.save.verified === false) bad.push(`${s.strategy} save (${s.save.mismatches} words differ)`)
+    if (s.load.verified === false) bad.push(`${s.strategy} load (${s.load.mismatches} words differ)`)
+  }
+  for (const d of r.designs) {
+    if (d.verified === false) bad.push(`${d.design}/${d.strategy} (${d.mismatches} words differ)`)
+    if (d.nonFiniteOutputs > 0) bad.push(`${d.design}/${d.strategy ?? '-'}: ${d.nonFiniteOutputs} NaN/Inf forward outputs`)
+  }
+  return bad
+}
+
+export abstract class TransferCommand extends KvCommand {
+  static flags = transferFlags
+  protected abstract readonly mode: 'save' | 'load'
+
+  async run() {
+    const {flags} = await this.parse(this.constructor as typeof TransferCommand)
+    const progress = !this.jsonEnabled() && process.stderr.isTTY
+    const req = transferRequest(this.mode, flags as never)
+    req.onProgress = progress ? (m) => process.stderr.write(`${m}…\n`) : undefined
+    const {results, notes} = await runTransferBench(req, (env) => (this.environment = env))
+    const failures = verificationFailures(results)
+    if (failures.length > 0) {
+      notes.push(`verification FAILED: ${failures.join('; ')}`)
+      process.exitCode = 1
+    }
+    if (!this.jsonEnabled()) {
+      this.log(renderTransfer(results))
+      for (const n of notes) this.log(`note: ${n}`)
+    }
+    return this.envelope(results, {notes, status: results.partial ? 'partial' : 'complete'})
+  }
+}

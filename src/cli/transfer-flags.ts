@@ -1,0 +1,83 @@
+// Flags shared by `kvbench save` and `kvbench load`: the profile, one override
+// flag per profile field, and the run's choices.
+import {Flags} from '@oclif/core'
+
+import type {DesignChoice, StrategyChoice} from '../core/plan.js'
+import type {Layout} from '../core/profile.js'
+import type {TransferRequest} from '../core/saveload-run.js'
+import type {FaultName} from '../native.js'
+
+const profileGroup = 'PROFILE OVERRIDE'
+
+export const transferFlags = {
+  profile: Flags.string({description: 'profile name (see `kvbench profiles`) or path to a profile .json', default: 'llama-3.1-8b'}),
+  device: Flags.integer({description: 'GPU index', default: 0}),
+  strategy: Flags.string({
+    description: 'copy strategy: auto picks the fastest measured; all runs each side by side',
+    options: ['all', 'auto', 'per-chunk', 'batch', 'mapped-kernel', 'staged'],
+    default: 'all',
+  }),
+  design: Flags.string({description: 'connector design(s) beside the connector-off baseline', options: ['all', 'async', 'blocking'], default: 'all'}),
+  connector: Flags.string({description: 'off: only the forward (baseline)', options: ['on', 'off'], default: 'on'}),
+  verify: Flags.boolean({description: 'check every saved and loaded byte (--no-verify skips it)', default: true, allowNo: true}),
+  warmup: Flags.integer({description: 'warm-up steps before measuring', default: 3}),
+  'staging-mib': Flags.integer({description: 'device staging buffer of the staged strategy, both halves', default: 64}),
+  'copy-ctas': Flags.integer({description: 'CTAs of the gather/scatter kernels', default: 16}),
+  'mapped-ctas': Flags.integer({description: 'CTAs of the mapped-memory copy kernel', default: 264}),
+  inject: Flags.string({description: 'testing: break something on purpose to prove verification catches it', options: ['none', 'corrupt-host', 'drop-event-wait'], default: 'none', hidden: true}),
+  layers: Flags.integer({description: 'transformer layers', helpGroup: profileGroup}),
+  'query-heads': Flags.integer({description: 'query heads', helpGroup: profileGroup}),
+  'kv-heads': Flags.integer({description: 'KV heads (GQA)', helpGroup: profileGroup}),
+  'head-dim': Flags.integer({description: 'values per head (GQA)', helpGroup: profileGroup}),
+  'latent-dim': Flags.integer({description: 'latent width (MLA)', helpGroup: profileGroup}),
+  'block-size': Flags.integer({description: 'tokens per KV block', helpGroup: profileGroup}),
+  layout: Flags.string({description: 'KV layout', options: ['layer-major', 'block-contiguous'], helpGroup: profileGroup}),
+  'hidden-size': Flags.integer({description: 'model width', helpGroup: profileGroup}),
+  'mlp-size': Flags.integer({description: 'MLP width', helpGroup: profileGroup}),
+  batch: Flags.integer({description: 'sequences per step', helpGroup: profileGroup}),
+  'prompt-tokens': Flags.integer({description: 'prompt tokens per sequence', helpGroup: profileGroup}),
+  'decode-steps': Flags.integer({description: 'measured steps', helpGroup: profileGroup}),
+  'prefix-hit-rate': Flags.string({description: 'share of a prompt found in the store (0..1)', helpGroup: profileGroup}),
+}
+
+type Parsed = {
+  [K in keyof typeof transferFlags]: unknown
+}
+
+export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferRequest {
+  const n = (v: unknown) => (v === undefined ? undefined : (v as number))
+  let hit: number | undefined
+  if (f['prefix-hit-rate'] !== undefined) {
+    hit = Number(f['prefix-hit-rate'])
+    if (!Number.isFinite(hit)) hit = Number.NaN
+  }
+  return {
+    mode,
+    profile: f.profile as string,
+    device: f.device as number,
+    strategy: f.strategy as StrategyChoice,
+    design: f.design as DesignChoice,
+    connector: f.connector === 'on',
+    verify: f.verify as boolean,
+    warmupSteps: f.warmup as number,
+    stagingMiB: f['staging-mib'] as number,
+    copyCtas: f['copy-ctas'] as number,
+    mappedCtas: f['mapped-ctas'] as number,
+    fault: f.inject as FaultName,
+    overrides: {
+      layers: n(f.layers),
+      queryHeads: n(f['query-heads']),
+      kvHeads: n(f['kv-heads']),
+      headDim: n(f['head-dim']),
+      latentDim: n(f['latent-dim']),
+      blockSize: n(f['block-size']),
+      layout: f.layout as Layout | undefined,
+      hiddenSize: n(f['hidden-size']),
+      mlpSize: n(f['mlp-size']),
+      batch: n(f.batch),
+      promptTokens: n(f['prompt-tokens']),
+      decodeSteps: n(f['decode-steps']),
+      prefixHitRate: hit,
+    },
+  }
+}

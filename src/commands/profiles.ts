@@ -1,0 +1,24 @@
+import {KvCommand} from '../cli/kv-command.js'
+import {listProfiles, type ProfileRow} from '../core/profiles-list.js'
+import {formatBytes, makeTable} from '../core/render.js'
+
+export default class Profiles extends KvCommand {
+  static summary = 'List the model profiles with their KV sizes'
+  static description = 'Every profile in profiles/ with KV bytes per token, per block (all layers) and per (layer, K or V, block) chunk.'
+  protected readonly kind = 'profiles'
+
+  async run() {
+    await this.parse(Profiles)
+    const rows: ProfileRow[] = listProfiles()
+    if (!this.jsonEnabled()) {
+      const t = makeTable(['profile', 'layers', 'attention', 'block', 'layout', 'KV/token', 'KV/block', 'chunk', 'workload'])
+      for (const r of rows) {
+        const a = r.attention.kind === 'gqa' ? `GQA ${r.attention.queryHeads}q/${r.attention.kvHeads}kv x ${r.attention.headDim}` : `MLA latent ${r.attention.latentDim}`
+        const w = r.workload
+        t.push([r.name, String(r.layers), a, String(r.blockSize), r.layout, formatBytes(r.derived.kvBytesPerToken), formatBytes(r.derived.kvBytesPerBlock), formatBytes(r.derived.chunkBytes), `batch ${w.batch}, ${w.promptTokens} tokens, ${w.decodeSteps} steps, hit ${w.prefixHitRate}`])
+      }
+      this.log(t.toString())
+    }
+    return this.envelope({profiles: rows})
+  }
+}

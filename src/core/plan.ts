@@ -1,0 +1,146 @@
+// The save/load workload plan: every size of a run, derived once from the profile
+// and flags, checked against GPU, host and locked memory before anything is allocated.
+import {readFileSync} from 'node:fs'
+
+import {badInput} from './errors.js'
+import {deriveSizes, type DerivedSizes, type Profile} from './profile.js'
+import {formatBytes} from './render.js'
+import {DESIGN_CODES, FAULT_CODES, STRATEGY_CODES, type DesignName, type FaultName, type SaveLoadPlan, type StrategyName} from '../native.js'
+
+export const STRATEGIES = Object.keys(STRATEGY_CODES) as StrategyName[]
+export type StrategyChoice = StrategyName | 'auto' | 'all'
+export type DesignChoice = 'async' | 'blocking' | 'all'
+
+export interface RunOptions {
+  mode: 'save' | 'load'
+  device: number
+  strategy: StrategyChoice
+  design: DesignChoice
+  connector: boolean
+  verify: boolean
+  warmupSteps: number
+  stagingMiB: number
+  copyCtas: number
+  mappedCtas: number
+  fault: FaultName
+}
+
+export interface WorkloadPlan {
+  plan: SaveLoadPlan
+  sizes: DerivedSizes
+  /** Strategies the concurrent phase runs; 'auto' decides after the transfer phase. */
+  strategyChoice: StrategyChoice
+  designs: DesignName[]
+  contextBlocks: number
+  loadBlocksPerRequest: number
+  gpuCacheBytes: number
+  pinnedBytes: number
+  gpuBytesNeeded: number
+}
+
+const MiB = 1024 * 1024
+const CEILING_BYTES = 256 * MiB
+
+export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
+  const sizes = deriveSizes(profile)
+  const w = profile.workload
+  const a = profile.attention
+  if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) throw badInput(`--warmup must be a whole number, got ${o.warmupSteps}`)
+  if (!Number.isInteger(o.stagingMiB) || o.stagingMiB < 1) throw badInput(`--staging-mib must be a positive whole number, got ${o.stagingMiB}`)
+  for (const [flag, v] of [['copy-ctas', o.copyCtas], ['mapped-ctas', o.mappedCtas]] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > 65535) throw badInput(`--${flag} must be between 1 and 65535, got ${v}`)
+  }
+  if (sizes.chunkBytes % 16) {
+    throw badInput(`--block-size ${profile.blockSize} gives ${sizes.chunkBytes}-byte chunks; the layout needs a multiple of 16 bytes`)
+  }
+  const contextBlocks = Math.ceil(w.promptTokens / profile.blockSize)
+  const stagingBytes = o.stagingMiB * MiB
+  if (stagingBytes < 2 * sizes.layerBlockBytes) {
+    throw badInput(`--staging-mib ${o.stagingMiB} is smaller than two blocks of one layer (${formatBytes(2 * sizes.layerBlockBytes)})`)
+  }
+  const blocksPerJob = contextBlocks
+  const transferBlocks = w.batch * contextBlocks
+  const gpuBlocks = w.batch * contextBlocks + transferBlocks
+  if (gpuBlocks > 2 ** 31 - 1) throw badInput(`--batch ${w.batch} x --prompt-tokens ${w.promptTokens} needs ${gpuBlocks} blocks, too many to index`)
+  const strategies = o.strategy === 'all' || o.strategy === 'auto' ? STRATEGIES : [o.strategy]
+  const designs: DesignName[] = ['off']
+  if (o.connector) {
+    if (o.design === 'all' || o.design === 'async') designs.push('async')
+    if (o.design === 'all' || o.design === 'blocking') designs.push('blocking')
+  }
+  const kvHeads = a.kind === 'gqa' ? a.kvHeads : 1
+  const headDim = a.kind === 'gqa' ? a.headDim : a.latentDim
+  const gpuCacheBytes = gpuBlocks * sizes.layerBlockBytes * profile.layers
+  const pinnedBytes = transferBlocks * sizes.layerBlockBytes * profile.layers + 2 * CEILING_BYTES
+  const H = profile.hiddenSize
+  const M = profile.mlpSize
+  const qkvOut = a.kind === 'gqa' ? (a.queryHeads + 2 * a.kvHeads) * a.headDim : 2 * H
+  const weightBytes = 2 * (H * qkvOut + H * H + 3 * H * M) + 2 * w.batch * (Math.max(qkvOut, H) + 2 * M + 2 * H)
+  // Per-step KV-write and check descriptors (16 bytes a chunk), context block table, CUDA context and cuBLAS workspace.
+  const steps = w.decodeSteps + o.warmupSteps + 8
+  const descriptorBytes = 16 * sizes.parts * profile.layers * (gpuBlocks + steps * Math.ceil(transferBlocks / 4))
+  const gpuBytesNeeded = gpuCacheBytes + stagingBytes + weightBytes + descriptorBytes + 2 * CEILING_BYTES + 1024 * MiB
+  return {
+    plan: {
+      device: o.device,
+      load: o.mode === 'load',
+      strategies: strategies.map((s) => STRATEGY_CODES[s]),
+      designs: designs.map((d) => DESIGN_CODES[d]),
+      geometry: {layers: profile.layers, parts: sizes.parts, chunkBytes: sizes.chunkBytes, gpuBlocks, layout: profile.layout === 'layer-major' ? 0 : 1},
+      forward: {batch: w.batch, contextBlocks, kvHeads, headDim, queryHeads: a.queryHeads, hiddenSize: H, mlpSize: M, blockSize: profile.blockSize},
+      transferBlocks,
+      blocksPerJob,
+      steps: w.decodeSteps,
+      warmupSteps: o.warmupSteps,
+      offeredFactor: 1.15,
+      stagingBytes,
+      copyCtas: o.copyCtas,
+      mappedCtas: o.mappedCtas,
+      checkCtas: 8,
+      ceilingBytes: CEILING_BYTES,
+      ceilingIterations: 10,
+      verify: o.verify,
+      fault: FAULT_CODES[o.fault],
+      prefixHitRate: w.prefixHitRate,
+      pickBest: o.strategy === 'auto',
+    },
+    sizes,
+    strategyChoice: o.strategy,
+    designs,
+    contextBlocks,
+    loadBlocksPerRequest: Math.max(1, Math.round(blocksPerJob * w.prefixHitRate)),
+    gpuCacheBytes,
+    pinnedBytes,
+    gpuBytesNeeded,
+  }
+}
+
+export function memAvailableBytes(meminfo = readText('/proc/meminfo')): number | null {
+  const m = /^MemAvailable:\s+(\d+) kB$/m.exec(meminfo ?? '')
+  return m ? Number(m[1]) * 1024 : null
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return null
+  }
+}
+
+/** Needed versus available, before allocating anything. */
+export function checkFits(p: WorkloadPlan, gpu: {freeBytes: number}, hostAvailable: number | null, memlock: number | null): void {
+  const hint = 'lower --batch or --prompt-tokens'
+  if (p.gpuBytesNeeded > gpu.freeBytes) {
+    throw badInput(`GPU ${p.plan.device} needs ${formatBytes(p.gpuBytesNeeded)} (KV cache ${formatBytes(p.gpuCacheBytes)}) but has ${formatBytes(gpu.freeBytes)} free: ${hint}`, 'TOO_BIG')
+  }
+  if (hostAvailable !== null && p.pinnedBytes > hostAvailable * 0.9) {
+    throw badInput(`the host pool needs ${formatBytes(p.pinnedBytes)} of pinned memory but the host has ${formatBytes(hostAvailable)} available: ${hint}`, 'TOO_BIG')
+  }
+  if (memlock !== null && p.pinnedBytes > memlock) {
+    throw badInput(
+      `locked-memory limit (ulimit -l) is ${formatBytes(memlock)} but the run pins ${formatBytes(p.pinnedBytes)}: raise it with \`ulimit -l unlimited\` (containers: --ulimit memlock=-1) or ${hint}`,
+      'MEMLOCK_LIMIT',
+    )
+  }
+}
