@@ -48,7 +48,7 @@ void AsyncConnector::loop() {
   };
   try {
     useDevice(device_);  // a new thread starts on device 0, whatever the caller uses
-    Stream main, aux;
+    Stream main(Priority::Low), aux(Priority::Low);
     Copier copier(cfg_, main.get(), aux.get());
     std::vector<Event> events;
     for (int i = 0; i < 512; ++i) events.emplace_back(cudaEventDisableTiming);
@@ -63,10 +63,14 @@ void AsyncConnector::loop() {
         idle = false;
         if (job->after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job->after, 0));
         copier.enqueue(job->layer, job->blockIds, job->count, job->host);
-        if (job->check) launchCheckChunks(job->check, job->checkCount, cfg_.geometry.chunkBytes,
-                                          counter_, main.get(), checkCtas_);
         cudaEvent_t ev = events[nextEvent++ % events.size()].get();
-        KV_CUDA(cudaEventRecord(ev, main.get()));
+        if (job->check) {
+          copier.joinInto(main.get());
+          launchCheckChunks(job->check, job->checkCount, cfg_.geometry.chunkBytes, counter_, main.get(), checkCtas_);
+          KV_CUDA(cudaEventRecord(ev, main.get()));
+        } else {
+          copier.recordDone(ev);
+        }
         inflight.push_back({*job, ev});
       }
       while (!inflight.empty()) {

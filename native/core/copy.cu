@@ -32,11 +32,19 @@ __global__ void chunkCopyKernel(const __grid_constant__ Launch a) {
                      : ((size_t)a.ids[i] * a.g.layers + a.layer) * a.g.parts + part;
     int4* cache = reinterpret_cast<int4*>(a.cache + off * a.g.chunkBytes);
     int4* other = reinterpret_cast<int4*>(a.other + (size_t)c * a.g.chunkBytes);
-    if (a.toCache) {
-      for (size_t v = threadIdx.x; v < vecs; v += blockDim.x) cache[v] = other[v];
-    } else {
-      for (size_t v = threadIdx.x; v < vecs; v += blockDim.x) other[v] = cache[v];
+    int4* dst = a.toCache ? cache : other;
+    const int4* src = a.toCache ? other : cache;
+    // Four independent 16-byte loads in flight per thread before the stores.
+    constexpr int kUnroll = 4;
+    size_t v = threadIdx.x;
+    for (; v + (kUnroll - 1) * blockDim.x < vecs; v += kUnroll * blockDim.x) {
+      int4 r[kUnroll];
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) r[u] = src[v + u * blockDim.x];
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) dst[v + u * blockDim.x] = r[u];
     }
+    for (; v < vecs; v += blockDim.x) dst[v] = src[v];
   }
 }
 
@@ -143,9 +151,6 @@ void Copier::staged(int layer, const int* ids, int count, char* host) {
   const size_t half = cfg_.stagingBytes / 2;
   const int perPiece = static_cast<int>(std::min<size_t>(kIdsPerLaunch, half / stride));
   const bool save = cfg_.direction == Direction::Save;
-  Event start(cudaEventDisableTiming);
-  start.record(main_);
-  KV_CUDA(cudaStreamWaitEvent(aux_, start.get(), 0));  // aux joins main's order (e.g. the compute-event wait)
   for (int at = 0; at < count; at += perPiece, ++piece_) {
     const int n = std::min(perPiece, count - at);
     const int b = static_cast<int>(piece_ % 2);
@@ -168,9 +173,19 @@ void Copier::staged(int layer, const int* ids, int count, char* host) {
       stageFree_[b].record(main_);
     }
   }
+  // No join here: the next job's gather overlaps this job's copy. A save completes
+  // on aux (its last copy follows every gather), a load on main (its last scatter).
+}
+
+void Copier::recordDone(cudaEvent_t event) {
+  const bool onAux = cfg_.strategy == Strategy::StagedGather && cfg_.direction == Direction::Save;
+  KV_CUDA(cudaEventRecord(event, onAux ? aux_ : main_));
+}
+
+void Copier::joinInto(cudaStream_t stream) {
   Event done(cudaEventDisableTiming);
-  done.record(aux_);
-  KV_CUDA(cudaStreamWaitEvent(main_, done.get(), 0));  // the job completes on main
+  recordDone(done.get());
+  KV_CUDA(cudaStreamWaitEvent(stream, done.get(), 0));
 }
 
 }  // namespace kv

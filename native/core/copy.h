@@ -34,11 +34,15 @@ struct CopyConfig {
 
 // Owns the staging buffers and events of one strategy on one pair of streams.
 // enqueue() only enqueues (its host cost is what the strategy costs the caller);
-// all work of a job is ordered before anything later enqueued on `main`.
+// recordDone() marks the completion of everything enqueued so far.
 class Copier {
  public:
   Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux);
   void enqueue(int layer, const int* blockIds, int count, char* host);
+  // Records `event` once every job enqueued so far has completed.
+  void recordDone(cudaEvent_t event);
+  // Makes `stream` wait for every job enqueued so far.
+  void joinInto(cudaStream_t stream);
   Strategy strategy() const { return cfg_.strategy; }
 
  private:

@@ -54,9 +54,17 @@ inline PinnedBuffer allocPinned(size_t bytes, unsigned flags = cudaHostAllocDefa
 }
 inline PageableBuffer allocPageable(size_t bytes) { return PageableBuffer(::operator new(bytes), bytes); }
 
+enum class Priority { Normal, High, Low };
+
 class Stream {
  public:
-  explicit Stream(unsigned flags = cudaStreamNonBlocking) { KV_CUDA(cudaStreamCreateWithFlags(&s_, flags)); }
+  // Connector streams run at low priority so the forward's kernels are scheduled first.
+  explicit Stream(Priority p = Priority::Normal) {
+    int least = 0, greatest = 0;  // numerically: least is lowest priority
+    KV_CUDA(cudaDeviceGetStreamPriorityRange(&least, &greatest));
+    int prio = p == Priority::High ? greatest : p == Priority::Low ? least : 0;
+    KV_CUDA(cudaStreamCreateWithPriority(&s_, cudaStreamNonBlocking, prio));
+  }
   ~Stream() { if (s_) cudaStreamDestroy(s_); }
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;

@@ -54,7 +54,7 @@ void validate(const SaveLoadPlan& p) {
 struct Rig {
   const SaveLoadPlan& p;
   KvGeometry g;
-  Stream compute;
+  Stream compute{Priority::High};
   DeviceBuffer cache;
   std::vector<int> contextIds, transferIds;
   int numJobs;
@@ -150,7 +150,7 @@ TransferResult transfer(Rig& rig, Strategy s, uint64_t gen) {
   r.strategy = strategyName(s);
   r.bytes = static_cast<double>(p.transferBlocks) * g.layerBlockBytes() * g.layers;
   rig.fillTransfer(gen);
-  Stream main, aux;
+  Stream main(Priority::Low), aux(Priority::Low);
   for (Direction dir : {Direction::Save, Direction::Load}) {
     Copier copier(rig.copyConfig(s, dir), main.get(), aux.get());
     if (dir == Direction::Load) {
@@ -164,7 +164,7 @@ TransferResult transfer(Rig& rig, Strategy s, uint64_t gen) {
     for (int j = 0; j < rig.numJobs; ++j)
       for (int l = 0; l < g.layers; ++l) copier.enqueue(l, rig.jobIds(j), p.blocksPerJob, rig.pool->extentFor(j, l).host);
     double enqueueMs = (nowUs() - t0) / 1000;
-    e1.record(main.get());
+    copier.recordDone(e1.get());
     e1.sync();
     if (dir == Direction::Save) {
       r.saveMs = e1.since(e0);
@@ -210,16 +210,23 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   const int total = p.warmupSteps + p.steps;
   r.offeredBytesPerStep = jobBytes * jobsPerStep * g.layers;
 
-  // Every step's KV writes, uploaded once: [step][layer][job][block][part].
-  std::vector<ChunkRef> refs;
+  // Each step's KV writes [layer][job][block][part], built on the host and uploaded
+  // through a ring of 4 pinned slots (the per-step sync makes a slot free again).
   const size_t perLayer = static_cast<size_t>(jobsPerStep) * p.blocksPerJob * g.parts;
-  refs.reserve(perLayer * g.layers * total);
-  for (int st = 0; st < total; ++st)
+  const size_t perStep = perLayer * g.layers;
+  PinnedBuffer hostRing = allocPinned(4 * perStep * sizeof(ChunkRef));
+  DeviceBuffer writes = allocDevice(4 * perStep * sizeof(ChunkRef));
+  std::vector<ChunkRef> refs;
+  refs.reserve(perStep);
+  auto uploadStep = [&](int st) {
+    refs.clear();
     for (int l = 0; l < g.layers; ++l)
       for (int k = 0; k < jobsPerStep; ++k) rig.gpuRefs(refs, st * jobsPerStep + k, l, genBase + st, p.blocksPerJob);
-  DeviceBuffer writes = upload(refs, rig.compute.get());
-  refs.clear();
-  refs.shrink_to_fit();
+    ChunkRef* h = hostRing.get<ChunkRef>() + (st % 4) * perStep;
+    std::copy(refs.begin(), refs.end(), h);
+    KV_CUDA(cudaMemcpyAsync(writes.get<ChunkRef>() + (st % 4) * perStep, h, perStep * sizeof(ChunkRef), cudaMemcpyHostToDevice,
+                            rig.compute.get()));
+  };
 
   std::vector<Event> layerDone;
   for (int i = 0; i < 4 * g.layers; ++i) layerDone.emplace_back(cudaEventDisableTiming);
@@ -236,11 +243,14 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     conn = std::make_unique<AsyncConnector>(p.device, rig.copyConfig(s, Direction::Save), p.fault == Fault::DropEventWait,
                                             p.checkCtas, 1 << 14, rig.counter.get<unsigned long long>());
   } else if (design == Design::Blocking) {
-    saveMain = std::make_unique<Stream>();
-    saveAux = std::make_unique<Stream>();
+    saveMain = std::make_unique<Stream>(Priority::Low);
+    saveAux = std::make_unique<Stream>(Priority::Low);
     copier = std::make_unique<Copier>(rig.copyConfig(s, Direction::Save), saveMain->get(), saveAux->get());
   }
   const double inflightCap = 2.0 * r.offeredBytesPerStep;
+  // Newest save job of each (job slot, layer): an engine cannot rewrite a block whose
+  // save has not finished, so the forward waits for it (a cost of a slow connector).
+  std::vector<long long> slotPending(static_cast<size_t>(rig.numJobs) * g.layers, -1);
   double inflightBytes = 0, firstEnqueue = -1, lastDone = 0;
   auto& hooks = r.hookUs;
 
@@ -260,9 +270,23 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     double blocked = 0;
     clk.wall0 = nowUs();
     clk.start.record(rig.compute.get());
+    double reuseWait = 0;
+    uploadStep(st);
     for (int l = 0; l < g.layers; ++l) {
       cudaEvent_t ev = layerDone[(st % 4) * g.layers + l].get();
-      const ChunkRef* w = writes.get<ChunkRef>() + (static_cast<size_t>(st) * g.layers + l) * perLayer;
+      const ChunkRef* w = writes.get<ChunkRef>() + (st % 4) * perStep + l * perLayer;
+      if (design == Design::Async) {
+        double t0 = nowUs();
+        for (int k = 0; k < jobsPerStep; ++k) {
+          const long long pending = slotPending[((st * jobsPerStep + k) % rig.numJobs) * g.layers + l];
+          ConnectorDone d;
+          while (pending >= r.jobsDone) {
+            if (conn->poll(&d)) complete(d.id, d.enqueuedUs, d.doneUs, d.bytes);
+            else { conn->rethrow(); std::this_thread::yield(); }
+          }
+        }
+        reuseWait += nowUs() - t0;
+      }
       rig.forward->layer(l, w, static_cast<int>(perLayer), ev);
       if (design == Design::Off) continue;
       double t0 = nowUs();
@@ -280,6 +304,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
           pendingGen.push_back(static_cast<long long>(genBase + st));
           pendingSlot.push_back(slot);
           pendingEnq.push_back(nowUs());
+          slotPending[slot] = static_cast<long long>(id);
           ConnectorJob j{id, l, rig.jobIds(job), p.blocksPerJob, host, ev, nullptr, 0, nowUs(), jobBytes};
           if (firstEnqueue < 0) firstEnqueue = j.enqueuedUs;
           while (!conn->submit(j)) std::this_thread::yield();
@@ -300,6 +325,8 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     }
     clk.end.record(rig.compute.get());
     if (design == Design::Async) {
+      blocked += reuseWait;
+      if (measured) hooks["wait_for_block_free"].push_back(reuseWait);
       double t0 = nowUs();
       ConnectorDone d;
       while (conn->poll(&d)) complete(d.id, d.enqueuedUs, d.doneUs, d.bytes);
@@ -309,7 +336,9 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
       conn->rethrow();
     } else if (design == Design::Blocking) {
       double t0 = nowUs();
-      saveMain->sync();
+      Event saved(cudaEventDisableTiming);
+      copier->recordDone(saved.get());
+      saved.sync();
       double done = nowUs();
       for (size_t id = r.jobsDone; id < pendingGen.size(); ++id) complete(id, pendingEnq[id], done, jobBytes);
       double us = done - t0;
@@ -357,17 +386,20 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
   r.offeredBytesPerStep = reqBytes * requestsPerStep;
   const int maxRequests = static_cast<int>(std::ceil(requestsPerStep * total)) + 1;
   const int half = std::max(1, rig.numJobs / 2);
-  // Request q loads the first `loadBlocks` blocks saved by job q into the blocks of job q + half.
+  // Request q loads the first `loadBlocks` blocks saved by job q into the blocks of job
+  // q + half; what it must find there depends only on q mod the number of jobs.
   std::vector<ChunkRef> refs;
   const size_t perLayer = static_cast<size_t>(loadBlocks) * g.parts;
   if (design != Design::Off)
-    for (int q = 0; q < maxRequests; ++q)
+    for (int q = 0; q < rig.numJobs; ++q)
       for (int l = 0; l < g.layers; ++l) rig.gpuRefs(refs, q, l, gen, loadBlocks, q + half);
   DeviceBuffer checks = upload(refs, rig.compute.get());
   refs.clear();
   KV_CUDA(cudaMemsetAsync(rig.counter.get(), 0, sizeof(unsigned long long), rig.compute.get()));
   KV_CUDA(cudaStreamSynchronize(rig.compute.get()));
-  auto checkRefs = [&](int q, int l) { return checks.get<ChunkRef>() + (static_cast<size_t>(q) * g.layers + l) * perLayer; };
+  auto checkRefs = [&](int q, int l) {
+    return checks.get<ChunkRef>() + (static_cast<size_t>(q % rig.numJobs) * g.layers + l) * perLayer;
+  };
 
   std::unique_ptr<AsyncConnector> conn;
   std::unique_ptr<Stream> loadMain, loadAux;
@@ -377,8 +409,8 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     conn = std::make_unique<AsyncConnector>(p.device, rig.copyConfig(s, Direction::Load), false, p.checkCtas, 1 << 14,
                                             rig.counter.get<unsigned long long>());
   } else if (design == Design::Blocking) {
-    loadMain = std::make_unique<Stream>();
-    loadAux = std::make_unique<Stream>();
+    loadMain = std::make_unique<Stream>(Priority::Low);
+    loadAux = std::make_unique<Stream>(Priority::Low);
     copier = std::make_unique<Copier>(rig.copyConfig(s, Direction::Load), loadMain->get(), loadAux->get());
     for (int l = 0; l < g.layers; ++l) layerLoaded.emplace_back(cudaEventDisableTiming);
   }
@@ -617,6 +649,7 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
           c.enqueue(l, rig.jobIds(j), p.blocksPerJob, rig.pool->extentFor(j, l).host);
           rig.pool->commit(static_cast<uint64_t>(j), static_cast<uint64_t>(j));
         }
+      c.joinInto(m.get());
       m.sync();
     }
     const double reqBytes = static_cast<double>(loadBlocks) * g.layerBlockBytes() * g.layers;

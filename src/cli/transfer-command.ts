@@ -31,6 +31,8 @@ export abstract class TransferCommand extends KvCommand {
     if (failures.length > 0) {
       notes.push(`verification FAILED: ${failures.join('; ')}`)
       process.exitCode = 1
+    } else if (results.partial) {
+      process.exitCode = 130  // interrupted, as a shell reports Ctrl-C
     }
     if (!this.jsonEnabled()) {
       this.log(renderTransfer(results))

@@ -14,8 +14,8 @@ export const transferFlags = {
   device: Flags.integer({description: 'GPU index', default: 0}),
   strategy: Flags.string({
     description: 'copy strategy: auto picks the fastest measured; all runs each side by side',
-    options: ['all', 'auto', 'per-chunk', 'batch', 'mapped-kernel', 'staged'],
-    default: 'all',
+    options: ['auto', 'all', 'per-chunk', 'batch', 'mapped-kernel', 'staged'],
+    default: 'auto',
   }),
   design: Flags.string({description: 'connector design(s) beside the connector-off baseline', options: ['all', 'async', 'blocking'], default: 'all'}),
   connector: Flags.string({description: 'off: only the forward (baseline)', options: ['on', 'off'], default: 'on'}),

@@ -12,10 +12,10 @@ export default class Profiles extends KvCommand {
     const rows: ProfileRow[] = listProfiles()
     if (!this.jsonEnabled()) {
       const t = makeTable(['profile', 'layers', 'attention', 'block', 'layout', 'KV/token', 'KV/block', 'chunk', 'workload'])
-      for (const r of rows) {
+      for (const {profile: r, sizes} of rows) {
         const a = r.attention.kind === 'gqa' ? `GQA ${r.attention.queryHeads}q/${r.attention.kvHeads}kv x ${r.attention.headDim}` : `MLA latent ${r.attention.latentDim}`
         const w = r.workload
-        t.push([r.name, String(r.layers), a, String(r.blockSize), r.layout, formatBytes(r.derived.kvBytesPerToken), formatBytes(r.derived.kvBytesPerBlock), formatBytes(r.derived.chunkBytes), `batch ${w.batch}, ${w.promptTokens} tokens, ${w.decodeSteps} steps, hit ${w.prefixHitRate}`])
+        t.push([r.name, String(r.layers), a, String(r.blockSize), r.layout, formatBytes(sizes.kvBytesPerToken), formatBytes(sizes.kvBytesPerBlock), formatBytes(sizes.chunkBytes), `batch ${w.batch}, ${w.promptTokens} tokens, ${w.decodeSteps} steps, hit ${w.prefixHitRate}`])
       }
       this.log(t.toString())
     }

@@ -76,9 +76,8 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   const M = profile.mlpSize
   const qkvOut = a.kind === 'gqa' ? (a.queryHeads + 2 * a.kvHeads) * a.headDim : 2 * H
   const weightBytes = 2 * (H * qkvOut + H * H + 3 * H * M) + 2 * w.batch * (Math.max(qkvOut, H) + 2 * M + 2 * H)
-  // Per-step KV-write and check descriptors (16 bytes a chunk), context block table, CUDA context and cuBLAS workspace.
-  const steps = w.decodeSteps + o.warmupSteps + 8
-  const descriptorBytes = 16 * sizes.parts * profile.layers * (gpuBlocks + steps * Math.ceil(transferBlocks / 4))
+  // Chunk descriptors (16 bytes a chunk: fills, checks, the per-step write ring), CUDA context and cuBLAS workspace.
+  const descriptorBytes = 16 * sizes.parts * profile.layers * (gpuBlocks + 2 * transferBlocks)
   const gpuBytesNeeded = gpuCacheBytes + stagingBytes + weightBytes + descriptorBytes + 2 * CEILING_BYTES + 1024 * MiB
   return {
     plan: {

@@ -9,7 +9,7 @@ export function renderTransfer(r: TransferResults): string {
   const out: string[] = []
   const p = r.profile
   out.push(
-    `${r.mode} · ${p.name} · ${p.layers} layers · chunk ${formatBytes(p.derived.chunkBytes)} · block ${formatBytes(p.derived.kvBytesPerBlock)} (all layers) · ` +
+    `${r.mode} · ${p.name} · ${p.layers} layers · chunk ${formatBytes(r.sizes.chunkBytes)} · block ${formatBytes(r.sizes.kvBytesPerBlock)} (all layers) · ` +
       `${r.workload.transferBlocks} blocks moved per strategy · ceilings H2D ${fixed(r.ceilings.h2dGBps)} / D2H ${fixed(r.ceilings.d2hGBps)} GB/s (this run)`,
   )
   const f = r.forward
@@ -35,13 +35,13 @@ export function renderTransfer(r: TransferResults): string {
   }
   if (r.designs.length > 0) {
     out.push('', `Forward with the connector beside it (${r.workload.steps} steps; slowdown vs connector off)`)
-    const t = makeTable(['design', 'strategy', 'step ms p50', 'slowdown', `${r.mode} GB/s`, '% ceiling', 'latency p50/p99 ms', 'host blocked/step p50/p99', 'skipped', 'verified'])
+    const t = makeTable(['design', 'strategy', 'step ms p50 (GPU / wall)', 'slowdown GPU / wall', `${r.mode} GB/s`, '% ceiling', 'latency p50/p99 ms', 'host blocked/step p50/p99', 'skipped', 'verified'])
     for (const d of r.designs) {
       t.push([
         d.design,
         d.strategy ?? '-',
-        d.stepGpuMs ? fixed(d.stepGpuMs.p50, 2) : '-',
-        d.slowdownPct === null || d.design === 'off' ? '-' : `${fixed(d.slowdownPct)}%`,
+        d.stepGpuMs && d.stepWallMs ? `${fixed(d.stepGpuMs.p50, 2)} / ${fixed(d.stepWallMs.p50, 2)}` : '-',
+        d.slowdownPct === null || d.wallSlowdownPct === null || d.design === 'off' ? '-' : `${fixed(d.slowdownPct)}% / ${fixed(d.wallSlowdownPct)}%`,
         d.transfer ? fixed(d.transfer.gbps) : '-',
         d.transfer ? `${fixed(d.transfer.pctOfCeiling)}%` : '-',
         d.transfer?.latencyMs ? `${fixed(d.transfer.latencyMs.p50, 2)} / ${fixed(d.transfer.latencyMs.p99, 2)}` : '-',

@@ -44,6 +44,8 @@ export interface DesignFigures {
   stepWallMs: Summary | null
   /** Median GPU step time over the connector-off baseline, in percent. */
   slowdownPct: number | null
+  /** Median wall step time (host blocking included) over the baseline, in percent. */
+  wallSlowdownPct: number | null
   transfer: {
     gbps: number
     pctOfCeiling: number
@@ -69,7 +71,8 @@ export interface TransferResults {
   mode: 'save' | 'load'
   partial: boolean
   verify: boolean
-  profile: Profile & {derived: WorkloadPlan['sizes']}
+  profile: Profile
+  sizes: WorkloadPlan['sizes']
   workload: {
     device: number
     steps: number
@@ -104,8 +107,9 @@ function summarizeOrNull(v: number[]): Summary | null {
   return v.length > 0 ? summarize(v) : null
 }
 
-function designFigures(c: NativeConcurrent, ceiling: number, baselineMs: number | null, verify: boolean): DesignFigures {
+function designFigures(c: NativeConcurrent, ceiling: number, baseline: {gpu: number; wall: number} | null, verify: boolean): DesignFigures {
   const gpu = summarizeOrNull(c.stepGpuMs)
+  const wall = summarizeOrNull(c.stepWallMs)
   const hooks: Record<string, HookFigures> = {}
   for (const [name, us] of Object.entries(c.hookUs)) {
     if (name === 'blocked_per_step' || us.length === 0) continue
@@ -118,8 +122,9 @@ function designFigures(c: NativeConcurrent, ceiling: number, baselineMs: number 
     strategy: on ? (c.strategy as StrategyName) : null,
     steps: c.stepsRun,
     stepGpuMs: gpu,
-    stepWallMs: summarizeOrNull(c.stepWallMs),
-    slowdownPct: gpu && baselineMs ? (100 * (gpu.p50 - baselineMs)) / baselineMs : null,
+    stepWallMs: wall,
+    slowdownPct: gpu && baseline ? (100 * (gpu.p50 - baseline.gpu)) / baseline.gpu : null,
+    wallSlowdownPct: wall && baseline ? (100 * (wall.p50 - baseline.wall)) / baseline.wall : null,
     transfer: on
       ? {
           gbps,
@@ -156,12 +161,14 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
     strategies.filter((s) => s[dir].verified !== false).sort((a, b) => b[dir].gbps - a[dir].gbps)[0]?.strategy ?? null
   const baseline = native.concurrent.find((c) => c.design === 'off')
   const baselineMs = baseline && baseline.stepGpuMs.length > 0 ? summarize(baseline.stepGpuMs).p50 : null
+  const baselineSteps = baselineMs && baseline ? {gpu: baselineMs, wall: summarize(baseline.stepWallMs).p50} : null
   const ceiling = mode === 'save' ? native.ceilingD2hGBps : native.ceilingH2dGBps
   return {
     mode,
     partial: native.cancelled,
     verify,
-    profile: {...profile, derived: wp.sizes},
+    profile,
+    sizes: wp.sizes,
     workload: {
       device: wp.plan.device,
       steps: wp.plan.steps,
@@ -183,7 +190,7 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
     },
     strategies,
     best: {save: pick('save'), load: pick('load')},
-    designs: native.concurrent.map((c) => designFigures(c, ceiling, baselineMs, verify)),
+    designs: native.concurrent.map((c) => designFigures(c, ceiling, baselineSteps, verify)),
   }
 }
 

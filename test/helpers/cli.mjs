@@ -1,6 +1,7 @@
 // Runs the kvbench CLI as a user would: bin/run.js from this checkout, or the
 // command in KVBENCH_CMD (the portable bundle's launcher on a GPU host).
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
+import {existsSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -55,4 +56,23 @@ export function gpuGate() {
   if (reason && process.env.KVBENCH_REQUIRE_GPU === '1') throw new Error(`KVBENCH_REQUIRE_GPU=1 but ${reason}`)
   if (reason) console.log(`# GPU tests skipped: ${reason}`)
   return reason ? {skip: reason} : {}
+}
+
+/** The native addon of this checkout, or of the bundle the tests run from. */
+export function addonPath() {
+  if (process.env.KVBENCH_ADDON) return process.env.KVBENCH_ADDON
+  const candidates = [join(ROOT, 'build', 'Release', 'kvbench.node'), join(ROOT, 'lib', 'kvbench.node')]
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]
+}
+
+/** Starts kvbench without waiting; resolves with its exit and output. */
+export function kvbenchAsync(args, {env = {}} = {}) {
+  const base = process.env.KVBENCH_CMD ? [process.env.KVBENCH_CMD] : [process.execPath, join(ROOT, 'bin', 'run.js')]
+  const child = spawn(base[0], [...base.slice(1), ...args], {env: {...process.env, ...env}})
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const done = new Promise((resolve) => child.on('close', (code, signal) => resolve({code, signal, stdout, stderr})))
+  return {child, done}
 }

@@ -1,0 +1,103 @@
+// GPU suite for `kvbench save` / `kvbench load`: every strategy moves correct data,
+// verification catches a corruption and a real race, the designs block the way
+// they should, Ctrl-C frees what it took.
+import assert from 'node:assert/strict'
+import {createRequire} from 'node:module'
+import {describe, test} from 'node:test'
+
+import {addonPath, gpuGate, kvbenchAsync, kvbenchJson} from '../helpers/cli.mjs'
+import {assertSchema} from '../helpers/schema.mjs'
+
+// Small enough to run in seconds, big enough that every job spans several pieces.
+const SMALL = ['--profile', 'llama-3.2-1b', '--batch', '4', '--prompt-tokens', '1024', '--decode-steps', '12']
+
+describe('save and load on a GPU', gpuGate(), () => {
+  for (const mode of ['save', 'load']) {
+    test(`${mode}: every strategy and design moves bit-exact data`, () => {
+      const r = kvbenchJson([mode, ...SMALL, '--strategy', 'all'])
+      assert.equal(r.code, 0, r.stderr + r.json.notes.join('\n'))
+      assertSchema(`${mode}.schema.json`, r.json)
+      const res = r.json.results
+      assert.deepEqual(res.strategies.map((s) => s.strategy), ['per-chunk', 'batch', 'mapped-kernel', 'staged'])
+      for (const s of res.strategies) {
+        assert.equal(s.save.verified, true, `${s.strategy} save`)
+        assert.equal(s.load.verified, true, `${s.strategy} load`)
+        assert.ok(s.save.gbps > 0.5 && s.load.gbps > 0.5)
+      }
+      assert.equal(res.designs.length, 1 + 2 * 4)
+      for (const d of res.designs) {
+        assert.equal(d.nonFiniteOutputs, 0, `${d.design}/${d.strategy} NaN`)
+        if (d.design !== 'off') {
+          assert.equal(d.verified, true, `${d.design}/${d.strategy}`)
+          assert.ok(d.chunksChecked > 0 && d.transfer.jobsDone > 0)
+        }
+      }
+    })
+  }
+
+  test('verification catches an injected corruption', () => {
+    const r = kvbenchJson(['save', ...SMALL, '--strategy', 'staged', '--connector', 'off', '--inject', 'corrupt-host'])
+    assert.equal(r.code, 1)
+    const s = r.json.results.strategies[0]
+    assert.equal(s.save.verified, false)
+    assert.ok(s.save.mismatches >= 1)
+    assert.ok(r.json.notes.some((n) => /verification FAILED: staged save/.test(n)))
+  })
+
+  test('verification catches a dropped event wait (a real race)', () => {
+    const r = kvbenchJson(['save', ...SMALL, '--strategy', 'staged', '--design', 'async', '--inject', 'drop-event-wait'])
+    assert.equal(r.code, 1, 'a save that does not wait for the KV write must copy stale data')
+    const d = r.json.results.designs.find((x) => x.design === 'async')
+    assert.equal(d.verified, false)
+    assert.ok(d.mismatches > 0)
+    // The same run with the wait in place passes: the failure is the race, not the harness.
+    const ok = kvbenchJson(['save', ...SMALL, '--strategy', 'staged', '--design', 'async'])
+    assert.equal(ok.code, 0, ok.stderr)
+  })
+
+  test('async and blocking designs differ in blocked host time the way they should', () => {
+    for (const mode of ['save', 'load']) {
+      const r = kvbenchJson([mode, ...SMALL, '--strategy', 'staged'])
+      assert.equal(r.code, 0, r.stderr)
+      const by = Object.fromEntries(r.json.results.designs.map((d) => [d.design, d]))
+      const wait = mode === 'save' ? 'wait_for_save' : 'wait_for_layer_load'
+      assert.ok(by.blocking.hooks[wait], `blocking ${mode} has ${wait}`)
+      assert.equal(by.async.hooks[wait], undefined, `async ${mode} never calls ${wait}`)
+      assert.ok(
+        by.async.blockedPerStepUs.p50 * 10 < by.blocking.blockedPerStepUs.p50,
+        `${mode}: async blocks ${by.async.blockedPerStepUs.p50} µs/step, blocking ${by.blocking.blockedPerStepUs.p50} µs/step`,
+      )
+      assert.ok(by.blocking.wallSlowdownPct > by.async.wallSlowdownPct)
+    }
+  })
+
+  test('Ctrl-C stops after the current step, prints what was measured, marked partial', async () => {
+    const {child, done} = kvbenchAsync(['save', '--profile', 'llama-3.2-1b', '--decode-steps', '100000', '--strategy', 'staged', '--json'])
+    setTimeout(() => child.kill('SIGINT'), 8000)
+    const r = await done
+    assert.equal(r.code, 130, r.stderr)
+    const j = JSON.parse(r.stdout)
+    assertSchema('save.schema.json', j)
+    assert.equal(j.status, 'partial')
+    assert.ok(j.notes.some((n) => /interrupted/.test(n)))
+  })
+
+  test('a cancelled run frees its GPU memory (no leak in the native core)', async () => {
+    const addon = createRequire(import.meta.url)(addonPath())
+    const before = addon.memInfo(0).freeBytes
+    const plan = {
+      device: 0, load: false, strategies: [3], designs: [0, 1], pickBest: false,
+      geometry: {layers: 16, parts: 2, chunkBytes: 16384, gpuBlocks: 512, layout: 0},
+      forward: {batch: 4, contextBlocks: 64, kvHeads: 8, headDim: 64, queryHeads: 32, hiddenSize: 2048, mlpSize: 8192, blockSize: 16},
+      transferBlocks: 256, blocksPerJob: 64, steps: 100000, warmupSteps: 1, offeredFactor: 1.15, stagingBytes: 64 << 20,
+      copyCtas: 16, mappedCtas: 264, checkCtas: 8, ceilingBytes: 64 << 20, ceilingIterations: 3, verify: true, fault: 0, prefixHitRate: 0.5,
+    }
+    const run = addon.runSaveLoad(plan)
+    await new Promise((r) => setTimeout(r, 4000))
+    addon.cancelRun()
+    const res = await run
+    assert.equal(res.cancelled, true)
+    const after = addon.memInfo(0).freeBytes
+    assert.ok(before - after < 64 << 20, `GPU memory not returned: ${(before - after) / 2 ** 20} MiB still held`)
+  })
+})

@@ -1,0 +1,135 @@
+// Profiles: validation names file and field, overrides, derived sizes.
+import assert from 'node:assert/strict'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, test} from 'node:test'
+
+import {checkFits, memAvailableBytes, planWorkload} from '../dist/core/plan.js'
+import {applyOverrides, deriveSizes, listProfileNames, loadProfile, validateProfile} from '../dist/core/profile.js'
+import {kvbench, kvbenchJson, ROOT} from './helpers/cli.mjs'
+import {assertSchema} from './helpers/schema.mjs'
+
+const dir = mkdtempSync(join(tmpdir(), 'kvbench-prof-'))
+after(() => rmSync(dir, {recursive: true, force: true}))
+const base = JSON.parse(readFileSync(join(ROOT, 'profiles/llama-3.1-8b.json'), 'utf8'))
+const runOpts = {mode: 'save', device: 0, strategy: 'auto', design: 'all', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 16, mappedCtas: 264, fault: 'none'}
+
+test('the shipped profiles exist, validate against the schema, and derive the known sizes', () => {
+  assert.deepEqual(listProfileNames(), ['deepseek-v3', 'llama-3.1-70b', 'llama-3.1-8b', 'llama-3.2-1b', 'qwen2.5-7b'])
+  for (const name of listProfileNames()) assertSchema('profile.schema.json', JSON.parse(readFileSync(join(ROOT, `profiles/${name}.json`), 'utf8')))
+  const s = deriveSizes(loadProfile('llama-3.1-8b'))
+  assert.equal(s.kvBytesPerToken, 32 * 2 * 8 * 128 * 2) // 128 KiB
+  assert.equal(s.chunkBytes, 16 * 8 * 128 * 2) // 32 KiB, as shared/GPU.md
+  assert.equal(s.kvBytesPerBlock, 2 * 1024 * 1024)
+  const mla = deriveSizes(loadProfile('deepseek-v3'))
+  assert.equal(mla.parts, 1)
+  assert.equal(mla.kvBytesPerToken, 61 * 576 * 2)
+  assert.equal(mla.chunkBytes, 64 * 576 * 2)
+  assert.equal(deriveSizes(loadProfile('llama-3.1-70b')).chunkBytes, 16 * 1 * 128 * 2)
+})
+
+test('a missing or mistyped field names the file and the field', () => {
+  const cases = [
+    [(p) => delete p.layers, /bad.json: field 'layers' is missing/],
+    [(p) => (p.layers = '32'), /field 'layers' must be a whole number, got "32"/],
+    [(p) => (p.attention.kvHeads = 0), /field 'attention.kvHeads' must be between 1/],
+    [(p) => (p.workload.prefixHitRate = 1.5), /field 'workload.prefixHitRate' must be between 0 and 1/],
+    [(p) => (p.layout = 'diagonal'), /field 'layout' must be one of layer-major, block-contiguous/],
+    [(p) => delete p.workload, /field 'workload' is missing/],
+    [(p) => (p.attention.headDim = 100), /field 'attention.headDim' must be a multiple of 8/],
+  ]
+  for (const [mutate, re] of cases) {
+    const p = structuredClone(base)
+    mutate(p)
+    assert.throws(() => validateProfile(p, 'bad.json'), (e) => e.exit === 2 && re.test(e.message), re.toString())
+  }
+})
+
+test('--profile takes a path; errors there exit 2 naming the file and field', () => {
+  const p = structuredClone(base)
+  p.attention.kvHeads = 'eight'
+  const file = join(dir, 'broken.json')
+  writeFileSync(file, JSON.stringify(p))
+  const r = kvbench(['save', '--profile', file])
+  assert.equal(r.code, 2)
+  assert.equal(r.stderr, `Error: ${file}: field 'attention.kvHeads' must be a whole number, got "eight"\n`)
+  writeFileSync(join(dir, 'notjson.json'), '{')
+  assert.match(kvbench(['load', '--profile', join(dir, 'notjson.json')]).stderr, /notjson.json: not valid JSON/)
+  assert.match(kvbench(['save', '--profile', 'gpt-17']).stderr, /unknown profile "gpt-17" \(known: deepseek-v3, /)
+})
+
+test('every field can be overridden; bad overrides name the flag', () => {
+  const p = applyOverrides(loadProfile('llama-3.1-8b'), {blockSize: 32, batch: 2, kvHeads: 4, layout: 'block-contiguous', prefixHitRate: 0.25})
+  assert.equal(p.blockSize, 32)
+  assert.equal(p.workload.batch, 2)
+  assert.equal(p.attention.kvHeads, 4)
+  assert.equal(p.layout, 'block-contiguous')
+  assert.equal(deriveSizes(p).chunkBytes, 32 * 4 * 128 * 2)
+  assert.throws(() => applyOverrides(loadProfile('llama-3.1-8b'), {batch: 0}), /--batch must be a positive whole number, got 0/)
+  assert.throws(() => applyOverrides(loadProfile('llama-3.1-8b'), {queryHeads: 30}), /--query-heads must be a multiple of kvHeads/)
+  assert.throws(() => applyOverrides(loadProfile('deepseek-v3'), {headDim: 64}), /--head-dim does not apply to MLA/)
+  assert.throws(() => applyOverrides(loadProfile('llama-3.1-8b'), {latentDim: 512}), /--latent-dim applies to MLA/)
+})
+
+test('bad counts on the command line exit 2 with the flag named', () => {
+  for (const [args, re] of [
+    [['save', '--batch', '0'], /--batch must be a positive whole number, got 0/],
+    [['save', '--block-size', '-3'], /--block-size must be a positive whole number, got -3/],
+    [['load', '--prefix-hit-rate', 'lots'], /--prefix-hit-rate must be between 0 and 1, got NaN/],
+    [['save', '--staging-mib', '0'], /--staging-mib must be a positive whole number/],
+    [['save', '--warmup', '-1'], /--warmup must be a whole number/],
+    [['save', '--profile', 'llama-3.2-1b', '--head-dim', '4'], /--head-dim must be a multiple of 8/],
+    [['save', '--strategy', 'teleport'], /Expected --strategy=teleport to be one of/],
+  ]) {
+    const r = kvbench(args)
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+    assert.match(r.stderr, re)
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+  }
+})
+
+test('the plan derives the run from the profile, once', () => {
+  const wp = planWorkload(loadProfile('llama-3.1-8b'), runOpts)
+  assert.equal(wp.contextBlocks, 128)
+  assert.equal(wp.plan.transferBlocks, 32 * 128)
+  assert.equal(wp.plan.geometry.gpuBlocks, 2 * 32 * 128)
+  assert.equal(wp.gpuCacheBytes, 2 * 32 * 128 * 2 * 1024 * 1024)
+  assert.equal(wp.loadBlocksPerRequest, 64)
+  assert.deepEqual(wp.designs, ['off', 'async', 'blocking'])
+  assert.deepEqual(wp.plan.strategies, [0, 1, 2, 3])
+  assert.equal(wp.plan.pickBest, true)
+  assert.deepEqual(planWorkload(loadProfile('llama-3.1-8b'), {...runOpts, connector: false}).designs, ['off'])
+  assert.deepEqual(planWorkload(loadProfile('llama-3.1-8b'), {...runOpts, strategy: 'staged', design: 'async'}).plan.strategies, [3])
+})
+
+test('sizes that do not fit: needed versus available, before allocating', () => {
+  const wp = planWorkload(loadProfile('llama-3.1-8b'), runOpts)
+  assert.throws(() => checkFits(wp, {freeBytes: 8 * 2 ** 30}, null, null), /GPU 0 needs [\d.]+ GiB \(KV cache 16 GiB\) but has 8 GiB free: lower --batch/)
+  assert.throws(() => checkFits(wp, {freeBytes: 80 * 2 ** 30}, 4 * 2 ** 30, null), /host pool needs 8.5 GiB of pinned memory but the host has 4 GiB available/)
+  assert.throws(() => checkFits(wp, {freeBytes: 80 * 2 ** 30}, 64 * 2 ** 30, 8 * 2 ** 20), /locked-memory limit \(ulimit -l\) is 8 MiB but the run pins 8.5 GiB/)
+  assert.doesNotThrow(() => checkFits(wp, {freeBytes: 80 * 2 ** 30}, 64 * 2 ** 30, null))
+  assert.ok(memAvailableBytes('MemTotal: 10 kB\nMemAvailable:    2048 kB\n') === 2048 * 1024)
+})
+
+test('a block size that does not fit the staging layout is refused', () => {
+  const p = applyOverrides(loadProfile('llama-3.1-8b'), {blockSize: 1024})
+  assert.throws(() => planWorkload(p, {...runOpts, stagingMiB: 4}), /--staging-mib 4 is smaller than two blocks of one layer \(8 MiB\)/)
+  const r = kvbench(['save', '--block-size', '1024', '--staging-mib', '4'])
+  assert.equal(r.code, 2)
+  assert.match(r.stderr, /--staging-mib 4 is smaller than two blocks/)
+})
+
+test('save without a GPU says why, exit 2; profiles lists with sizes', () => {
+  const r = kvbench(['save', '--profile', 'llama-3.2-1b'])
+  assert.equal(r.code, 2)
+  assert.match(r.stderr, /^Error: (no GPU 0: this host has 0 GPUs|kvbench was built without CUDA)/)
+  const j = kvbenchJson(['load'])
+  assert.equal(j.code, 2)
+  assertSchema('load.schema.json', j.json)
+  const p = kvbenchJson(['profiles'])
+  assert.equal(p.code, 0)
+  assertSchema('profiles.schema.json', p.json)
+  assert.equal(p.json.results.profiles.find((x) => x.profile.name === 'llama-3.1-8b').sizes.chunkBytes, 32768)
+  assert.match(kvbench(['profiles']).stdout, /llama-3\.1-70b.*4 KiB/)
+})
