@@ -88,7 +88,6 @@ export interface SaveLoadPlan {
   stagingBytes: number
   copyCtas: number
   mappedCtas: number
-  checkCtas: number
   ceilingBytes: number
   ceilingIterations: number
   verify: boolean

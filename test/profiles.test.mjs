@@ -114,10 +114,10 @@ test('sizes that do not fit: needed versus available, before allocating', () => 
 
 test('a block size that does not fit the staging layout is refused', () => {
   const p = applyOverrides(loadProfile('llama-3.1-8b'), {blockSize: 1024})
-  assert.throws(() => planWorkload(p, {...runOpts, stagingMiB: 4}), /--staging-mib 4 is smaller than two blocks of one layer \(8 MiB\)/)
+  assert.throws(() => planWorkload(p, {...runOpts, stagingMiB: 4}), /--staging-mib 4 is smaller than four blocks of one layer \(16 MiB\)/)
   const r = kvbench(['save', '--block-size', '1024', '--staging-mib', '4'])
   assert.equal(r.code, 2)
-  assert.match(r.stderr, /--staging-mib 4 is smaller than two blocks/)
+  assert.match(r.stderr, /--staging-mib 4 is smaller than four blocks/)
 })
 
 test('save without a GPU says why, exit 2; profiles lists with sizes', () => {

@@ -166,7 +166,6 @@ kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o) {
   p.stagingBytes = static_cast<size_t>(numberField(o, "stagingBytes"));
   p.copyCtas = static_cast<int>(numberField(o, "copyCtas"));
   p.mappedCtas = static_cast<int>(numberField(o, "mappedCtas"));
-  p.checkCtas = static_cast<int>(numberField(o, "checkCtas"));
   p.ceilingBytes = static_cast<size_t>(numberField(o, "ceilingBytes"));
   p.ceilingIterations = static_cast<int>(numberField(o, "ceilingIterations"));
   p.verify = boolField(o, "verify");

@@ -7,10 +7,8 @@
 
 namespace kv {
 
-AsyncConnector::AsyncConnector(int device, const CopyConfig& cfg, bool dropEventWait, int checkCtas, size_t depth,
-                               unsigned long long* checkCounter)
-    : device_(device), cfg_(cfg), dropEventWait_(dropEventWait), checkCtas_(checkCtas), submit_(depth), done_(depth),
-      counter_(checkCounter) {
+AsyncConnector::AsyncConnector(int device, const CopyConfig& cfg, bool dropEventWait, size_t depth)
+    : device_(device), cfg_(cfg), dropEventWait_(dropEventWait), submit_(depth), done_(depth) {
   thread_ = std::thread([this] { loop(); });
   while (!ready_.load()) std::this_thread::yield();
   rethrow();
@@ -62,15 +60,9 @@ void AsyncConnector::loop() {
         if (!job) break;
         idle = false;
         if (job->after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job->after, 0));
-        copier.enqueue(job->layer, job->blockIds, job->count, job->host);
+        for (int i = 0; i < job->parts; ++i) copier.enqueue(job->layer, job->part[i].blockIds, job->part[i].count, job->part[i].host);
         cudaEvent_t ev = events[nextEvent++ % events.size()].get();
-        if (job->check) {
-          copier.joinInto(main.get());
-          launchCheckChunks(job->check, job->checkCount, cfg_.geometry.chunkBytes, counter_, main.get(), checkCtas_);
-          KV_CUDA(cudaEventRecord(ev, main.get()));
-        } else {
-          copier.recordDone(ev);
-        }
+        copier.recordDone(ev);
         inflight.push_back({*job, ev});
       }
       while (!inflight.empty()) {

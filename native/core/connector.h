@@ -11,7 +11,6 @@
 #include <thread>
 
 #include "copy.h"
-#include "kv_kernels.cuh"
 #include "spsc_queue.h"
 
 namespace kv {
@@ -20,15 +19,22 @@ inline double nowUs() {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// One copy of a job: `count` GPU blocks of one layer <-> one host extent.
+struct CopyPart {
+  const int* blockIds = nullptr;  // stable for the run
+  int count = 0;
+  char* host = nullptr;
+};
+
+// What the main loop hands the connector for one layer: up to kMaxParts copies
+// behind one compute event, so a save_layer call is a single queue push.
+constexpr int kMaxParts = 8;
 struct ConnectorJob {
   uint64_t id = 0;
   int layer = 0;
-  const int* blockIds = nullptr;   // stable for the run
-  int count = 0;
-  char* host = nullptr;
-  cudaEvent_t after = nullptr;     // compute event the copy must follow (save); null for loads
-  const ChunkRef* check = nullptr; // device refs to verify after the copy (loads); null: none
-  int checkCount = 0;
+  int parts = 0;
+  CopyPart part[kMaxParts];
+  cudaEvent_t after = nullptr;     // compute event the copies must follow (save); null for loads
   double enqueuedUs = 0;
   double bytes = 0;
 };
@@ -40,9 +46,7 @@ struct ConnectorDone {
 
 class AsyncConnector {
  public:
-  // `checkCounter`: device counter the load checks add mismatching words to (owned by the caller).
-  AsyncConnector(int device, const CopyConfig& cfg, bool dropEventWait, int checkCtas, size_t queueDepth,
-                 unsigned long long* checkCounter);
+  AsyncConnector(int device, const CopyConfig& cfg, bool dropEventWait, size_t queueDepth);
   ~AsyncConnector();  // drains, joins; never throws
   bool submit(const ConnectorJob& job) {
     if (!submit_.push(job)) return false;
@@ -59,12 +63,10 @@ class AsyncConnector {
   int device_;
   CopyConfig cfg_;
   bool dropEventWait_;
-  int checkCtas_;
   SpscQueue<ConnectorJob> submit_;
   SpscQueue<ConnectorDone> done_;
   std::atomic<bool> stop_{false};
   std::atomic<long long> pushed_{0}, completed_{0};
-  unsigned long long* counter_;
   std::mutex errorMutex_;
   std::string error_, errorCode_;
   std::atomic<bool> ready_{false};

@@ -78,11 +78,11 @@ Copier::Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux) : cfg
   if (cfg_.geometry.chunkBytes % 16) throw Error(codes::kBadInput, "chunk size must be a multiple of 16 bytes");
   if (cfg_.kernelCtas <= 0) cfg_.kernelCtas = 16;
   if (cfg_.strategy == Strategy::StagedGather) {
-    size_t half = cfg_.stagingBytes / 2;
-    if (half < cfg_.geometry.layerBlockBytes())
-      throw Error(codes::kBadInput, "staging buffer smaller than two blocks of one layer");
-    staging_ = allocDevice(2 * half);
-    for (int i = 0; i < 2; ++i) {
+    size_t piece = cfg_.stagingBytes / kStagingBuffers;
+    if (piece < cfg_.geometry.layerBlockBytes())
+      throw Error(codes::kBadInput, "staging buffer smaller than one block of one layer per ring slot");
+    staging_ = allocDevice(kStagingBuffers * piece);
+    for (int i = 0; i < kStagingBuffers; ++i) {
       stageReady_.emplace_back(cudaEventDisableTiming);
       stageFree_.emplace_back(cudaEventDisableTiming);
     }
@@ -145,15 +145,15 @@ void Copier::mapped(int layer, const int* ids, int count, char* host) {
   }
 }
 
-// Double-buffered: while the copy engine moves piece k, the kernel gathers piece k+1.
+// Pipelined through the ring: while the copy engine moves piece k, the kernel gathers piece k+1.
 void Copier::staged(int layer, const int* ids, int count, char* host) {
   const size_t stride = cfg_.geometry.layerBlockBytes();
-  const size_t half = cfg_.stagingBytes / 2;
+  const size_t half = cfg_.stagingBytes / kStagingBuffers;  // one ring slot
   const int perPiece = static_cast<int>(std::min<size_t>(kIdsPerLaunch, half / stride));
   const bool save = cfg_.direction == Direction::Save;
   for (int at = 0; at < count; at += perPiece, ++piece_) {
     const int n = std::min(perPiece, count - at);
-    const int b = static_cast<int>(piece_ % 2);
+    const int b = static_cast<int>(piece_ % kStagingBuffers);
     char* buf = staging_.get<char>() + b * half;
     char* h = host + at * stride;
     const size_t bytes = static_cast<size_t>(n) * stride;

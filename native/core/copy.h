@@ -9,25 +9,18 @@
 
 #include "device.h"
 #include "kv.h"
+#include "strategy.h"
 
 namespace kv {
 
-enum class Strategy : int {
-  PerChunk = 0,      // one cudaMemcpyAsync per chunk: what many connectors do
-  Batch = 1,         // cudaMemcpyBatchAsync, many chunks per call (CUDA 12.8+)
-  MappedKernel = 2,  // a copy kernel reading/writing mapped (zero-copy) host memory over PCIe
-  StagedGather = 3,  // gather/scatter kernel into a device staging buffer + one copy-engine copy, double-buffered
-};
-enum class Direction : int { Save = 0, Load = 1 };  // Save: GPU -> host; Load: host -> GPU
 
-const char* strategyName(Strategy s);
 
 struct CopyConfig {
   Strategy strategy = Strategy::StagedGather;
   Direction direction = Direction::Save;
   KvGeometry geometry;
   void* cache = nullptr;        // device base of the paged cache
-  size_t stagingBytes = 0;      // StagedGather: both buffers together
+  size_t stagingBytes = 0;      // StagedGather: the whole ring of kStagingBuffers buffers
   int kernelCtas = 0;           // CTAs of the copy kernels (MappedKernel, gather/scatter)
   bool dropStagingWait = false; // test hook: skip a dependency inside the staged pipeline
 };
@@ -35,6 +28,10 @@ struct CopyConfig {
 // Owns the staging buffers and events of one strategy on one pair of streams.
 // enqueue() only enqueues (its host cost is what the strategy costs the caller);
 // recordDone() marks the completion of everything enqueued so far.
+// Buffers in the staging ring: while the copy engine drains one, the kernel fills
+// the next; more than two absorb jitter in either. Small buffers stay in L2.
+constexpr int kStagingBuffers = 4;
+
 class Copier {
  public:
   Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux);

@@ -13,17 +13,6 @@
 
 namespace kv {
 
-struct ForwardShape {
-  int batch = 0;             // sequences in the step (one new token each)
-  int contextBlocks = 0;     // blocks of context each sequence attends over
-  int kvHeads = 0;           // 1 for MLA
-  int headDim = 0;           // values per head per part (MLA: the latent width)
-  int queryHeads = 0;
-  int hiddenSize = 0;
-  int mlpSize = 0;
-  int blockSize = 0;         // tokens per block
-};
-
 struct ForwardCost {
   double flopsPerStep = 0;   // matrix + attention arithmetic
   double bytesPerStep = 0;   // HBM bytes the step must move (weights, KV reads, writes)

@@ -38,6 +38,18 @@ struct KvGeometry {
   }
 };
 
+// The synthetic forward's shape (src/core/plan.ts fills it from the profile).
+struct ForwardShape {
+  int batch = 0;             // sequences in the step (one new token each)
+  int contextBlocks = 0;     // blocks of context each sequence attends over
+  int kvHeads = 0;           // 1 for MLA
+  int headDim = 0;           // values per head per part (MLA: the latent width)
+  int queryHeads = 0;
+  int hiddenSize = 0;
+  int mlpSize = 0;
+  int blockSize = 0;         // tokens per block
+};
+
 // Seed of a chunk's verification pattern: which data generation, layer, part and
 // logical block it holds. A stale, misplaced or torn chunk fails the check.
 inline uint64_t chunkSeed(uint64_t generation, int layer, int part, uint64_t logicalBlock) {

@@ -18,12 +18,27 @@ __global__ void fillChunksKernel(const ChunkRef* refs, int count, size_t words) 
   }
 }
 
+__global__ void poisonChunksKernel(const ChunkRef* refs, int count, size_t words) {
+  for (int c = blockIdx.x; c < count; c += gridDim.x) {
+    auto* dst = static_cast<uint64_t*>(refs[c].ptr);
+    for (size_t i = threadIdx.x; i < words; i += blockDim.x) dst[i] = ~0ull;
+  }
+}
+
 __global__ void checkChunksKernel(const ChunkRef* refs, int count, size_t words, unsigned long long* counter) {
   unsigned long long bad = 0;
   for (int c = blockIdx.x; c < count; c += gridDim.x) {
     const auto* src = static_cast<const uint64_t*>(refs[c].ptr);
     uint64_t seed = refs[c].seed;
-    for (size_t i = threadIdx.x; i < words; i += blockDim.x) bad += src[i] != (patternWord(seed, i) & kFiniteBf16Mask);
+    size_t i = threadIdx.x;
+    for (; i + 3 * blockDim.x < words; i += 4 * blockDim.x) {  // four loads in flight
+      uint64_t v[4];
+#pragma unroll
+      for (int u = 0; u < 4; ++u) v[u] = src[i + u * blockDim.x];
+#pragma unroll
+      for (int u = 0; u < 4; ++u) bad += v[u] != (patternWord(seed, i + u * blockDim.x) & kFiniteBf16Mask);
+    }
+    for (; i < words; i += blockDim.x) bad += src[i] != (patternWord(seed, i) & kFiniteBf16Mask);
   }
   if (bad) atomicAdd(counter, bad);
 }
@@ -43,6 +58,12 @@ void launchCheckChunks(const ChunkRef* refs, int count, size_t chunkBytes, unsig
   int grid = ctas > 0 ? std::min(ctas, count) : std::min(count, 4096);
   checkChunksKernel<<<grid, 256, 0, s>>>(refs, count, chunkBytes / 8, counter);
   KV_CUDA_LAUNCHED("checkChunksKernel");
+}
+
+void launchPoisonChunks(const ChunkRef* refs, int count, size_t chunkBytes, cudaStream_t s) {
+  if (count <= 0) return;
+  poisonChunksKernel<<<std::min(count, 4096), 256, 0, s>>>(refs, count, chunkBytes / 8);
+  KV_CUDA_LAUNCHED("poisonChunksKernel");
 }
 
 void launchPoison(void* ptr, size_t bytes, cudaStream_t s) { KV_CUDA(cudaMemsetAsync(ptr, 0xFF, bytes, s)); }

@@ -21,6 +21,8 @@ void launchFillChunks(const ChunkRef* deviceRefs, int count, size_t chunkBytes, 
 void launchCheckChunks(const ChunkRef* deviceRefs, int count, size_t chunkBytes, unsigned long long* deviceCounter,
                        cudaStream_t s, int ctas = 0);
 void launchPoison(void* ptr, size_t bytes, cudaStream_t s);
+// Writes poison (0xFF bytes) into every chunk of the list.
+void launchPoisonChunks(const ChunkRef* deviceRefs, int count, size_t chunkBytes, cudaStream_t s);
 
 // Host check of chunks in host memory; returns mismatching words.
 long long checkChunksHost(const ChunkRef* refs, int count, size_t chunkBytes);

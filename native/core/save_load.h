@@ -7,9 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "copy.h"
-#include "forward.h"
 #include "kv.h"
+#include "strategy.h"
 
 namespace kv {
 
@@ -29,7 +28,7 @@ struct SaveLoadPlan {
   int steps = 0, warmupSteps = 0;
   double offeredFactor = 1.15;        // concurrent phase offers this x ceiling x baseline step time
   size_t stagingBytes = 0;
-  int copyCtas = 0, mappedCtas = 0, checkCtas = 0;
+  int copyCtas = 0, mappedCtas = 0;
   size_t ceilingBytes = 0;
   int ceilingIterations = 0;
   bool verify = true;

@@ -55,8 +55,8 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   }
   const contextBlocks = Math.ceil(w.promptTokens / profile.blockSize)
   const stagingBytes = o.stagingMiB * MiB
-  if (stagingBytes < 2 * sizes.layerBlockBytes) {
-    throw badInput(`--staging-mib ${o.stagingMiB} is smaller than two blocks of one layer (${formatBytes(2 * sizes.layerBlockBytes)})`)
+  if (stagingBytes < 4 * sizes.layerBlockBytes) {
+    throw badInput(`--staging-mib ${o.stagingMiB} is smaller than four blocks of one layer (${formatBytes(4 * sizes.layerBlockBytes)}), one per staging ring slot`)
   }
   const blocksPerJob = contextBlocks
   const transferBlocks = w.batch * contextBlocks
@@ -95,7 +95,6 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
       stagingBytes,
       copyCtas: o.copyCtas,
       mappedCtas: o.mappedCtas,
-      checkCtas: 8,
       ceilingBytes: CEILING_BYTES,
       ceilingIterations: 10,
       verify: o.verify,

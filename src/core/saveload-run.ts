@@ -149,7 +149,22 @@ function designFigures(c: NativeConcurrent, ceiling: number, baseline: {gpu: num
   }
 }
 
+/** The baseline runs before and after the designs; both form one connector-off row. */
+function mergeBaselines(runs: NativeConcurrent[]): NativeConcurrent[] {
+  const offs = runs.filter((c) => c.design === 'off')
+  if (offs.length < 2) return runs
+  const merged: NativeConcurrent = {
+    ...offs[0],
+    stepGpuMs: offs.flatMap((o) => o.stepGpuMs),
+    stepWallMs: offs.flatMap((o) => o.stepWallMs),
+    stepsRun: offs.reduce((a, o) => a + o.stepsRun, 0),
+    nonFinite: offs.reduce((a, o) => a + o.nonFinite, 0),
+  }
+  return [merged, ...runs.filter((c) => c.design !== 'off')]
+}
+
 export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, profile: Profile, mode: 'save' | 'load'): TransferResults {
+  native = {...native, concurrent: mergeBaselines(native.concurrent)}
   const verify = wp.plan.verify
   const strategies: StrategyFigures[] = native.transfers.map((t) => ({
     strategy: t.strategy,

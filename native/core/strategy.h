@@ -1,0 +1,16 @@
+// Copy strategies and directions: plain enums shared by the addon boundary and the core.
+#pragma once
+
+namespace kv {
+
+enum class Strategy : int {
+  PerChunk = 0,      // one cudaMemcpyAsync per chunk: what many connectors do
+  Batch = 1,         // cudaMemcpyBatchAsync, many chunks per call (CUDA 12.8+)
+  MappedKernel = 2,  // a copy kernel reading/writing mapped (zero-copy) host memory over PCIe
+  StagedGather = 3,  // gather/scatter kernel into a device staging ring + copy-engine copies, pipelined
+};
+enum class Direction : int { Save = 0, Load = 1 };  // Save: GPU -> host; Load: host -> GPU
+
+const char* strategyName(Strategy s);
+
+}  // namespace kv
