@@ -94,6 +94,7 @@ export interface SaveLoadPlan {
   fault: number
   prefixHitRate: number
   pickBest: boolean
+  streamingCopies: boolean
 }
 
 export interface NativeTransfer {

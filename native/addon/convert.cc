@@ -174,6 +174,7 @@ kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o) {
   p.fault = static_cast<kv::Fault>(fault);
   p.prefixHitRate = numberField(o, "prefixHitRate");
   p.pickBest = boolField(o, "pickBest");
+  p.streamingCopies = boolField(o, "streamingCopies");
   return p;
 }
 

@@ -18,6 +18,7 @@ struct Launch {
   int layer;
   int count;
   int toCache;  // 1: other -> cache (load), 0: cache -> other (save)
+  int streaming;  // evict-first loads and stores: keep the forward's data in L2
   int ids[kIdsPerLaunch];
 };
 
@@ -37,14 +38,25 @@ __global__ void chunkCopyKernel(const __grid_constant__ Launch a) {
     // Four independent 16-byte loads in flight per thread before the stores.
     constexpr int kUnroll = 4;
     size_t v = threadIdx.x;
-    for (; v + (kUnroll - 1) * blockDim.x < vecs; v += kUnroll * blockDim.x) {
-      int4 r[kUnroll];
+    if (a.streaming) {
+      for (; v + (kUnroll - 1) * blockDim.x < vecs; v += kUnroll * blockDim.x) {
+        int4 r[kUnroll];
 #pragma unroll
-      for (int u = 0; u < kUnroll; ++u) r[u] = src[v + u * blockDim.x];
+        for (int u = 0; u < kUnroll; ++u) r[u] = __ldcs(src + v + u * blockDim.x);
 #pragma unroll
-      for (int u = 0; u < kUnroll; ++u) dst[v + u * blockDim.x] = r[u];
+        for (int u = 0; u < kUnroll; ++u) __stcs(dst + v + u * blockDim.x, r[u]);
+      }
+      for (; v < vecs; v += blockDim.x) __stcs(dst + v, __ldcs(src + v));
+    } else {
+      for (; v + (kUnroll - 1) * blockDim.x < vecs; v += kUnroll * blockDim.x) {
+        int4 r[kUnroll];
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) r[u] = src[v + u * blockDim.x];
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) dst[v + u * blockDim.x] = r[u];
+      }
+      for (; v < vecs; v += blockDim.x) dst[v] = src[v];
     }
-    for (; v < vecs; v += blockDim.x) dst[v] = src[v];
   }
 }
 
@@ -56,6 +68,7 @@ void launchChunkCopy(const CopyConfig& cfg, char* other, int layer, const int* i
   a.layer = layer;
   a.count = count;
   a.toCache = cfg.direction == Direction::Load;
+  a.streaming = cfg.streaming ? 1 : 0;
   std::copy(ids, ids + count, a.ids);
   int grid = std::max(1, std::min(cfg.kernelCtas, count * cfg.geometry.parts));
   chunkCopyKernel<<<grid, 256, 0, s>>>(a);
@@ -158,7 +171,7 @@ void Copier::staged(int layer, const int* ids, int count, char* host) {
     char* h = host + at * stride;
     const size_t bytes = static_cast<size_t>(n) * stride;
     if (save) {
-      if (!cfg_.dropStagingWait) KV_CUDA(cudaStreamWaitEvent(main_, stageFree_[b].get(), 0));
+      KV_CUDA(cudaStreamWaitEvent(main_, stageFree_[b].get(), 0));
       launchChunkCopy(cfg_, buf, layer, ids + at, n, main_);
       stageReady_[b].record(main_);
       KV_CUDA(cudaStreamWaitEvent(aux_, stageReady_[b].get(), 0));

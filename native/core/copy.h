@@ -22,7 +22,7 @@ struct CopyConfig {
   void* cache = nullptr;        // device base of the paged cache
   size_t stagingBytes = 0;      // StagedGather: the whole ring of kStagingBuffers buffers
   int kernelCtas = 0;           // CTAs of the copy kernels (MappedKernel, gather/scatter)
-  bool dropStagingWait = false; // test hook: skip a dependency inside the staged pipeline
+  bool streaming = false;       // copy kernels use evict-first (streaming) loads and stores
 };
 
 // Owns the staging buffers and events of one strategy on one pair of streams.

@@ -140,6 +140,7 @@ struct Rig {
     c.cache = cache.get();
     c.stagingBytes = p.stagingBytes;
     c.kernelCtas = s == Strategy::MappedKernel ? p.mappedCtas : p.copyCtas;
+    c.streaming = p.streamingCopies;
     return c;
   }
   bool cancelled() const { return p.cancel && p.cancel->load(); }

@@ -29,6 +29,7 @@ struct SaveLoadPlan {
   double offeredFactor = 1.15;        // concurrent phase offers this x ceiling x baseline step time
   size_t stagingBytes = 0;
   int copyCtas = 0, mappedCtas = 0;
+  bool streamingCopies = false;     // copy kernels bypass L2 retention (evict-first)
   size_t ceilingBytes = 0;
   int ceilingIterations = 0;
   bool verify = true;

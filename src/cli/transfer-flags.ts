@@ -24,6 +24,7 @@ export const transferFlags = {
   'staging-mib': Flags.integer({description: 'device staging buffer of the staged strategy, both halves', default: 64}),
   'copy-ctas': Flags.integer({description: 'CTAs of the gather/scatter kernels', default: 16}),
   'mapped-ctas': Flags.integer({description: 'CTAs of the mapped-memory copy kernel', default: 264}),
+  'copy-cache': Flags.string({description: 'cache policy of the copy kernels: stream (evict-first, spares the forward L2) or default', options: ['stream', 'default'], default: 'default'}),
   inject: Flags.string({description: 'testing: break something on purpose to prove verification catches it', options: ['none', 'corrupt-host', 'drop-event-wait'], default: 'none', hidden: true}),
   layers: Flags.integer({description: 'transformer layers', helpGroup: profileGroup}),
   'query-heads': Flags.integer({description: 'query heads', helpGroup: profileGroup}),
@@ -63,6 +64,7 @@ export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferReque
     stagingMiB: f['staging-mib'] as number,
     copyCtas: f['copy-ctas'] as number,
     mappedCtas: f['mapped-ctas'] as number,
+    streamingCopies: f['copy-cache'] === 'stream',
     fault: f.inject as FaultName,
     overrides: {
       layers: n(f.layers),

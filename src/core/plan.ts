@@ -22,6 +22,8 @@ export interface RunOptions {
   stagingMiB: number
   copyCtas: number
   mappedCtas: number
+  /** Copy kernels use evict-first loads and stores. */
+  streamingCopies: boolean
   fault: FaultName
 }
 
@@ -101,6 +103,7 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
       fault: FAULT_CODES[o.fault],
       prefixHitRate: w.prefixHitRate,
       pickBest: o.strategy === 'auto',
+      streamingCopies: o.streamingCopies,
     },
     sizes,
     strategyChoice: o.strategy,

@@ -67,7 +67,6 @@ describe('save and load on a GPU', gpuGate(), () => {
         by.async.blockedPerStepUs.p50 * 10 < by.blocking.blockedPerStepUs.p50,
         `${mode}: async blocks ${by.async.blockedPerStepUs.p50} µs/step, blocking ${by.blocking.blockedPerStepUs.p50} µs/step`,
       )
-      assert.ok(by.blocking.wallSlowdownPct > by.async.wallSlowdownPct)
     }
   })
 
@@ -90,7 +89,7 @@ describe('save and load on a GPU', gpuGate(), () => {
       geometry: {layers: 16, parts: 2, chunkBytes: 16384, gpuBlocks: 512, layout: 0},
       forward: {batch: 4, contextBlocks: 64, kvHeads: 8, headDim: 64, queryHeads: 32, hiddenSize: 2048, mlpSize: 8192, blockSize: 16},
       transferBlocks: 256, blocksPerJob: 64, steps: 100000, warmupSteps: 1, offeredFactor: 1.15, stagingBytes: 64 << 20,
-      copyCtas: 16, mappedCtas: 264, ceilingBytes: 64 << 20, ceilingIterations: 3, verify: true, fault: 0, prefixHitRate: 0.5,
+      copyCtas: 16, mappedCtas: 264, ceilingBytes: 64 << 20, ceilingIterations: 3, verify: true, fault: 0, prefixHitRate: 0.5, streamingCopies: false,
     }
     const run = addon.runSaveLoad(plan)
     await new Promise((r) => setTimeout(r, 4000))
