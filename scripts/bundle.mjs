@@ -50,7 +50,7 @@ const launcher = (body) => `#!/bin/sh\n# kvbench portable bundle: no Node or npm
 writeFileSync(join(root, 'bin/kvbench'), launcher('exec "$here/node/node" "$here/lib/run.mjs" "$@"'))
 writeFileSync(
   join(root, 'bin/kvbench-test-gpu'),
-  launcher('export KVBENCH_CMD="$here/bin/kvbench" KVBENCH_REQUIRE_GPU=1\ncd "$here" && exec "$here/node/node" --test test/gpu/*.test.mjs "$@"'),
+  launcher('export KVBENCH_CMD="$here/bin/kvbench" KVBENCH_REQUIRE_GPU=1\ncd "$here" && exec "$here/node/node" --test --test-concurrency=1 test/gpu/*.test.mjs "$@"'),
 )
 chmodSync(join(root, 'bin/kvbench'), 0o755)
 chmodSync(join(root, 'bin/kvbench-test-gpu'), 0o755)
