@@ -248,6 +248,10 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   };
   std::vector<Pending> pending;
   pending.reserve(static_cast<size_t>(total) * g.layers * ((jobsPerStep + kMaxParts - 1) / kMaxParts));
+  // No allocation inside the measured hooks: every sample vector is sized up front.
+  r.transferLatencyMs.reserve(pending.capacity());
+  for (const char* h : {"wait_for_block_free", "poll", "wait_for_save", "blocked_per_step"}) r.hookUs[h].reserve(total);
+  r.hookUs["save_layer"].reserve(static_cast<size_t>(total) * g.layers);
 
   std::unique_ptr<AsyncConnector> conn;
   std::unique_ptr<Stream> saveMain, saveAux;
@@ -427,7 +431,12 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     for (int l = 0; l < g.layers; ++l) layerLoaded.emplace_back(cudaEventDisableTiming);
   }
   auto& hooks = r.hookUs;
+  for (const char* h : {"start_load", "poll", "blocked_per_step"}) hooks[h].reserve(total);
+  hooks["wait_for_layer_load"].reserve(static_cast<size_t>(total) * g.layers);
+  hooks["lookup"].reserve(static_cast<size_t>(std::ceil(requestsPerStep * total)) + 16);
+  r.transferLatencyMs.reserve(static_cast<size_t>(std::ceil(requestsPerStep * total)) + 16);
   std::vector<double> arrival;       // by request
+  arrival.reserve(static_cast<size_t>(std::ceil(requestsPerStep * total)) + 16);
   std::deque<int> waiting;           // hit, load not started (async backpressure)
   std::vector<char> loaded(rig.numJobs, 0);  // destinations written at least once
   int inflight = 0, nextRequest = 0;
