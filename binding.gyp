@@ -33,6 +33,7 @@
             "native/core/kv_kernels.cu",
             "native/core/measure.cu",
             "native/core/pattern.cu",
+            "native/core/probes/stream_probes.cu",
             "native/core/save_load.cu"
           ],
           "include_dirs": ["<(cuda_home)/include"],

@@ -143,17 +143,24 @@ export interface NativeSaveLoadResult {
   concurrent: NativeConcurrent[]
 }
 
+export interface NativeProbe {
+  id: string
+  outcome: 'pass' | 'leak' | 'hazard' | 'skip' | 'error'
+  evidence: string
+}
+
 interface Addon {
   abiVersion: number
   cudaInfo(): NativeCudaInfo
   memInfo(device: number): {freeBytes: number; totalBytes: number}
   measureCeilings(plan: MeasurePlan): Promise<{copies: NativeCopyMeasurement[]}>
   runSaveLoad(plan: SaveLoadPlan): Promise<NativeSaveLoadResult>
+  runStreamProbes(device: number): Promise<NativeProbe[]>
   cancelRun(): void
 }
 
 export const NO_CUDA_MESSAGE = 'kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild'
-const ADDON_ABI = 2
+const ADDON_ABI = 3
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */
 export function addonCandidates(): string[] {
@@ -248,3 +255,10 @@ export function cancelRun(): void {
   cached?.cancelRun()
 }
 
+export async function runStreamProbes(device: number): Promise<NativeProbe[]> {
+  try {
+    return await loadAddon().runStreamProbes(device)
+  } catch (error) {
+    throw fromNative(error)
+  }
+}

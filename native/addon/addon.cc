@@ -9,6 +9,7 @@
 #include "../core/measure.h"
 #include "../core/pci_link.h"
 #include "../core/save_load.h"
+#include "../core/probes/stream_probes.h"
 #include "convert.h"
 
 namespace kvaddon {
@@ -91,6 +92,16 @@ Napi::Value MemInfo(const Napi::CallbackInfo& info) {
   }
 }
 
+Napi::Value RunStreamProbes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw toJsError(env, kv::codes::kBadInput, "runStreamProbes(device): device must be a number");
+  const int device = info[0].As<Napi::Number>().Int32Value();
+  auto* w = new CoreWorker<std::vector<kv::ProbeResult>>(env, [device] { return kv::runStreamProbes(device); });
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value CancelRun(const Napi::CallbackInfo& info) {
   g_cancel.store(true);
   return info.Env().Undefined();
@@ -119,9 +130,10 @@ static Napi::Object InitKvbench(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaInfo", Napi::Function::New(env, CudaInfo, "cudaInfo"));
   exports.Set("measureCeilings", Napi::Function::New(env, MeasureCeilings, "measureCeilings"));
   exports.Set("runSaveLoad", Napi::Function::New(env, RunSaveLoad, "runSaveLoad"));
+  exports.Set("runStreamProbes", Napi::Function::New(env, RunStreamProbes, "runStreamProbes"));
   exports.Set("memInfo", Napi::Function::New(env, MemInfo, "memInfo"));
   exports.Set("cancelRun", Napi::Function::New(env, CancelRun, "cancelRun"));
-  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }
 

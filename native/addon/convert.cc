@@ -234,4 +234,16 @@ Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r) {
   return o;
 }
 
+Napi::Array toJs(Napi::Env env, const std::vector<kv::ProbeResult>& r) {
+  Napi::Array a = Napi::Array::New(env, r.size());
+  for (size_t i = 0; i < r.size(); ++i) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("id", r[i].id);
+    o.Set("outcome", r[i].outcome);
+    o.Set("evidence", r[i].evidence);
+    a.Set(i, o);
+  }
+  return a;
+}
+
 }  // namespace kvaddon

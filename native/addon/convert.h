@@ -8,6 +8,7 @@
 #include "../core/measure.h"
 #include "../core/pci_link.h"
 #include "../core/save_load.h"
+#include "../core/probes/stream_probes.h"
 
 namespace kvaddon {
 
@@ -20,5 +21,6 @@ Napi::Object toJs(Napi::Env env, const kv::MeasureResult& r);
 kv::MeasurePlan measurePlanFromJs(const Napi::Object& o);
 kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o);
 Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r);
+Napi::Array toJs(Napi::Env env, const std::vector<kv::ProbeResult>& r);
 
 }  // namespace kvaddon

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "measure.h"
 #include "save_load.h"
+#include "probes/stream_probes.h"
 
 namespace kv {
 namespace {
@@ -23,5 +24,6 @@ void requireDevice(int) { noCuda(); }
 DeviceMemory queryMemory(int) { noCuda(); }
 MeasureResult measureCeilings(const MeasurePlan&) { noCuda(); }
 SaveLoadResult runSaveLoad(const SaveLoadPlan&) { noCuda(); }
+std::vector<ProbeResult> runStreamProbes(int) { noCuda(); }
 
 }  // namespace kv
