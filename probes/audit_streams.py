@@ -19,8 +19,10 @@ RESULTS = []
 
 
 def last_line(exc):
+    """The exception's last line as Python prints it, cut to its first physical line."""
     lines = [l for l in traceback.format_exception_only(type(exc), exc) if l.strip()]
-    return lines[-1].strip() if lines else repr(exc)
+    text = lines[-1].strip() if lines else repr(exc)
+    return text.splitlines()[0].strip() if text else repr(exc)
 
 
 def emit(obj):
@@ -360,22 +362,24 @@ def reproduce_invalid_handle(torch, originals, ngpu, timeout):
         return
     import ctypes
     import ctypes.util
+    # The cudart torch itself loaded (same runtime, same error state), else any we can find.
+    candidates = []
+    try:
+        with open("/proc/self/maps") as maps:
+            candidates += sorted({l.split()[-1] for l in maps if "libcudart.so" in l})
+    except OSError:
+        pass
+    candidates += ["libcudart.so.13", "libcudart.so.12"]
     lib = None
-    for name in ("libcudart.so.13", "libcudart.so.12", ctypes.util.find_library("cudart") or ""):
+    for name in candidates:
         try:
-            lib = ctypes.CDLL(name) if name else None
-        except OSError:
-            lib = None
-        if lib:
+            lib = ctypes.CDLL(name)
             break
+        except OSError:
+            continue
     if lib is None:
-        try:
-            import nvidia.cuda_runtime as ncr  # the wheel torch depends on
-            libdir = os.path.join(os.path.dirname(ncr.__file__), "lib")
-            lib = ctypes.CDLL(os.path.join(libdir, sorted(f for f in os.listdir(libdir) if f.startswith("libcudart.so"))[0]))
-        except Exception as exc:
-            add("reproduce-invalid-handle", "fresh thread's stream used on another device", "error", "libcudart not found: " + last_line(exc), kind="reproduction")
-            return
+        add("reproduce-invalid-handle", "fresh thread's stream used on another device", "error", "libcudart not found (looked in the process maps and the loader path)", kind="reproduction")
+        return
     codes = {}
     for per_thread in (False, True):
         with patched_set_stream(torch, originals, per_thread) as current:
@@ -392,7 +396,8 @@ def reproduce_invalid_handle(torch, originals, ngpu, timeout):
             s = current()
             lib.cudaSetDevice(1)
             rc = lib.cudaMemsetAsync(ctypes.c_void_p(x.data_ptr()), 0, ctypes.c_size_t(x.numel() * 4), ctypes.c_void_p(s.cuda_stream))
-            lib.cudaStreamSynchronize(ctypes.c_void_p(s.cuda_stream))
+            lib.cudaGetLastError()  # clear it, or torch reports it at its next launch
+            torch.cuda.synchronize(1)
             codes[per_thread] = rc
             release.set(); t.join(timeout)
     ok = codes[False] != 0 and codes[True] == 0
