@@ -143,6 +143,39 @@ export interface NativeSaveLoadResult {
   concurrent: NativeConcurrent[]
 }
 
+export interface BackendBenchPlan {
+  backend: string
+  run: string
+  sizes: number[]
+  ops: number[]
+  threads: number
+  fsync: 'never' | 'always'
+  direct: boolean
+  verify: boolean
+  corruptOne: boolean
+}
+
+export interface NativeBackendSize {
+  bytes: number
+  ops: number
+  putUs: number[]
+  getUs: number[]
+  putWallMs: number
+  getWallMs: number
+  putFailed: number
+  getMissing: number
+  getCorrupt: number
+  mismatches: number
+  firstError: string | null
+}
+
+export interface NativeBackendBench {
+  store: string
+  note: string | null
+  direct: boolean
+  sizes: NativeBackendSize[]
+}
+
 export interface NativeProbe {
   id: string
   outcome: 'pass' | 'leak' | 'hazard' | 'skip' | 'error'
@@ -156,11 +189,12 @@ interface Addon {
   measureCeilings(plan: MeasurePlan): Promise<{copies: NativeCopyMeasurement[]}>
   runSaveLoad(plan: SaveLoadPlan): Promise<NativeSaveLoadResult>
   runStreamProbes(device: number): Promise<NativeProbe[]>
+  runBackendBench(plan: BackendBenchPlan): Promise<NativeBackendBench>
   cancelRun(): void
 }
 
 export const NO_CUDA_MESSAGE = 'kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild'
-const ADDON_ABI = 3
+const ADDON_ABI = 4
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */
 export function addonCandidates(): string[] {
@@ -209,6 +243,7 @@ export function fromNative(error: unknown): KvError {
     case 'NO_CUDA':
     case 'NO_DEVICE':
     case 'BAD_INPUT':
+    case 'STORE_CONFIG':
       return new KvError(e.code, message, EXIT_BAD_INPUT)
     case 'CUDA_ERROR':
     case 'VERIFY_FAILED':
@@ -258,6 +293,14 @@ export function cancelRun(): void {
 export async function runStreamProbes(device: number): Promise<NativeProbe[]> {
   try {
     return await loadAddon().runStreamProbes(device)
+  } catch (error) {
+    throw fromNative(error)
+  }
+}
+
+export async function runBackendBench(plan: BackendBenchPlan): Promise<NativeBackendBench> {
+  try {
+    return await loadAddon().runBackendBench(plan)
   } catch (error) {
     throw fromNative(error)
   }

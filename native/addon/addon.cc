@@ -9,6 +9,7 @@
 #include "../core/measure.h"
 #include "../core/pci_link.h"
 #include "../core/save_load.h"
+#include "../core/backends/backend_bench.h"
 #include "../core/probes/stream_probes.h"
 #include "convert.h"
 
@@ -102,6 +103,21 @@ Napi::Value RunStreamProbes(const Napi::CallbackInfo& info) {
   return p;
 }
 
+Napi::Value RunBackendBench(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw toJsError(env, kv::codes::kBadInput, "runBackendBench(plan): plan must be an object");
+  kv::BackendBenchPlan plan;
+  try {
+    plan = backendBenchPlanFromJs(info[0].As<Napi::Object>());
+  } catch (const kv::Error& e) {
+    throw toJsError(env, e.code, e.what());
+  }
+  auto* w = new CoreWorker<kv::BackendBenchResult>(env, [plan] { return kv::runBackendBench(plan); });
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value CancelRun(const Napi::CallbackInfo& info) {
   g_cancel.store(true);
   return info.Env().Undefined();
@@ -131,9 +147,10 @@ static Napi::Object InitKvbench(Napi::Env env, Napi::Object exports) {
   exports.Set("measureCeilings", Napi::Function::New(env, MeasureCeilings, "measureCeilings"));
   exports.Set("runSaveLoad", Napi::Function::New(env, RunSaveLoad, "runSaveLoad"));
   exports.Set("runStreamProbes", Napi::Function::New(env, RunStreamProbes, "runStreamProbes"));
+  exports.Set("runBackendBench", Napi::Function::New(env, RunBackendBench, "runBackendBench"));
   exports.Set("memInfo", Napi::Function::New(env, MemInfo, "memInfo"));
   exports.Set("cancelRun", Napi::Function::New(env, CancelRun, "cancelRun"));
-  exports.Set("abiVersion", Napi::Number::New(env, 3));
+  exports.Set("abiVersion", Napi::Number::New(env, 4));
   return exports;
 }
 

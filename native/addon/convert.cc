@@ -246,4 +246,52 @@ Napi::Array toJs(Napi::Env env, const std::vector<kv::ProbeResult>& r) {
   return a;
 }
 
+kv::BackendBenchPlan backendBenchPlanFromJs(const Napi::Object& o) {
+  kv::BackendBenchPlan p;
+  Napi::Value b = o.Get("backend"), run = o.Get("run"), fsync = o.Get("fsync");
+  if (!b.IsString() || !run.IsString() || !fsync.IsString())
+    throw kv::Error(kv::codes::kBadInput, "plan fields 'backend', 'run' and 'fsync' must be strings");
+  p.backend = b.As<Napi::String>().Utf8Value();
+  p.run = run.As<Napi::String>().Utf8Value();
+  const std::string f = fsync.As<Napi::String>().Utf8Value();
+  if (f != "never" && f != "always") throw kv::Error(kv::codes::kBadInput, "plan field 'fsync' must be never or always");
+  p.fsync = f == "always" ? kv::FsyncPolicy::Always : kv::FsyncPolicy::Never;
+  for (int s : intList(o, "sizes")) {
+    if (s <= 0) throw kv::Error(kv::codes::kBadInput, "plan field 'sizes' must be positive");
+    p.sizes.push_back(static_cast<size_t>(s));
+  }
+  p.ops = intList(o, "ops");
+  p.threads = static_cast<int>(numberField(o, "threads"));
+  p.direct = boolField(o, "direct");
+  p.verify = boolField(o, "verify");
+  p.corruptOne = boolField(o, "corruptOne");
+  return p;
+}
+
+Napi::Object toJs(Napi::Env env, const kv::BackendBenchResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("store", r.store);
+  o.Set("note", r.note.empty() ? env.Null() : Napi::String::New(env, r.note));
+  o.Set("direct", r.direct);
+  Napi::Array sizes = Napi::Array::New(env, r.sizes.size());
+  for (size_t i = 0; i < r.sizes.size(); ++i) {
+    const kv::SizeResult& s = r.sizes[i];
+    Napi::Object j = Napi::Object::New(env);
+    j.Set("bytes", static_cast<double>(s.bytes));
+    j.Set("ops", s.ops);
+    j.Set("putUs", numbers(env, s.putUs));
+    j.Set("getUs", numbers(env, s.getUs));
+    j.Set("putWallMs", s.putWallMs);
+    j.Set("getWallMs", s.getWallMs);
+    j.Set("putFailed", static_cast<double>(s.putFailed));
+    j.Set("getMissing", static_cast<double>(s.getMissing));
+    j.Set("getCorrupt", static_cast<double>(s.getCorrupt));
+    j.Set("mismatches", static_cast<double>(s.mismatches));
+    j.Set("firstError", s.firstError.empty() ? env.Null() : Napi::String::New(env, s.firstError));
+    sizes.Set(i, j);
+  }
+  o.Set("sizes", sizes);
+  return o;
+}
+
 }  // namespace kvaddon

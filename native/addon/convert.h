@@ -8,6 +8,7 @@
 #include "../core/measure.h"
 #include "../core/pci_link.h"
 #include "../core/save_load.h"
+#include "../core/backends/backend_bench.h"
 #include "../core/probes/stream_probes.h"
 
 namespace kvaddon {
@@ -22,5 +23,7 @@ kv::MeasurePlan measurePlanFromJs(const Napi::Object& o);
 kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o);
 Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r);
 Napi::Array toJs(Napi::Env env, const std::vector<kv::ProbeResult>& r);
+kv::BackendBenchPlan backendBenchPlanFromJs(const Napi::Object& o);
+Napi::Object toJs(Napi::Env env, const kv::BackendBenchResult& r);
 
 }  // namespace kvaddon

@@ -1,0 +1,40 @@
+// A KV store the connector (and `kvbench backend bench`) writes records to: the
+// interface every backend implements (host memory, local file/NVMe; network store
+// and plugin backends come later). Plain C++, no CUDA: it runs without a GPU.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "../error.h"
+
+namespace kv {
+
+// Why a get did not return the record.
+enum class GetStatus { Ok, Missing, Corrupt };
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual std::string describe() const = 0;  // e.g. "file /data/kv (O_DIRECT)"
+  // Stores `bytes` under `key`. A failed put leaves nothing that a get would accept.
+  // Throws kv::Error(STORE_IO) with the OS error on failure. Safe from many threads.
+  virtual void put(uint64_t key, const void* data, size_t bytes) = 0;
+  // Reads the record of `key` into `out` (`bytes` long); Corrupt when its checksum,
+  // header or length do not match. Throws kv::Error(STORE_IO) on an I/O error.
+  virtual GetStatus get(uint64_t key, void* out, size_t bytes) = 0;
+  // Removes every record this store wrote (keys are namespaced per run).
+  virtual void cleanup() = 0;
+  // Test hook: damages the stored record of `key` so a get must report Corrupt.
+  virtual void corrupt(uint64_t key) = 0;
+};
+
+namespace codes {
+inline constexpr const char* kStoreIo = "STORE_IO";
+inline constexpr const char* kStoreConfig = "STORE_CONFIG";
+}  // namespace codes
+
+// 64-bit checksum of a record payload, word at a time (fast enough for NVMe rates).
+uint64_t recordChecksum(const void* data, size_t bytes, uint64_t seed);
+
+}  // namespace kv

@@ -1,0 +1,99 @@
+// `kvbench backend bench`: a store alone, from host memory, at a profile's chunk and
+// block sizes. No GPU. Sizes and op counts are decided here, once.
+import {randomUUID} from 'node:crypto'
+
+import {badInput} from './errors.js'
+import {deriveSizes, loadProfile} from './profile.js'
+import {gbPerSecond, summarize, type Summary} from './stats.js'
+import {runBackendBench, type NativeBackendSize} from '../native.js'
+
+export interface BackendBenchRequest {
+  backend: string
+  profile: string
+  mibPerSize: number
+  threads: number
+  fsync: 'never' | 'always'
+  direct: boolean
+  verify: boolean
+  injectCorrupt: boolean
+}
+
+export interface SizeFigures {
+  label: 'chunk' | 'block'
+  bytes: number
+  ops: number
+  put: {gbps: number; latencyUs: Summary | null; failed: number}
+  get: {gbps: number; latencyUs: Summary | null; missing: number; corrupt: number}
+  verified: boolean | null
+  mismatches: number
+  firstError: string | null
+}
+
+export interface BackendBenchResults {
+  backend: {spec: string; store: string; direct: boolean; note: string | null}
+  profile: string
+  threads: number
+  fsync: 'never' | 'always'
+  verify: boolean
+  sizes: SizeFigures[]
+  /** Some puts or gets failed: the figures cover what completed. */
+  partial: boolean
+}
+
+const MiB = 1024 * 1024
+
+export function checkBackendSpec(spec: string): void {
+  if (spec === 'host') return
+  if (spec.startsWith('file:') && spec.length > 5) return
+  throw badInput(`--backend ${spec}: unknown backend (host, file:DIR)`)
+}
+
+function figures(label: 'chunk' | 'block', s: NativeBackendSize, verify: boolean): SizeFigures {
+  const okPuts = s.ops - s.putFailed
+  const okGets = okPuts - s.getMissing - s.getCorrupt
+  return {
+    label,
+    bytes: s.bytes,
+    ops: s.ops,
+    put: {gbps: gbPerSecond(okPuts * s.bytes, s.putWallMs), latencyUs: s.putUs.length ? summarize(s.putUs) : null, failed: s.putFailed},
+    get: {gbps: gbPerSecond(Math.max(0, okGets) * s.bytes, s.getWallMs), latencyUs: s.getUs.length ? summarize(s.getUs) : null, missing: s.getMissing, corrupt: s.getCorrupt},
+    // Only records read back whole and compared count as verified.
+    verified: verify ? s.putFailed === 0 && s.getMissing === 0 && s.getCorrupt === 0 && s.mismatches === 0 : null,
+    mismatches: s.mismatches,
+    firstError: s.firstError,
+  }
+}
+
+export async function benchBackend(r: BackendBenchRequest): Promise<BackendBenchResults> {
+  checkBackendSpec(r.backend)
+  if (!Number.isInteger(r.mibPerSize) || r.mibPerSize < 1) throw badInput(`--mib must be a positive whole number, got ${r.mibPerSize}`)
+  if (!Number.isInteger(r.threads) || r.threads < 1 || r.threads > 256) throw badInput(`--threads must be between 1 and 256, got ${r.threads}`)
+  const profile = loadProfile(r.profile)
+  const sizes = deriveSizes(profile)
+  const plan = [
+    ['chunk', sizes.chunkBytes],
+    ['block', sizes.kvBytesPerBlock],
+  ] as const
+  const ops = plan.map(([, bytes]) => Math.max(16, Math.floor((r.mibPerSize * MiB) / bytes)))
+  const native = await runBackendBench({
+    backend: r.backend,
+    run: randomUUID().slice(0, 8),
+    sizes: plan.map(([, b]) => b),
+    ops,
+    threads: r.threads,
+    fsync: r.fsync,
+    direct: r.direct,
+    verify: r.verify,
+    corruptOne: r.injectCorrupt,
+  })
+  const figs = native.sizes.map((s, i) => figures(plan[i][0], s, r.verify))
+  return {
+    backend: {spec: r.backend, store: native.store, direct: native.direct, note: native.note},
+    profile: profile.name,
+    threads: r.threads,
+    fsync: r.fsync,
+    verify: r.verify,
+    sizes: figs,
+    partial: figs.some((f) => f.put.failed > 0 || f.get.missing > 0),
+  }
+}

@@ -1,0 +1,77 @@
+// `kvbench backend bench` needs no GPU: host and file stores, checksums, errors, cleanup.
+import assert from 'node:assert/strict'
+import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, test} from 'node:test'
+
+import {kvbench, kvbenchJson} from './helpers/cli.mjs'
+import {assertSchema} from './helpers/schema.mjs'
+
+const dir = mkdtempSync(join(tmpdir(), 'kvbench-store-'))
+after(() => rmSync(dir, {recursive: true, force: true}))
+const small = ['--mib', '4', '--profile', 'llama-3.2-1b']
+
+for (const backend of ['host', `file:${dir}`]) {
+  test(`${backend.split(':')[0]} store: every record read back bit-exact, nothing left behind`, () => {
+    const r = kvbenchJson(['backend', 'bench', '--backend', backend, ...small])
+    assert.equal(r.code, 0, r.stderr + JSON.stringify(r.json.notes))
+    assertSchema('backend-bench.schema.json', r.json)
+    const res = r.json.results
+    assert.deepEqual(res.sizes.map((s) => [s.label, s.bytes]), [['chunk', 16384], ['block', 524288]])
+    for (const s of res.sizes) {
+      assert.equal(s.verified, true)
+      assert.ok(s.put.gbps > 0 && s.get.gbps > 0)
+      assert.equal(s.put.latencyUs.n, s.ops)
+      assert.equal(s.get.corrupt, 0)
+    }
+    if (backend !== 'host') assert.deepEqual(readdirSync(dir), [], 'the run directory must be removed')
+  })
+}
+
+test('a corrupted record is caught by its checksum: exit 1, counted, not verified', () => {
+  const r = kvbenchJson(['backend', 'bench', '--backend', `file:${dir}`, ...small, '--inject', 'corrupt-record'])
+  assert.equal(r.code, 1)
+  for (const s of r.json.results.sizes) {
+    assert.equal(s.get.corrupt, 1)
+    assert.equal(s.verified, false)
+  }
+  assert.ok(r.json.notes.some((n) => /FAILED: chunk: 0 puts failed, 0 missing, 1 corrupt/.test(n)))
+  const h = kvbenchJson(['backend', 'bench', '--backend', 'host', ...small, '--inject', 'corrupt-record'])
+  assert.equal(h.code, 1)
+})
+
+test('O_DIRECT falls back with a note where the filesystem refuses it', {skip: existsSync('/dev/shm') ? false : 'no /dev/shm'}, () => {
+  const shm = mkdtempSync('/dev/shm/kvbench-')
+  try {
+    const r = kvbenchJson(['backend', 'bench', '--backend', `file:${shm}`, ...small])
+    assert.equal(r.code, 0)
+    if (!r.json.results.backend.direct) assert.ok(r.json.notes.some((n) => /O_DIRECT not supported here/.test(n)))
+    assert.ok(r.json.results.sizes.every((s) => s.verified))
+  } finally {
+    rmSync(shm, {recursive: true, force: true})
+  }
+  const off = kvbenchJson(['backend', 'bench', '--backend', `file:${dir}`, ...small, '--no-direct'])
+  assert.equal(off.json.results.backend.direct, false)
+  assert.ok(off.json.notes.includes('buffered I/O (O_DIRECT off)'))
+})
+
+test('bad stores: one line naming the flag, exit 2', () => {
+  const file = join(dir, 'not-a-dir')
+  writeFileSync(file, 'x')
+  try {
+    for (const [args, re] of [
+      [['--backend', 'file:/nonexistent/kv'], /^Error: --backend file:\/nonexistent\/kv: directory does not exist$/],
+      [['--backend', `file:${file}`], /: not a directory$/],
+      [['--backend', 'redis://localhost:1'], /^Error: --backend redis:\/\/localhost:1: unknown backend \(host, file:DIR\)$/],
+      [['--mib', '0'], /^Error: --mib must be a positive whole number, got 0$/],
+      [['--threads', '0'], /^Error: --threads must be between 1 and 256, got 0$/],
+    ]) {
+      const r = kvbench(['backend', 'bench', ...args])
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr.trim(), re)
+    }
+  } finally {
+    rmSync(file)
+  }
+})
