@@ -36,6 +36,18 @@ struct AlignedBuffer {
   ~AlignedBuffer() { std::free(p); }
 };
 
+// One aligned I/O buffer per thread, reused: a fresh multi-MiB buffer per record
+// costs a page fault per 4 KiB, more than the I/O on a fast disk.
+char* threadBuffer(size_t n) {
+  thread_local std::unique_ptr<AlignedBuffer> buf;
+  thread_local size_t size = 0;
+  if (size < n) {
+    buf = std::make_unique<AlignedBuffer>(n);
+    size = n;
+  }
+  return static_cast<char*>(buf->p);
+}
+
 struct Fd {
   int fd;
   ~Fd() { if (fd >= 0) ::close(fd); }
@@ -125,19 +137,19 @@ std::string FileStore::path(uint64_t key) const { return dir_ + "/" + std::to_st
 
 void FileStore::put(uint64_t key, const void* data, size_t bytes) {
   const size_t total = roundUp(sizeof(Header) + bytes);
-  AlignedBuffer buf(total);
-  auto* h = static_cast<Header*>(buf.p);
+  char* buf = threadBuffer(total);
+  auto* h = reinterpret_cast<Header*>(buf);
   h->magic = kMagic;
   h->key = key;
   h->payloadBytes = bytes;
   h->payloadChecksum = recordChecksum(data, bytes, key);
   h->headerChecksum = recordChecksum(h, 4 * sizeof(uint64_t), kMagic);
-  std::memcpy(static_cast<char*>(buf.p) + sizeof(Header), data, bytes);
-  std::memset(static_cast<char*>(buf.p) + sizeof(Header) + bytes, 0, total - sizeof(Header) - bytes);
+  std::memcpy(buf + sizeof(Header), data, bytes);
+  std::memset(buf + sizeof(Header) + bytes, 0, total - sizeof(Header) - bytes);
   const std::string tmp = dir_ + "/.tmp-" + std::to_string(tmpCounter_.fetch_add(1));
   Fd f{::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | (direct_ ? O_DIRECT : 0), 0600)};
   if (f.fd < 0) throw Error(codes::kStoreIo, osError("open " + tmp, errno));
-  if (!writeAll(f.fd, static_cast<const char*>(buf.p), total)) {
+  if (!writeAll(f.fd, buf, total)) {
     int err = errno;
     ::unlink(tmp.c_str());
     throw Error(codes::kStoreIo, osError("write " + tmp, err));
@@ -162,15 +174,15 @@ GetStatus FileStore::get(uint64_t key, void* out, size_t bytes) {
     throw Error(codes::kStoreIo, osError("open " + path(key), errno));
   }
   const size_t total = roundUp(sizeof(Header) + bytes);
-  AlignedBuffer buf(total);
-  ssize_t got = readAll(f.fd, static_cast<char*>(buf.p), total);
+  char* buf = threadBuffer(total);
+  ssize_t got = readAll(f.fd, buf, total);
   if (got < 0) throw Error(codes::kStoreIo, osError("read " + path(key), errno));
   if (static_cast<size_t>(got) < sizeof(Header) + bytes) return GetStatus::Corrupt;  // torn
-  const auto* h = static_cast<const Header*>(buf.p);
+  const auto* h = reinterpret_cast<const Header*>(buf);
   if (h->magic != kMagic || h->headerChecksum != recordChecksum(h, 4 * sizeof(uint64_t), kMagic) || h->key != key ||
       h->payloadBytes != bytes)
     return GetStatus::Corrupt;
-  const char* payload = static_cast<const char*>(buf.p) + sizeof(Header);
+  const char* payload = buf + sizeof(Header);
   if (recordChecksum(payload, bytes, key) != h->payloadChecksum) return GetStatus::Corrupt;
   std::memcpy(out, payload, bytes);
   return GetStatus::Ok;
