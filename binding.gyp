@@ -14,7 +14,8 @@
         "native/core/pci_link.cc",
         "native/core/backends/backend_bench.cc",
         "native/core/backends/file_store.cc",
-        "native/core/backends/host_store.cc"
+        "native/core/backends/host_store.cc",
+        "native/core/backends/redis_store.cc"
       ],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

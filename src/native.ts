@@ -143,8 +143,17 @@ export interface NativeSaveLoadResult {
   concurrent: NativeConcurrent[]
 }
 
+export interface RedisTarget {
+  host: string
+  port: number
+  user: string
+  password: string
+  db: number
+}
+
 export interface BackendBenchPlan {
   backend: string
+  redis?: RedisTarget
   run: string
   sizes: number[]
   ops: number[]

@@ -265,6 +265,20 @@ kv::BackendBenchPlan backendBenchPlanFromJs(const Napi::Object& o) {
   p.direct = boolField(o, "direct");
   p.verify = boolField(o, "verify");
   p.corruptOne = boolField(o, "corruptOne");
+  Napi::Value r = o.Get("redis");
+  if (r.IsObject()) {
+    Napi::Object t = r.As<Napi::Object>();
+    auto str = [&](const char* k) {
+      Napi::Value v = t.Get(k);
+      if (!v.IsString()) throw kv::Error(kv::codes::kBadInput, std::string("plan field 'redis.") + k + "' must be a string");
+      return v.As<Napi::String>().Utf8Value();
+    };
+    p.redis.host = str("host");
+    p.redis.user = str("user");
+    p.redis.password = str("password");
+    p.redis.port = static_cast<int>(numberField(t, "port"));
+    p.redis.db = static_cast<int>(numberField(t, "db"));
+  }
   return p;
 }
 

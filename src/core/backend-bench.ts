@@ -5,7 +5,7 @@ import {randomUUID} from 'node:crypto'
 import {badInput} from './errors.js'
 import {deriveSizes, loadProfile} from './profile.js'
 import {gbPerSecond, summarize, type Summary} from './stats.js'
-import {runBackendBench, type NativeBackendSize} from '../native.js'
+import {runBackendBench, type NativeBackendSize, type RedisTarget} from '../native.js'
 
 export interface BackendBenchRequest {
   backend: string
@@ -42,10 +42,34 @@ export interface BackendBenchResults {
 
 const MiB = 1024 * 1024
 
-export function checkBackendSpec(spec: string): void {
-  if (spec === 'host') return
-  if (spec.startsWith('file:') && spec.length > 5) return
-  throw badInput(`--backend ${spec}: unknown backend (host, file:DIR)`)
+/** redis://[user:pass@]host:port[/db]; the password is never echoed in errors. */
+export function parseRedisUrl(spec: string): RedisTarget {
+  let u: URL
+  const shown = spec.replace(/\/\/([^/@]*):[^/@]*@/, '//$1:***@')
+  try {
+    u = new URL(spec)
+  } catch {
+    throw badInput(`--backend ${shown}: not a valid redis://[user:pass@]host:port[/db] URL`)
+  }
+  if (u.protocol === 'rediss:') throw badInput(`--backend ${shown}: rediss:// (TLS) is not supported yet; use redis://`)
+  if (u.protocol !== 'redis:') throw badInput(`--backend ${shown}: unknown backend (host, file:DIR, redis://)`)
+  if (!u.hostname) throw badInput(`--backend ${shown}: no host`)
+  const db = u.pathname && u.pathname !== '/' ? Number(u.pathname.slice(1)) : 0
+  if (!Number.isInteger(db) || db < 0) throw badInput(`--backend ${shown}: the database must be a whole number, got ${u.pathname.slice(1)}`)
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port ? Number(u.port) : 6379,
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    db,
+  }
+}
+
+export function checkBackendSpec(spec: string): RedisTarget | undefined {
+  if (spec === 'host') return undefined
+  if (spec.startsWith('file:') && spec.length > 5) return undefined
+  if (/^rediss?:\/\//.test(spec)) return parseRedisUrl(spec)
+  throw badInput(`--backend ${spec}: unknown backend (host, file:DIR, redis://)`)
 }
 
 function figures(label: 'chunk' | 'block', s: NativeBackendSize, verify: boolean): SizeFigures {
@@ -65,7 +89,7 @@ function figures(label: 'chunk' | 'block', s: NativeBackendSize, verify: boolean
 }
 
 export async function benchBackend(r: BackendBenchRequest): Promise<BackendBenchResults> {
-  checkBackendSpec(r.backend)
+  const redis = checkBackendSpec(r.backend)
   if (!Number.isInteger(r.mibPerSize) || r.mibPerSize < 1) throw badInput(`--mib must be a positive whole number, got ${r.mibPerSize}`)
   if (!Number.isInteger(r.threads) || r.threads < 1 || r.threads > 256) throw badInput(`--threads must be between 1 and 256, got ${r.threads}`)
   const profile = loadProfile(r.profile)
@@ -76,7 +100,8 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
   ] as const
   const ops = plan.map(([, bytes]) => Math.max(16, Math.floor((r.mibPerSize * MiB) / bytes)))
   const native = await runBackendBench({
-    backend: r.backend,
+    backend: redis ? 'redis' : r.backend,
+    redis,
     run: randomUUID().slice(0, 8),
     sizes: plan.map(([, b]) => b),
     ops,
@@ -88,7 +113,7 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
   })
   const figs = native.sizes.map((s, i) => figures(plan[i][0], s, r.verify))
   return {
-    backend: {spec: r.backend, store: native.store, direct: native.direct, note: native.note},
+    backend: {spec: r.backend.replace(/\/\/([^/@]*):[^/@]*@/, '//$1:***@'), store: native.store, direct: native.direct, note: native.note},
     profile: profile.name,
     threads: r.threads,
     fsync: r.fsync,

@@ -52,7 +52,8 @@ std::unique_ptr<Store> openStore(const BackendBenchPlan& p, std::string* note, b
     *direct = fs->direct();
     return fs;
   }
-  throw Error(codes::kStoreConfig, "--backend " + p.backend + ": unknown backend (host, file:DIR)");
+  if (p.backend == "redis") return std::make_unique<RedisStore>(p.redis, p.run, p.threads);
+  throw Error(codes::kStoreConfig, "--backend " + p.backend + ": unknown backend (host, file:DIR, redis://)");
 }
 
 // Runs `op(i)` for i in [0, n) on `threads` I/O threads; returns the wall time in ms.

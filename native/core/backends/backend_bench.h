@@ -5,11 +5,13 @@
 #include <vector>
 
 #include "file_store.h"
+#include "redis_store.h"
 
 namespace kv {
 
 struct BackendBenchPlan {
-  std::string backend;     // "host" or "file:DIR"
+  std::string backend;     // "host", "file:DIR" or "redis" (then `redis` says where)
+  RedisTarget redis;
   std::string run;         // namespace of this run's keys and files
   std::vector<size_t> sizes;
   std::vector<int> ops;    // per size

@@ -1,0 +1,49 @@
+// A Redis / Valkey store over RESP: one TCP connection per I/O thread (a small pool),
+// AUTH and SELECT, binary-safe values carrying a checksummed header, keys namespaced
+// as kvbench:<run>:<key> and deleted at the end. The password never appears in errors.
+#pragma once
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store.h"
+
+namespace kv {
+
+struct RedisTarget {
+  std::string host;
+  int port = 6379;
+  std::string user;      // empty: AUTH with the password alone
+  std::string password;  // empty: no AUTH
+  int db = 0;
+};
+
+class RedisConnection;
+
+class RedisStore final : public Store {
+ public:
+  RedisStore(const RedisTarget& target, const std::string& run, int connections);
+  ~RedisStore() override;
+  std::string describe() const override;
+  void put(uint64_t key, const void* data, size_t bytes) override;
+  GetStatus get(uint64_t key, void* out, size_t bytes) override;
+  void cleanup() override;
+  void corrupt(uint64_t key) override;
+
+ private:
+  std::string keyName(uint64_t key) const;
+  RedisConnection* acquire();
+  void release(RedisConnection* c);
+  RedisTarget target_;
+  std::string prefix_;
+  std::vector<std::unique_ptr<RedisConnection>> pool_;
+  std::vector<RedisConnection*> free_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::mutex keysMutex_;
+  std::vector<uint64_t> written_;
+};
+
+}  // namespace kv
