@@ -59,16 +59,18 @@ class RedisConnection {
   }
   ~RedisConnection() { if (fd_ >= 0) ::close(fd_); }
 
-  // Sends one command (binary-safe arguments), returns a status/error/integer line.
-  std::string simple(const std::vector<std::string>& args, const void* value = nullptr, size_t valueBytes = 0) {
-    send(args, value, valueBytes);
+  // Sends one command (binary-safe arguments; the last may be `prefix` + `value`, sent
+  // from where they lie, not copied), returns a status/error/integer line.
+  std::string simple(const std::vector<std::string>& args, const void* value = nullptr, size_t valueBytes = 0,
+                     const void* prefix = nullptr, size_t prefixBytes = 0) {
+    send(args, value, valueBytes, prefix, prefixBytes);
     std::string line = readLine();
     if (line.empty() || (line[0] != '+' && line[0] != '-' && line[0] != ':')) fail("unexpected reply");
     return line;
   }
   // GET: fills `out` (up to cap bytes); returns the value length, or -1 when the key is missing.
   long long bulk(const std::vector<std::string>& args, void* out, size_t cap) {
-    send(args, nullptr, 0);
+    send(args, nullptr, 0, nullptr, 0);
     std::string line = readLine();
     if (line.empty() || line[0] != '$') fail(line.size() > 1 && line[0] == '-' ? line.substr(1) : "unexpected reply");
     long long n = std::stoll(line.substr(1));
@@ -91,11 +93,12 @@ class RedisConnection {
     throw Error(codes::kStoreIo, "redis " + where_ + ": " + what);
   }
   static std::string firstWord(const std::string& s) { return s.substr(0, s.find(' ')); }
-  void send(const std::vector<std::string>& args, const void* value, size_t valueBytes) {
+  void send(const std::vector<std::string>& args, const void* value, size_t valueBytes, const void* prefix, size_t prefixBytes) {
     if (broken_) fail("connection lost earlier");
     std::string head = "*" + std::to_string(args.size() + (value ? 1 : 0)) + "\r\n";
     for (const std::string& a : args) head += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-    if (value) head += "$" + std::to_string(valueBytes) + "\r\n";
+    if (value) head += "$" + std::to_string(prefixBytes + valueBytes) + "\r\n";
+    if (prefix) head.append(static_cast<const char*>(prefix), prefixBytes);
     writeAll(head.data(), head.size());
     if (value) {
       writeAll(static_cast<const char*>(value), valueBytes);
@@ -183,20 +186,18 @@ void RedisStore::release(RedisConnection* c) {
 }
 
 void RedisStore::put(uint64_t key, const void* data, size_t bytes) {
-  std::vector<char> value(sizeof(ValueHeader) + bytes);
   ValueHeader h{kMagic, key, bytes, recordChecksum(data, bytes, key)};
-  std::memcpy(value.data(), &h, sizeof h);
-  std::memcpy(value.data() + sizeof h, data, bytes);
   RedisConnection* c = acquire();
   struct Back { RedisStore* s; RedisConnection* c; ~Back() { s->release(c); } } back{this, c};
-  std::string reply = c->simple({"SET", keyName(key)}, value.data(), value.size());
+  std::string reply = c->simple({"SET", keyName(key)}, data, bytes, &h, sizeof h);
   if (reply[0] == '-') throw Error(codes::kStoreIo, "redis SET failed: " + reply.substr(1));
   std::lock_guard<std::mutex> g(keysMutex_);
   written_.push_back(key);
 }
 
 GetStatus RedisStore::get(uint64_t key, void* out, size_t bytes) {
-  std::vector<char> value(sizeof(ValueHeader) + bytes);
+  thread_local std::vector<char> value;  // reused: a fresh multi-MiB buffer per get costs page faults
+  value.resize(sizeof(ValueHeader) + bytes);
   RedisConnection* c = acquire();
   struct Back { RedisStore* s; RedisConnection* c; ~Back() { s->release(c); } } back{this, c};
   long long n = c->bulk({"GET", keyName(key)}, value.data(), value.size());
