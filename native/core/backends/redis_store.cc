@@ -169,6 +169,18 @@ std::string RedisStore::describe() const {
 
 std::string RedisStore::keyName(uint64_t key) const { return prefix_ + std::to_string(key); }
 
+// A connection borrowed from the pool for one command, returned on every path.
+class RedisStore::Lease {
+ public:
+  explicit Lease(RedisStore* s) : s_(s), c_(s->acquire()) {}
+  ~Lease() { s_->release(c_); }
+  RedisConnection* operator->() const { return c_; }
+
+ private:
+  RedisStore* s_;
+  RedisConnection* c_;
+};
+
 RedisConnection* RedisStore::acquire() {
   std::unique_lock<std::mutex> g(mutex_);
   available_.wait(g, [&] { return !free_.empty(); });
@@ -187,8 +199,7 @@ void RedisStore::release(RedisConnection* c) {
 
 void RedisStore::put(uint64_t key, const void* data, size_t bytes) {
   ValueHeader h{kMagic, key, bytes, recordChecksum(data, bytes, key)};
-  RedisConnection* c = acquire();
-  struct Back { RedisStore* s; RedisConnection* c; ~Back() { s->release(c); } } back{this, c};
+  Lease c(this);
   std::string reply = c->simple({"SET", keyName(key)}, data, bytes, &h, sizeof h);
   if (reply[0] == '-') throw Error(codes::kStoreIo, "redis SET failed: " + reply.substr(1));
   std::lock_guard<std::mutex> g(keysMutex_);
@@ -198,8 +209,7 @@ void RedisStore::put(uint64_t key, const void* data, size_t bytes) {
 GetStatus RedisStore::get(uint64_t key, void* out, size_t bytes) {
   thread_local std::vector<char> value;  // reused: a fresh multi-MiB buffer per get costs page faults
   value.resize(sizeof(ValueHeader) + bytes);
-  RedisConnection* c = acquire();
-  struct Back { RedisStore* s; RedisConnection* c; ~Back() { s->release(c); } } back{this, c};
+  Lease c(this);
   long long n = c->bulk({"GET", keyName(key)}, value.data(), value.size());
   if (n < 0) return GetStatus::Missing;
   if (static_cast<size_t>(n) != value.size()) return GetStatus::Corrupt;
@@ -213,8 +223,7 @@ GetStatus RedisStore::get(uint64_t key, void* out, size_t bytes) {
 }
 
 void RedisStore::corrupt(uint64_t key) {
-  RedisConnection* c = acquire();
-  struct Back { RedisStore* s; RedisConnection* c; ~Back() { s->release(c); } } back{this, c};
+  Lease c(this);
   const char flip = 0x5a;
   c->simple({"SETRANGE", keyName(key), std::to_string(sizeof(ValueHeader) + 17)}, &flip, 1);
 }
@@ -228,8 +237,7 @@ void RedisStore::cleanup() {
   if (keys.empty()) return;
   // Best effort: with the server gone there is nothing left to delete.
   try {
-    RedisConnection* c = acquire();
-    struct Back { RedisStore* s; RedisConnection* c; ~Back() { s->release(c); } } back{this, c};
+    Lease c(this);
     for (size_t at = 0; at < keys.size(); at += 256) {
       std::vector<std::string> del = {"UNLINK"};
       for (size_t i = at; i < std::min(keys.size(), at + 256); ++i) del.push_back(keyName(keys[i]));

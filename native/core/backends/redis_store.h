@@ -33,6 +33,7 @@ class RedisStore final : public Store {
   void corrupt(uint64_t key) override;
 
  private:
+  class Lease;
   std::string keyName(uint64_t key) const;
   RedisConnection* acquire();
   void release(RedisConnection* c);
