@@ -15,6 +15,7 @@
         "native/core/backends/backend_bench.cc",
         "native/core/backends/file_store.cc",
         "native/core/backends/host_store.cc",
+        "native/core/backends/plugin_store.cc",
         "native/core/backends/redis_store.cc"
       ],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],

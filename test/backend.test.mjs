@@ -63,7 +63,7 @@ test('bad stores: one line naming the flag, exit 2', () => {
     for (const [args, re] of [
       [['--backend', 'file:/nonexistent/kv'], /^Error: --backend file:\/nonexistent\/kv: directory does not exist$/],
       [['--backend', `file:${file}`], /: not a directory$/],
-      [['--backend', 'ftp://store:1'], /^Error: --backend ftp:\/\/store:1: unknown backend \(host, file:DIR, redis:\/\/\)$/],
+      [['--backend', 'ftp://store:1'], /^Error: --backend ftp:\/\/store:1: unknown backend \(host, file:DIR, redis:\/\/, plugin:PATH\.so\)$/],
       [['--mib', '0'], /^Error: --mib must be a positive whole number, got 0$/],
       [['--threads', '0'], /^Error: --threads must be between 1 and 256, got 0$/],
     ]) {

@@ -68,8 +68,9 @@ export function parseRedisUrl(spec: string): RedisTarget {
 export function checkBackendSpec(spec: string): RedisTarget | undefined {
   if (spec === 'host') return undefined
   if (spec.startsWith('file:') && spec.length > 5) return undefined
+  if (spec.startsWith('plugin:') && spec.length > 7) return undefined
   if (/^rediss?:\/\//.test(spec)) return parseRedisUrl(spec)
-  throw badInput(`--backend ${spec}: unknown backend (host, file:DIR, redis://)`)
+  throw badInput(`--backend ${spec}: unknown backend (host, file:DIR, redis://, plugin:PATH.so)`)
 }
 
 function figures(label: 'chunk' | 'block', s: NativeBackendSize, verify: boolean): SizeFigures {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "host_store.h"
+#include "plugin_store.h"
 
 namespace kv {
 namespace {
@@ -53,7 +54,8 @@ std::unique_ptr<Store> openStore(const BackendBenchPlan& p, std::string* note, b
     return fs;
   }
   if (p.backend == "redis") return std::make_unique<RedisStore>(p.redis, p.run, p.threads);
-  throw Error(codes::kStoreConfig, "--backend " + p.backend + ": unknown backend (host, file:DIR, redis://)");
+  if (p.backend.rfind("plugin:", 0) == 0) return std::make_unique<PluginStore>(p.backend.substr(7), p.run);
+  throw Error(codes::kStoreConfig, "--backend " + p.backend + ": unknown backend (host, file:DIR, redis://, plugin:PATH.so)");
 }
 
 // Runs `op(i)` for i in [0, n) on `threads` I/O threads; returns the wall time in ms.
@@ -113,7 +115,7 @@ BackendBenchResult runBackendBench(const BackendBenchPlan& p) {
       }
       r.putUs[i] = nowUs() - t0;
     });
-    if (p.corruptOne) store->corrupt(base + r.ops / 2);
+    if (p.corruptOne) store->corrupt(base + r.ops / 2, r.bytes);
     r.getWallMs = onThreads(p.threads, r.ops, [&](int t, int i) {
       if (failed[i]) return;
       std::fill(bufs[t].begin(), bufs[t].end(), 0);

@@ -188,7 +188,7 @@ GetStatus FileStore::get(uint64_t key, void* out, size_t bytes) {
   return GetStatus::Ok;
 }
 
-void FileStore::corrupt(uint64_t key) {
+void FileStore::corrupt(uint64_t key, size_t) {
   int fd = ::open(path(key).c_str(), O_WRONLY);
   if (fd < 0) return;
   const char flip = 0x5a;

@@ -19,7 +19,7 @@ class FileStore final : public Store {
   void put(uint64_t key, const void* data, size_t bytes) override;
   GetStatus get(uint64_t key, void* out, size_t bytes) override;
   void cleanup() override;
-  void corrupt(uint64_t key) override;
+  void corrupt(uint64_t key, size_t bytes) override;
   bool direct() const { return direct_; }
   const std::string& note() const { return note_; }
 

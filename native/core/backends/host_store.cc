@@ -26,7 +26,7 @@ void HostStore::cleanup() {
   records_.clear();
 }
 
-void HostStore::corrupt(uint64_t key) {
+void HostStore::corrupt(uint64_t key, size_t) {
   std::lock_guard<std::mutex> g(mutex_);
   auto it = records_.find(key);
   if (it != records_.end() && it->second.payload.size() > 17) it->second.payload[17] ^= 0x5a;

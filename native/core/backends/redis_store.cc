@@ -222,7 +222,7 @@ GetStatus RedisStore::get(uint64_t key, void* out, size_t bytes) {
   return GetStatus::Ok;
 }
 
-void RedisStore::corrupt(uint64_t key) {
+void RedisStore::corrupt(uint64_t key, size_t) {
   Lease c(this);
   const char flip = 0x5a;
   c->simple({"SETRANGE", keyName(key), std::to_string(sizeof(ValueHeader) + 17)}, &flip, 1);

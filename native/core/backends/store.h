@@ -26,7 +26,7 @@ class Store {
   // Removes every record this store wrote (keys are namespaced per run).
   virtual void cleanup() = 0;
   // Test hook: damages the stored record of `key` so a get must report Corrupt.
-  virtual void corrupt(uint64_t key) = 0;
+  virtual void corrupt(uint64_t key, size_t bytes) = 0;
 };
 
 namespace codes {
