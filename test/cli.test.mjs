@@ -4,11 +4,13 @@ import {test} from 'node:test'
 
 import {kvbench} from './helpers/cli.mjs'
 
-test('root help lists the env command', () => {
+test('root help lists every command and the backend topic', () => {
   const r = kvbench(['--help'])
   assert.equal(r.code, 0)
   assert.match(r.stdout, /USAGE/)
-  assert.match(r.stdout, /env\s+Describe this machine/)
+  for (const c of ['env', 'save', 'load', 'profiles', 'audit-streams']) assert.match(r.stdout, new RegExp(`\\n  ${c}\\s+\\S`), c)
+  assert.match(r.stdout, /TOPICS\n  backend\s+Benchmark KV stores/)
+  assert.match(kvbench(['backend', '--help']).stdout, /backend bench\s+Benchmark a KV store alone/)
 })
 
 test('env --help documents every flag', () => {
