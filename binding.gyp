@@ -11,6 +11,7 @@
       "sources": [
         "native/addon/addon.cc",
         "native/addon/convert.cc",
+        "native/addon/store_handle.cc",
         "native/core/pci_link.cc",
         "native/core/backends/backend_bench.cc",
         "native/core/backends/file_store.cc",

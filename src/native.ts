@@ -191,8 +191,16 @@ export interface NativeProbe {
   evidence: string
 }
 
+export interface StoreHandle {
+  put(key: number, bytes: number): void
+  lookup(key: number): boolean
+  lookupNonBlocking(key: number): 'pending' | 'hit' | 'miss' | 'error'
+  close(): void
+}
+
 interface Addon {
   abiVersion: number
+  StoreHandle: new (plan: BackendBenchPlan) => StoreHandle
   cudaInfo(): NativeCudaInfo
   memInfo(device: number): {freeBytes: number; totalBytes: number}
   measureCeilings(plan: MeasurePlan): Promise<{copies: NativeCopyMeasurement[]}>
@@ -203,7 +211,7 @@ interface Addon {
 }
 
 export const NO_CUDA_MESSAGE = 'kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild'
-const ADDON_ABI = 4
+const ADDON_ABI = 5
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */
 export function addonCandidates(): string[] {
@@ -310,6 +318,15 @@ export async function runStreamProbes(device: number): Promise<NativeProbe[]> {
 export async function runBackendBench(plan: BackendBenchPlan): Promise<NativeBackendBench> {
   try {
     return await loadAddon().runBackendBench(plan)
+  } catch (error) {
+    throw fromNative(error)
+  }
+}
+
+/** Opens a store for the lookup measurement; close() removes what it stored. */
+export function openStoreHandle(plan: BackendBenchPlan): StoreHandle {
+  try {
+    return new (loadAddon().StoreHandle)(plan)
   } catch (error) {
     throw fromNative(error)
   }

@@ -25,6 +25,10 @@ for (const backend of ['host', `file:${dir}`]) {
       assert.equal(s.put.latencyUs.n, s.ops)
       assert.equal(s.get.corrupt, 0)
     }
+    const l = res.lookup
+    assert.equal(l.keys, 64)
+    for (const c of [l.sync.hit, l.sync.miss, l.nonBlocking.call]) assert.ok(c.calls > 0 && c.p50 > 0 && c.p99 >= c.p50, JSON.stringify(c))
+    assert.equal(l.nonBlocking.answerUs.n, 64)
     if (backend !== 'host') assert.deepEqual(readdirSync(dir), [], 'the run directory must be removed')
   })
 }

@@ -71,6 +71,9 @@ describe('against a real redis-server', {skip: ciUrl ? false : noServer}, () => 
     assert.equal(r.code, 0, r.stderr + r.stdout.slice(0, 300))
     assertSchema('backend-bench.schema.json', r.json)
     assert.ok(r.json.results.sizes.every((s) => s.verified === true))
+    const l = r.json.results.lookup
+    // A round trip per synchronous lookup; the non-blocking call only queues the question.
+    assert.ok(l.sync.hit.p50 > l.nonBlocking.call.p50, JSON.stringify(l))
     assert.match(r.json.results.backend.store, /^redis 127\.0\.0\.1:\d+\/1 \(4 connections, keys kvbench:[0-9a-f]{8}:\*\)$/)
     assert.ok(!r.stdout.includes(password), 'the password must not be in the JSON (argv included)')
     const left = spawnSync('redis-cli', ['-p', String(server.port), '-a', password, '--no-auth-warning', '-n', '1', 'dbsize'], {encoding: 'utf8'})
@@ -104,6 +107,7 @@ test('the server killed mid-run: failed ops counted, partial, no crash, nothing 
     const j = JSON.parse(r.stdout)
     assertSchema('backend-bench.schema.json', j)
     assert.equal(j.status, 'partial')
+    assert.equal(j.results.lookup, null, 'no lookup figures from a store that failed')
     const failed = j.results.sizes.reduce((a, s) => a + s.put.failed + s.get.missing, 0)
     assert.ok(failed > 0, 'failed operations are counted')
     for (const s of j.results.sizes) {

@@ -12,6 +12,7 @@
 #include "../core/backends/backend_bench.h"
 #include "../core/probes/stream_probes.h"
 #include "convert.h"
+#include "store_handle.h"
 
 namespace kvaddon {
 namespace {
@@ -148,9 +149,10 @@ static Napi::Object InitKvbench(Napi::Env env, Napi::Object exports) {
   exports.Set("runSaveLoad", Napi::Function::New(env, RunSaveLoad, "runSaveLoad"));
   exports.Set("runStreamProbes", Napi::Function::New(env, RunStreamProbes, "runStreamProbes"));
   exports.Set("runBackendBench", Napi::Function::New(env, RunBackendBench, "runBackendBench"));
+  exports.Set("StoreHandle", storeHandleClass(env));
   exports.Set("memInfo", Napi::Function::New(env, MemInfo, "memInfo"));
   exports.Set("cancelRun", Napi::Function::New(env, CancelRun, "cancelRun"));
-  exports.Set("abiVersion", Napi::Number::New(env, 4));
+  exports.Set("abiVersion", Napi::Number::New(env, 5));
   return exports;
 }
 

@@ -2,10 +2,12 @@
 // block sizes. No GPU. Sizes and op counts are decided here, once.
 import {randomUUID} from 'node:crypto'
 
-import {badInput} from './errors.js'
+import {Bench} from 'tinybench'
+
+import {badInput, KvError} from './errors.js'
 import {deriveSizes, loadProfile} from './profile.js'
 import {gbPerSecond, summarize, type Summary} from './stats.js'
-import {runBackendBench, type NativeBackendSize, type RedisTarget} from '../native.js'
+import {openStoreHandle, runBackendBench, type BackendBenchPlan, type NativeBackendSize, type RedisTarget} from '../native.js'
 
 export interface BackendBenchRequest {
   backend: string
@@ -29,6 +31,22 @@ export interface SizeFigures {
   firstError: string | null
 }
 
+/** tinybench's view of one call, in microseconds. */
+export interface CallLatency {
+  calls: number
+  p50: number
+  p99: number
+  mean: number
+}
+
+export interface LookupFigures {
+  keys: number
+  /** The synchronous lookup a blocking scheduler makes (waits for the store). */
+  sync: {hit: CallLatency; miss: CallLatency}
+  /** The non-blocking lookup: the call itself, and how long until the answer was there. */
+  nonBlocking: {call: CallLatency; answerUs: Summary}
+}
+
 export interface BackendBenchResults {
   backend: {spec: string; store: string; direct: boolean; note: string | null}
   profile: string
@@ -36,6 +54,7 @@ export interface BackendBenchResults {
   fsync: 'never' | 'always'
   verify: boolean
   sizes: SizeFigures[]
+  lookup: LookupFigures | null
   /** Some puts or gets failed: the figures cover what completed. */
   partial: boolean
 }
@@ -89,6 +108,48 @@ function figures(label: 'chunk' | 'block', s: NativeBackendSize, verify: boolean
   }
 }
 
+function callLatency(task: {result?: unknown} | undefined): CallLatency {
+  const lat = (task?.result as {latency?: {samplesCount: number; p50?: number; p99?: number; mean: number}} | undefined)?.latency
+  if (!lat) throw new Error('tinybench returned no latency')
+  return {calls: lat.samplesCount, p50: (lat.p50 ?? lat.mean) * 1000, p99: (lat.p99 ?? lat.mean) * 1000, mean: lat.mean * 1000}
+}
+
+/** Lookup latency, timed by tinybench from this (the scheduler's) thread. */
+export async function benchLookups(plan: BackendBenchPlan, recordBytes: number, keys = 64): Promise<LookupFigures> {
+  const handle = openStoreHandle({...plan, threads: 2, run: `${plan.run}l`})
+  try {
+    for (let k = 0; k < keys; k++) handle.put(k, recordBytes)
+    // First, with nothing queued: ask, then ask again after each turn of the event loop, as a scheduler step would.
+    const answerUs: number[] = []
+    for (let k = 0; k < keys; k++) {
+      const t0 = performance.now()
+      let a = handle.lookupNonBlocking(k)
+      while (a === 'pending') {
+        await new Promise((res) => setImmediate(res))
+        a = handle.lookupNonBlocking(k)
+      }
+      if (a !== 'hit') throw new KvError('STORE_IO', `non-blocking lookup of a stored key answered ${a}`, 1)
+      answerUs.push((performance.now() - t0) * 1000)
+    }
+    let hit = 0
+    let miss = 2 ** 40
+    let fresh = 2 ** 41
+    const bench = new Bench({time: 150, warmupTime: 20})
+    bench.add('sync hit', () => void handle.lookup(hit++ % keys))
+    bench.add('sync miss', () => void handle.lookup(miss++))
+    bench.add('non-blocking call', () => void handle.lookupNonBlocking(fresh++))
+    await bench.run()
+    const task = (name: string) => bench.tasks.find((t) => t.name === name)
+    return {
+      keys,
+      sync: {hit: callLatency(task('sync hit')), miss: callLatency(task('sync miss'))},
+      nonBlocking: {call: callLatency(task('non-blocking call')), answerUs: summarize(answerUs)},
+    }
+  } finally {
+    handle.close()
+  }
+}
+
 export async function benchBackend(r: BackendBenchRequest): Promise<BackendBenchResults> {
   const redis = checkBackendSpec(r.backend)
   if (!Number.isInteger(r.mibPerSize) || r.mibPerSize < 1) throw badInput(`--mib must be a positive whole number, got ${r.mibPerSize}`)
@@ -100,7 +161,7 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
     ['block', sizes.kvBytesPerBlock],
   ] as const
   const ops = plan.map(([, bytes]) => Math.max(16, Math.floor((r.mibPerSize * MiB) / bytes)))
-  const native = await runBackendBench({
+  const nativePlan: BackendBenchPlan = {
     backend: redis ? 'redis' : r.backend,
     redis,
     run: randomUUID().slice(0, 8),
@@ -111,8 +172,12 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
     direct: r.direct,
     verify: r.verify,
     corruptOne: r.injectCorrupt,
-  })
+  }
+  const native = await runBackendBench(nativePlan)
   const figs = native.sizes.map((s, i) => figures(plan[i][0], s, r.verify))
+  // Lookups only against a store that answered puts and gets.
+  const healthy = figs.every((f) => f.put.failed === 0 && f.get.missing === 0)
+  const lookup = healthy ? await benchLookups(nativePlan, sizes.chunkBytes) : null
   return {
     backend: {spec: r.backend.replace(/\/\/([^/@]*):[^/@]*@/, '//$1:***@'), store: native.store, direct: native.direct, note: native.note},
     profile: profile.name,
@@ -120,6 +185,7 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
     fsync: r.fsync,
     verify: r.verify,
     sizes: figs,
-    partial: figs.some((f) => f.put.failed > 0 || f.get.missing > 0),
+    lookup,
+    partial: !healthy,
   }
 }

@@ -45,6 +45,12 @@ double nowUs() {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+}  // namespace
+
+void recordData(uint64_t key, uint64_t* out, size_t words) {
+  for (size_t i = 0; i < words; ++i) out[i] = word(key, i);
+}
+
 std::unique_ptr<Store> openStore(const BackendBenchPlan& p, std::string* note, bool* direct) {
   if (p.backend == "host") return std::make_unique<HostStore>();
   if (p.backend.rfind("file:", 0) == 0) {
@@ -57,6 +63,8 @@ std::unique_ptr<Store> openStore(const BackendBenchPlan& p, std::string* note, b
   if (p.backend.rfind("plugin:", 0) == 0) return std::make_unique<PluginStore>(p.backend.substr(7), p.run);
   throw Error(codes::kStoreConfig, "--backend " + p.backend + ": unknown backend (host, file:DIR, redis://, plugin:PATH.so)");
 }
+
+namespace {
 
 // Runs `op(i)` for i in [0, n) on `threads` I/O threads; returns the wall time in ms.
 template <typename Op>

@@ -1,6 +1,7 @@
 // `kvbench backend bench`: put/get throughput and latency of a store from host memory,
 // for a profile's chunk and block sizes, every record verified. Needs no GPU.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,5 +39,11 @@ struct BackendBenchResult {
 };
 
 BackendBenchResult runBackendBench(const BackendBenchPlan& plan);
+
+// Opens the store the plan names (also for the addon's lookup handle).
+std::unique_ptr<Store> openStore(const BackendBenchPlan& plan, std::string* note, bool* direct);
+
+// Fills `out` (bytes / 8 words) with the data kvbench stores under `key`.
+void recordData(uint64_t key, uint64_t* out, size_t words);
 
 }  // namespace kv

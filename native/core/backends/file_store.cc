@@ -207,4 +207,6 @@ void FileStore::cleanup() {
   ::rmdir(dir_.c_str());
 }
 
+bool FileStore::contains(uint64_t key) { return ::access(path(key).c_str(), F_OK) == 0; }
+
 }  // namespace kv

@@ -32,4 +32,9 @@ void HostStore::corrupt(uint64_t key, size_t) {
   if (it != records_.end() && it->second.payload.size() > 17) it->second.payload[17] ^= 0x5a;
 }
 
+bool HostStore::contains(uint64_t key) {
+  std::lock_guard<std::mutex> g(mutex_);
+  return records_.count(key) != 0;
+}
+
 }  // namespace kv

@@ -101,4 +101,11 @@ void PluginStore::corrupt(uint64_t key, size_t bytes) {
   put_(store_, key, value.data(), value.size());
 }
 
+bool PluginStore::contains(uint64_t key) {
+  // ABI v1 has no lookup call: a get into a header-sized buffer tells present (any answer
+  // but MISSING) from absent without moving the value.
+  char probe[sizeof(ValueHeader)];
+  return get_(store_, key, probe, sizeof probe) != KVBENCH_STORE_MISSING;
+}
+
 }  // namespace kv

@@ -247,4 +247,11 @@ void RedisStore::cleanup() {
   }
 }
 
+bool RedisStore::contains(uint64_t key) {
+  Lease c(this);
+  std::string reply = c->simple({"EXISTS", keyName(key)});
+  if (reply[0] != ':') throw Error(codes::kStoreIo, "redis EXISTS failed: " + reply.substr(1));
+  return reply != ":0";
+}
+
 }  // namespace kv

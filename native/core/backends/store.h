@@ -23,6 +23,8 @@ class Store {
   // Reads the record of `key` into `out` (`bytes` long); Corrupt when its checksum,
   // header or length do not match. Throws kv::Error(STORE_IO) on an I/O error.
   virtual GetStatus get(uint64_t key, void* out, size_t bytes) = 0;
+  // The scheduler's lookup (get_num_new_matched_tokens): is `key` stored? No data moves.
+  virtual bool contains(uint64_t key) = 0;
   // Removes every record this store wrote (keys are namespaced per run).
   virtual void cleanup() = 0;
   // Test hook: damages the stored record of `key` so a get must report Corrupt.

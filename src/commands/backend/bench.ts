@@ -7,7 +7,9 @@ import {fixed, formatBytes, makeTable} from '../../core/render.js'
 
 export default class BackendBench extends KvCommand {
   static summary = 'Benchmark a KV store alone: put/get throughput and latency, no GPU needed'
-  static description = `Writes and reads back records the size of a profile's chunk and block through the store, from
+  static description = `Also times the scheduler's lookup (get_num_new_matched_tokens) with tinybench: the
+synchronous call, and a non-blocking call that answers "ask again later" until the store has answered.
+Writes and reads back records the size of a profile's chunk and block through the store, from
 host memory on several I/O threads, every record checksummed and its data verified. For store
 authors, and runnable in CI. Backends: host (memory), file:DIR (one checksummed file per record,
 O_DIRECT where the filesystem allows it), redis:// (RESP to Redis or Valkey), plugin:PATH.so (your
@@ -59,6 +61,11 @@ and removed at the end.`
       t.push([s.label, formatBytes(s.bytes), String(s.ops), fixed(s.put.gbps, 2), lat(s.put), fixed(s.get.gbps, 2), lat(s.get), s.verified === null ? 'skipped' : s.verified ? 'yes' : 'NO'])
     }
     this.log(t.toString())
+    const l = r.lookup
+    if (l) {
+      const c = (x: {p50: number; p99: number}) => `${fixed(x.p50, 2)} / ${fixed(x.p99, 2)} µs`
+      this.log(`lookup (p50 / p99, tinybench): sync hit ${c(l.sync.hit)}, sync miss ${c(l.sync.miss)}; non-blocking call ${c(l.nonBlocking.call)}, answer ready after ${c(l.nonBlocking.answerUs)}`)
+    }
     for (const n of notes) this.log(`note: ${n}`)
   }
 }
