@@ -14,6 +14,7 @@
         "native/addon/store_handle.cc",
         "native/core/pci_link.cc",
         "native/core/backends/backend_bench.cc",
+        "native/core/backends/store.cc",
         "native/core/backends/file_store.cc",
         "native/core/backends/host_store.cc",
         "native/core/backends/plugin_store.cc",

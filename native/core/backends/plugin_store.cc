@@ -10,9 +10,6 @@
 namespace kv {
 namespace {
 constexpr uint64_t kMagic = 0x31474c50564b564bull;  // "KVKVPLG1"
-struct ValueHeader {
-  uint64_t magic, key, bytes, checksum;
-};
 }  // namespace
 
 PluginStore::PluginStore(const std::string& spec, const std::string& run) {
@@ -67,7 +64,7 @@ std::string PluginStore::describe() const { return "plugin " + path_ + " (ABI v"
 void PluginStore::put(uint64_t key, const void* data, size_t bytes) {
   thread_local std::vector<char> value;
   value.resize(sizeof(ValueHeader) + bytes);
-  ValueHeader h{kMagic, key, bytes, recordChecksum(data, bytes, key)};
+  const ValueHeader h = valueHeader(kMagic, key, data, bytes);
   std::memcpy(value.data(), &h, sizeof h);
   std::memcpy(value.data() + sizeof h, data, bytes);
   if (put_(store_, key, value.data(), value.size()) != 0) throw Error(codes::kStoreIo, "plugin put failed: " + lastError());
@@ -79,13 +76,7 @@ GetStatus PluginStore::get(uint64_t key, void* out, size_t bytes) {
   int rc = get_(store_, key, value.data(), value.size());
   if (rc == KVBENCH_STORE_MISSING) return GetStatus::Missing;
   if (rc != KVBENCH_STORE_OK) throw Error(codes::kStoreIo, "plugin get failed: " + lastError());
-  ValueHeader h;
-  std::memcpy(&h, value.data(), sizeof h);
-  const char* payload = value.data() + sizeof h;
-  if (h.magic != kMagic || h.key != key || h.bytes != bytes || h.checksum != recordChecksum(payload, bytes, key))
-    return GetStatus::Corrupt;
-  std::memcpy(out, payload, bytes);
-  return GetStatus::Ok;
+  return openValue(kMagic, key, value.data(), value.size(), bytes, out);
 }
 
 void PluginStore::cleanup() {

@@ -14,9 +14,6 @@ namespace kv {
 
 namespace {
 constexpr uint64_t kMagic = 0x3153444552564b56ull;  // "VKVREDS1"
-struct ValueHeader {
-  uint64_t magic, key, bytes, checksum;
-};
 }  // namespace
 
 // One blocking RESP connection. Any I/O failure marks it broken: later calls fail fast.
@@ -198,7 +195,7 @@ void RedisStore::release(RedisConnection* c) {
 }
 
 void RedisStore::put(uint64_t key, const void* data, size_t bytes) {
-  ValueHeader h{kMagic, key, bytes, recordChecksum(data, bytes, key)};
+  const ValueHeader h = valueHeader(kMagic, key, data, bytes);
   Lease c(this);
   std::string reply = c->simple({"SET", keyName(key)}, data, bytes, &h, sizeof h);
   if (reply[0] == '-') throw Error(codes::kStoreIo, "redis SET failed: " + reply.substr(1));
@@ -212,14 +209,7 @@ GetStatus RedisStore::get(uint64_t key, void* out, size_t bytes) {
   Lease c(this);
   long long n = c->bulk({"GET", keyName(key)}, value.data(), value.size());
   if (n < 0) return GetStatus::Missing;
-  if (static_cast<size_t>(n) != value.size()) return GetStatus::Corrupt;
-  ValueHeader h;
-  std::memcpy(&h, value.data(), sizeof h);
-  const char* payload = value.data() + sizeof h;
-  if (h.magic != kMagic || h.key != key || h.bytes != bytes || h.checksum != recordChecksum(payload, bytes, key))
-    return GetStatus::Corrupt;
-  std::memcpy(out, payload, bytes);
-  return GetStatus::Ok;
+  return openValue(kMagic, key, value.data(), static_cast<size_t>(n), bytes, out);
 }
 
 void RedisStore::corrupt(uint64_t key, size_t) {

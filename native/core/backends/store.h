@@ -39,4 +39,14 @@ inline constexpr const char* kStoreConfig = "STORE_CONFIG";
 // 64-bit checksum of a record payload, word at a time (fast enough for NVMe rates).
 uint64_t recordChecksum(const void* data, size_t bytes, uint64_t seed);
 
+// What kvbench puts in front of a value in a store that keeps opaque bytes (Redis, plugins),
+// so a value returned altered, short or for another key is found. `magic` names the store kind.
+struct ValueHeader {
+  uint64_t magic, key, bytes, checksum;
+};
+ValueHeader valueHeader(uint64_t magic, uint64_t key, const void* data, size_t bytes);
+// Checks a header + payload value read back for `key` (`valueBytes` long) and copies the
+// `bytes`-long payload to `out` when it is whole.
+GetStatus openValue(uint64_t magic, uint64_t key, const char* value, size_t valueBytes, size_t bytes, void* out);
+
 }  // namespace kv
