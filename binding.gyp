@@ -14,6 +14,8 @@
         "native/addon/store_handle.cc",
         "native/core/pci_link.cc",
         "native/core/backends/backend_bench.cc",
+        "native/core/backends/open_store.cc",
+        "native/core/backends/store_io.cc",
         "native/core/backends/store.cc",
         "native/core/backends/file_store.cc",
         "native/core/backends/host_store.cc",
@@ -41,7 +43,8 @@
             "native/core/measure.cu",
             "native/core/pattern.cu",
             "native/core/probes/stream_probes.cu",
-            "native/core/save_load.cu"
+            "native/core/save_load.cu",
+            "native/core/store_tier.cc"
           ],
           "include_dirs": ["<(cuda_home)/include"],
           "defines": ["KVBENCH_WITH_CUDA=1", "KVBENCH_GENCODES=\"<(gencodes)\""],

@@ -70,7 +70,7 @@ export const STRATEGY_CODES = {'per-chunk': 0, batch: 1, 'mapped-kernel': 2, sta
 export type StrategyName = keyof typeof STRATEGY_CODES
 export const DESIGN_CODES = {off: 0, async: 1, blocking: 2} as const
 export type DesignName = keyof typeof DESIGN_CODES
-export const FAULT_CODES = {none: 0, 'corrupt-host': 1, 'drop-event-wait': 2} as const
+export const FAULT_CODES = {none: 0, 'corrupt-host': 1, 'drop-event-wait': 2, 'corrupt-store': 3} as const
 export type FaultName = keyof typeof FAULT_CODES
 
 export interface SaveLoadPlan {
@@ -95,6 +95,12 @@ export interface SaveLoadPlan {
   prefixHitRate: number
   pickBest: boolean
   streamingCopies: boolean
+  /** staged: the staging ring is kept in an L2 persisting window */
+  persistStaging: boolean
+  /** null: the pinned pool is the store (--backend host). */
+  store: StoreSpec | null
+  storeQueueDepth: number
+  storePipeline: number
 }
 
 export interface NativeTransfer {
@@ -128,6 +134,41 @@ export interface NativeConcurrent {
   requestsNotReadySteps: number
   offeredBytesPerStep: number
   stepsRun: number
+  store: NativeConcurrentStore | null
+}
+
+export interface NativeConcurrentStore {
+  putsDone: number
+  putsFailed: number
+  putsDropped: number
+  savesSkippedBusy: number
+  getsDone: number
+  getsFailed: number
+  lookupsFailed: number
+  lookupsRefused: number
+  requestsFailed: number
+  bytesPut: number
+  bytesGot: number
+  putMs: number[]
+  getMs: number[]
+  queueDepth: number[]
+  recordsChecked: number
+  recordsUnreadable: number
+  mismatches: number
+  verifyError: string | null
+  firstError: string | null
+}
+
+export interface NativeStoreLeg {
+  bytes: number
+  putMs: number
+  getMs: number
+  records: number
+  putFailed: number
+  getFailed: number
+  mismatches: number
+  chunksChecked: number
+  firstError: string | null
 }
 
 export interface NativeSaveLoadResult {
@@ -141,6 +182,10 @@ export interface NativeSaveLoadResult {
   notes: string[]
   transfers: NativeTransfer[]
   concurrent: NativeConcurrent[]
+  store: string | null
+  storeNote: string | null
+  storeDirect: boolean
+  storeLeg: NativeStoreLeg | null
 }
 
 export interface RedisTarget {
@@ -151,15 +196,25 @@ export interface RedisTarget {
   db: number
 }
 
-export interface BackendBenchPlan {
+/** Which store a run talks to (native/core/backends/open_store.h). */
+export interface StoreSpec {
+  /** host, file:DIR, redis (then `redis` says where) or plugin:PATH.so[?config] */
   backend: string
   redis?: RedisTarget
+  /** namespace of this run's keys and files */
   run: string
-  sizes: number[]
-  ops: number[]
-  threads: number
+  /** I/O threads, and Redis connections (one each) */
+  connections: number
   fsync: 'never' | 'always'
   direct: boolean
+}
+
+export interface BackendBenchPlan {
+  store: StoreSpec
+  sizes: number[]
+  ops: number[]
+  /** records per pipelined store call */
+  pipeline: number
   verify: boolean
   corruptOne: boolean
 }
@@ -200,7 +255,7 @@ export interface StoreHandle {
 
 interface Addon {
   abiVersion: number
-  StoreHandle: new (plan: BackendBenchPlan) => StoreHandle
+  StoreHandle: new (spec: StoreSpec) => StoreHandle
   cudaInfo(): NativeCudaInfo
   memInfo(device: number): {freeBytes: number; totalBytes: number}
   measureCeilings(plan: MeasurePlan): Promise<{copies: NativeCopyMeasurement[]}>
@@ -211,7 +266,7 @@ interface Addon {
 }
 
 export const NO_CUDA_MESSAGE = 'kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild'
-const ADDON_ABI = 5
+const ADDON_ABI = 6
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */
 export function addonCandidates(): string[] {
@@ -270,64 +325,35 @@ export function fromNative(error: unknown): KvError {
   }
 }
 
-export function cudaInfo(): NativeCudaInfo {
+/** Every addon call goes through here: native failures become KvErrors with exit codes. */
+function call<T>(fn: (addon: Addon) => T): T {
   try {
-    return loadAddon().cudaInfo()
+    return fn(loadAddon())
   } catch (error) {
     throw fromNative(error)
   }
 }
 
-export async function measureCeilings(plan: MeasurePlan): Promise<NativeCopyMeasurement[]> {
+async function callAsync<T>(fn: (addon: Addon) => Promise<T>): Promise<T> {
   try {
-    return (await loadAddon().measureCeilings(plan)).copies
+    return await fn(loadAddon())
   } catch (error) {
     throw fromNative(error)
   }
 }
 
-export function memInfo(device: number): {freeBytes: number; totalBytes: number} {
-  try {
-    return loadAddon().memInfo(device)
-  } catch (error) {
-    throw fromNative(error)
-  }
-}
-
-export async function runSaveLoad(plan: SaveLoadPlan): Promise<NativeSaveLoadResult> {
-  try {
-    return await loadAddon().runSaveLoad(plan)
-  } catch (error) {
-    throw fromNative(error)
-  }
-}
+export const cudaInfo = (): NativeCudaInfo => call((a) => a.cudaInfo())
+export const memInfo = (device: number): {freeBytes: number; totalBytes: number} => call((a) => a.memInfo(device))
+export const measureCeilings = async (plan: MeasurePlan): Promise<NativeCopyMeasurement[]> =>
+  (await callAsync((a) => a.measureCeilings(plan))).copies
+export const runSaveLoad = (plan: SaveLoadPlan): Promise<NativeSaveLoadResult> => callAsync((a) => a.runSaveLoad(plan))
+export const runStreamProbes = (device: number): Promise<NativeProbe[]> => callAsync((a) => a.runStreamProbes(device))
+export const runBackendBench = (plan: BackendBenchPlan): Promise<NativeBackendBench> => callAsync((a) => a.runBackendBench(plan))
 
 /** Asks a running save/load to stop after its current step (Ctrl-C). */
 export function cancelRun(): void {
   cached?.cancelRun()
 }
 
-export async function runStreamProbes(device: number): Promise<NativeProbe[]> {
-  try {
-    return await loadAddon().runStreamProbes(device)
-  } catch (error) {
-    throw fromNative(error)
-  }
-}
-
-export async function runBackendBench(plan: BackendBenchPlan): Promise<NativeBackendBench> {
-  try {
-    return await loadAddon().runBackendBench(plan)
-  } catch (error) {
-    throw fromNative(error)
-  }
-}
-
 /** Opens a store for the lookup measurement; close() removes what it stored. */
-export function openStoreHandle(plan: BackendBenchPlan): StoreHandle {
-  try {
-    return new (loadAddon().StoreHandle)(plan)
-  } catch (error) {
-    throw fromNative(error)
-  }
-}
+export const openStoreHandle = (spec: StoreSpec): StoreHandle => call((a) => new a.StoreHandle(spec))

@@ -1,5 +1,6 @@
 // `kvbench backend bench` needs no GPU: host and file stores, checksums, errors, cleanup.
 import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -70,6 +71,7 @@ test('bad stores: one line naming the flag, exit 2', () => {
       [['--backend', 'ftp://store:1'], /^Error: --backend ftp:\/\/store:1: unknown backend \(host, file:DIR, redis:\/\/, plugin:PATH\.so\)$/],
       [['--mib', '0'], /^Error: --mib must be a positive whole number, got 0$/],
       [['--threads', '0'], /^Error: --threads must be between 1 and 256, got 0$/],
+      [['--pipeline', '0'], /^Error: --pipeline must be between 1 and 1024, got 0$/],
     ]) {
       const r = kvbench(['backend', 'bench', ...args])
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
@@ -78,4 +80,78 @@ test('bad stores: one line naming the flag, exit 2', () => {
   } finally {
     rmSync(file)
   }
+})
+
+test('save/load --backend: a bad store or store flag is refused before any GPU work, one line, exit 2, nothing left', () => {
+  const file = join(dir, 'not-a-dir')
+  writeFileSync(file, 'x')
+  try {
+    for (const mode of ['save', 'load']) {
+      for (const [args, re] of [
+        [['--backend', 'file:/nonexistent/kv'], /^Error: --backend file:\/nonexistent\/kv: directory does not exist$/],
+        [['--backend', `file:${file}`], /: not a directory$/],
+        [['--backend', 'ftp://store:1'], /^Error: --backend ftp:\/\/store:1: unknown backend/],
+        [['--backend', 'redis://:hunter2@127.0.0.1:1'], /^Error: redis 127\.0\.0\.1:1: cannot connect: Connection refused$/],
+        [['--io-threads', '0'], /^Error: --io-threads must be between 1 and 256, got 0$/],
+        [['--store-queue', '0'], /^Error: --store-queue must be between 1 and 65536, got 0$/],
+        [['--pipeline', '0'], /^Error: --pipeline must be between 1 and 1024, got 0$/],
+        [['--inject', 'corrupt-store'], /^Error: --inject corrupt-store needs a --backend other than host$/],
+      ]) {
+        const r = kvbench([mode, ...args])
+        assert.equal(r.code, 2, `${mode} ${args.join(' ')}: ${r.stderr}`)
+        assert.match(r.stderr.trim(), re)
+        assert.ok(!r.stderr.includes('hunter2'))
+      }
+    }
+  } finally {
+    rmSync(file)
+  }
+  // A store that opens fine is closed again (its run directory removed) before the GPU check.
+  const r = kvbench(['save', '--backend', `file:${dir}`])
+  assert.notEqual(r.code, 0)
+  assert.deepEqual(readdirSync(dir), [])
+})
+
+// A small filesystem of our own (root, as CI is; skipped with the reason elsewhere).
+function withTmpfs(options, fn) {
+  const mnt = mkdtempSync(join(tmpdir(), 'kvbench-full-'))
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', mnt], {encoding: 'utf8'})
+  if (m.status !== 0) {
+    rmSync(mnt, {recursive: true, force: true})
+    return {skipped: `cannot mount a tmpfs here (${(m.stderr || m.error?.message || '').trim()})`}
+  }
+  try {
+    return fn(mnt)
+  } finally {
+    spawnSync('umount', [mnt])
+    rmSync(mnt, {recursive: true, force: true})
+  }
+}
+
+test('a DIR too small for the run: needed versus free, exit 2, nothing written', (t) => {
+  const out = withTmpfs('size=1m', (mnt) => {
+    for (const args of [['backend', 'bench', '--mib', '8'], ['save']]) {
+      const r = kvbench([...args, '--backend', `file:${mnt}`, '--profile', 'llama-3.2-1b'])
+      if (args[0] === 'save' && r.code === 2 && /no GPU|without CUDA|cudaError/.test(r.stderr)) continue  // checked natively on a GPU host
+      assert.equal(r.code, 2, r.stderr)
+      assert.match(r.stderr.trim(), /^Error: --backend file:\S+: 1 MiB free, this run needs \d+ MiB$/)
+      assert.deepEqual(readdirSync(mnt), [])
+    }
+  })
+  if (out?.skipped) t.skip(out.skipped)
+})
+
+test('a DIR that fills up mid-run: failed puts counted with the OS error, partial, exit 1, no record left', (t) => {
+  // Plenty of bytes, few inodes: the room check passes, then file creation fails with ENOSPC.
+  const out = withTmpfs('size=64m,nr_inodes=24', (mnt) => {
+    const r = kvbenchJson(['backend', 'bench', '--backend', `file:${mnt}`, '--mib', '4', '--profile', 'llama-3.2-1b', '--threads', '2'])
+    assert.equal(r.code, 1, r.stderr)
+    assert.equal(r.json.status, 'partial')
+    const failed = r.json.results.sizes.reduce((a, s) => a + s.put.failed, 0)
+    assert.ok(failed > 0)
+    for (const s of r.json.results.sizes) if (s.put.failed > 0) assert.equal(s.verified, false)
+    assert.ok(r.json.notes.some((n) => /No space left on device/.test(n)), r.json.notes.join('\n'))
+    assert.deepEqual(readdirSync(mnt), [], 'no temporary or partial record is left')
+  })
+  if (out?.skipped) t.skip(out.skipped)
 })

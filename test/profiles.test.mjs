@@ -13,7 +13,7 @@ import {assertSchema} from './helpers/schema.mjs'
 const dir = mkdtempSync(join(tmpdir(), 'kvbench-prof-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
 const base = JSON.parse(readFileSync(join(ROOT, 'profiles/llama-3.1-8b.json'), 'utf8'))
-const runOpts = {mode: 'save', device: 0, strategy: 'auto', design: 'all', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 16, mappedCtas: 264, streamingCopies: false, fault: 'none'}
+const runOpts = {mode: 'save', device: 0, strategy: 'auto', design: 'all', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 16, mappedCtas: 264, streamingCopies: false, persistStaging: false, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
 
 test('the shipped profiles exist, validate against the schema, and derive the known sizes', () => {
   assert.deepEqual(listProfileNames(), ['deepseek-v3', 'llama-3.1-70b', 'llama-3.1-8b', 'llama-3.2-1b', 'qwen2.5-7b'])
@@ -101,6 +101,13 @@ test('the plan derives the run from the profile, once', () => {
   assert.equal(wp.plan.pickBest, true)
   assert.deepEqual(planWorkload(loadProfile('llama-3.1-8b'), {...runOpts, connector: false}).designs, ['off'])
   assert.deepEqual(planWorkload(loadProfile('llama-3.1-8b'), {...runOpts, strategy: 'staged', design: 'async'}).plan.strategies, [3])
+  // host: the pinned pool is the store; another backend becomes a store spec with a fresh namespace.
+  assert.equal(wp.plan.store, null)
+  const f = planWorkload(loadProfile('llama-3.1-8b'), {...runOpts, backend: 'file:/data', ioThreads: 2, storeQueue: 8, pipeline: 3}).plan
+  assert.deepEqual({...f.store, run: 'x'}, {backend: 'file:/data', redis: undefined, run: 'x', connections: 2, fsync: 'never', direct: true})
+  assert.match(f.store.run, /^[0-9a-f]{8}$/)
+  assert.deepEqual([f.storeQueueDepth, f.storePipeline], [8, 3])
+  assert.equal(planWorkload(loadProfile('llama-3.1-8b'), {...runOpts, backend: 'redis://:pw@h:7/2'}).plan.store.redis.db, 2)
 })
 
 test('sizes that do not fit: needed versus available, before allocating', () => {

@@ -5,7 +5,7 @@ import {spawn, spawnSync} from 'node:child_process'
 import {createServer} from 'node:net'
 import {after, before, describe, test} from 'node:test'
 
-import {parseRedisUrl} from '../dist/core/backend-bench.js'
+import {parseRedisUrl} from '../dist/core/store-spec.js'
 import {kvbench, kvbenchAsync, kvbenchJson} from './helpers/cli.mjs'
 import {assertSchema} from './helpers/schema.mjs'
 
@@ -87,6 +87,25 @@ describe('against a real redis-server', {skip: ciUrl ? false : noServer}, () => 
     assert.ok(!r.stdout.includes('not-the-password'))
     const t = kvbench(['backend', 'bench', '--backend', url('not-the-password'), '--mib', '1'])
     assert.ok(!t.stderr.includes('not-the-password'))
+  })
+
+  test('pipelined: every record verified, and the same keys cleaned up', () => {
+    const r = kvbenchJson(['backend', 'bench', '--backend', url(), '--mib', '4', '--profile', 'llama-3.2-1b', '--pipeline', '16'])
+    assert.equal(r.code, 0, r.stderr + r.stdout.slice(0, 300))
+    assertSchema('backend-bench.schema.json', r.json)
+    assert.equal(r.json.results.pipeline, 16)
+    assert.ok(r.json.results.sizes.every((s) => s.verified === true && s.put.failed === 0))
+    const left = spawnSync('redis-cli', ['-p', String(server.port), '-a', password, '--no-auth-warning', '-n', '1', 'dbsize'], {encoding: 'utf8'})
+    assert.equal(left.stdout.trim(), '0')
+  })
+
+  test('save/load --backend with a wrong password: authentication failed before any GPU work, exit 2, password not printed', () => {
+    for (const mode of ['save', 'load']) {
+      const r = kvbench([mode, '--backend', url('not-the-password')])
+      assert.equal(r.code, 2)
+      assert.match(r.stderr.trim(), /^Error: redis 127\.0\.0\.1:\d+: authentication failed \(WRONGPASS\)$/)
+      assert.ok(!r.stderr.includes('not-the-password') && !r.stdout.includes('not-the-password'))
+    }
   })
 
   test('a corrupted value is caught by its checksum', () => {

@@ -170,12 +170,47 @@ kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o) {
   p.ceilingIterations = static_cast<int>(numberField(o, "ceilingIterations"));
   p.verify = boolField(o, "verify");
   int fault = static_cast<int>(numberField(o, "fault"));
-  if (fault < 0 || fault > 2) throw kv::Error(kv::codes::kBadInput, "plan field 'fault' is unknown");
+  if (fault < 0 || fault > 3) throw kv::Error(kv::codes::kBadInput, "plan field 'fault' is unknown");
   p.fault = static_cast<kv::Fault>(fault);
   p.prefixHitRate = numberField(o, "prefixHitRate");
   p.pickBest = boolField(o, "pickBest");
   p.streamingCopies = boolField(o, "streamingCopies");
+  Napi::Value persist = o.Get("persistStaging");  // absent in older plans: off
+  p.persistStaging = persist.IsBoolean() && persist.As<Napi::Boolean>().Value();
+  Napi::Value store = o.Get("store");
+  if (store.IsObject()) {  // null: the pinned pool is the store
+    p.useStore = true;
+    p.store.spec = storeSpecFromJs(store.As<Napi::Object>());
+    p.store.ioThreads = p.store.spec.connections;
+    p.store.queueDepth = static_cast<size_t>(numberField(o, "storeQueueDepth"));
+    p.store.batch = static_cast<int>(numberField(o, "storePipeline"));
+  }
   return p;
+}
+
+Napi::Object toJs(Napi::Env env, const kv::ConcurrentStore& s) {
+  const kv::StoreCounters& c = s.counters;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("putsDone", static_cast<double>(c.putsDone));
+  o.Set("putsFailed", static_cast<double>(c.putsFailed));
+  o.Set("putsDropped", static_cast<double>(c.putsDropped));
+  o.Set("savesSkippedBusy", static_cast<double>(c.savesSkippedBusy));
+  o.Set("getsDone", static_cast<double>(c.getsDone));
+  o.Set("getsFailed", static_cast<double>(c.getsFailed));
+  o.Set("lookupsFailed", static_cast<double>(c.lookupsFailed));
+  o.Set("lookupsRefused", static_cast<double>(s.lookupsRefused));
+  o.Set("requestsFailed", static_cast<double>(s.requestsFailed));
+  o.Set("bytesPut", c.bytesPut);
+  o.Set("bytesGot", c.bytesGot);
+  o.Set("putMs", numbers(env, c.putMs));
+  o.Set("getMs", numbers(env, c.getMs));
+  o.Set("queueDepth", numbers(env, s.queueDepth));
+  o.Set("recordsChecked", static_cast<double>(s.recordsChecked));
+  o.Set("recordsUnreadable", static_cast<double>(s.recordsUnreadable));
+  o.Set("mismatches", static_cast<double>(s.mismatches));
+  o.Set("verifyError", s.verifyError.empty() ? env.Null() : Napi::String::New(env, s.verifyError));
+  o.Set("firstError", c.firstError.empty() ? env.Null() : Napi::String::New(env, c.firstError));
+  return o;
 }
 
 Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r) {
@@ -228,9 +263,28 @@ Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r) {
     j.Set("requestsNotReadySteps", static_cast<double>(x.requestsNotReadySteps));
     j.Set("offeredBytesPerStep", x.offeredBytesPerStep);
     j.Set("stepsRun", x.stepsRun);
+    j.Set("store", x.store.used ? toJs(env, x.store) : env.Null());
     c.Set(i, j);
   }
   o.Set("concurrent", c);
+  o.Set("store", r.store.empty() ? env.Null() : Napi::String::New(env, r.store));
+  o.Set("storeNote", r.storeNote.empty() ? env.Null() : Napi::String::New(env, r.storeNote));
+  o.Set("storeDirect", r.storeDirect);
+  if (r.storeLeg.ran) {
+    Napi::Object l = Napi::Object::New(env);
+    l.Set("bytes", r.storeLeg.bytes);
+    l.Set("putMs", r.storeLeg.putMs);
+    l.Set("getMs", r.storeLeg.getMs);
+    l.Set("records", static_cast<double>(r.storeLeg.records));
+    l.Set("putFailed", static_cast<double>(r.storeLeg.putFailed));
+    l.Set("getFailed", static_cast<double>(r.storeLeg.getFailed));
+    l.Set("mismatches", static_cast<double>(r.storeLeg.mismatches));
+    l.Set("chunksChecked", static_cast<double>(r.storeLeg.chunksChecked));
+    l.Set("firstError", r.storeLeg.firstError.empty() ? env.Null() : Napi::String::New(env, r.storeLeg.firstError));
+    o.Set("storeLeg", l);
+  } else {
+    o.Set("storeLeg", env.Null());
+  }
   return o;
 }
 
@@ -246,31 +300,24 @@ Napi::Array toJs(Napi::Env env, const std::vector<kv::ProbeResult>& r) {
   return a;
 }
 
-kv::BackendBenchPlan backendBenchPlanFromJs(const Napi::Object& o) {
-  kv::BackendBenchPlan p;
+kv::StoreSpec storeSpecFromJs(const Napi::Object& o) {
+  kv::StoreSpec p;
   Napi::Value b = o.Get("backend"), run = o.Get("run"), fsync = o.Get("fsync");
   if (!b.IsString() || !run.IsString() || !fsync.IsString())
-    throw kv::Error(kv::codes::kBadInput, "plan fields 'backend', 'run' and 'fsync' must be strings");
+    throw kv::Error(kv::codes::kBadInput, "store fields 'backend', 'run' and 'fsync' must be strings");
   p.backend = b.As<Napi::String>().Utf8Value();
   p.run = run.As<Napi::String>().Utf8Value();
   const std::string f = fsync.As<Napi::String>().Utf8Value();
-  if (f != "never" && f != "always") throw kv::Error(kv::codes::kBadInput, "plan field 'fsync' must be never or always");
+  if (f != "never" && f != "always") throw kv::Error(kv::codes::kBadInput, "store field 'fsync' must be never or always");
   p.fsync = f == "always" ? kv::FsyncPolicy::Always : kv::FsyncPolicy::Never;
-  for (int s : intList(o, "sizes")) {
-    if (s <= 0) throw kv::Error(kv::codes::kBadInput, "plan field 'sizes' must be positive");
-    p.sizes.push_back(static_cast<size_t>(s));
-  }
-  p.ops = intList(o, "ops");
-  p.threads = static_cast<int>(numberField(o, "threads"));
+  p.connections = static_cast<int>(numberField(o, "connections"));
   p.direct = boolField(o, "direct");
-  p.verify = boolField(o, "verify");
-  p.corruptOne = boolField(o, "corruptOne");
   Napi::Value r = o.Get("redis");
   if (r.IsObject()) {
     Napi::Object t = r.As<Napi::Object>();
     auto str = [&](const char* k) {
       Napi::Value v = t.Get(k);
-      if (!v.IsString()) throw kv::Error(kv::codes::kBadInput, std::string("plan field 'redis.") + k + "' must be a string");
+      if (!v.IsString()) throw kv::Error(kv::codes::kBadInput, std::string("store field 'redis.") + k + "' must be a string");
       return v.As<Napi::String>().Utf8Value();
     };
     p.redis.host = str("host");
@@ -279,6 +326,20 @@ kv::BackendBenchPlan backendBenchPlanFromJs(const Napi::Object& o) {
     p.redis.port = static_cast<int>(numberField(t, "port"));
     p.redis.db = static_cast<int>(numberField(t, "db"));
   }
+  return p;
+}
+
+kv::BackendBenchPlan backendBenchPlanFromJs(const Napi::Object& o) {
+  kv::BackendBenchPlan p;
+  p.store = storeSpecFromJs(objectField(o, "store"));
+  for (int s : intList(o, "sizes")) {
+    if (s <= 0) throw kv::Error(kv::codes::kBadInput, "plan field 'sizes' must be positive");
+    p.sizes.push_back(static_cast<size_t>(s));
+  }
+  p.ops = intList(o, "ops");
+  p.pipeline = static_cast<int>(numberField(o, "pipeline"));
+  p.verify = boolField(o, "verify");
+  p.corruptOne = boolField(o, "corruptOne");
   return p;
 }
 

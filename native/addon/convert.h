@@ -23,6 +23,7 @@ kv::MeasurePlan measurePlanFromJs(const Napi::Object& o);
 kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o);
 Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r);
 Napi::Array toJs(Napi::Env env, const std::vector<kv::ProbeResult>& r);
+kv::StoreSpec storeSpecFromJs(const Napi::Object& o);
 kv::BackendBenchPlan backendBenchPlanFromJs(const Napi::Object& o);
 Napi::Object toJs(Napi::Env env, const kv::BackendBenchResult& r);
 

@@ -1,21 +1,20 @@
 #include "store_handle.h"
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
 #include "../core/backends/backend_bench.h"
+#include "../core/backends/store_io.h"
 #include "convert.h"
 
 namespace kvaddon {
 namespace {
 
 // lookup(key): the synchronous call a blocking scheduler makes (it waits for the store).
-// lookupNonBlocking(key): hands the key to the handle's I/O thread and answers at once:
-// "pending" (ask again later), then "hit" or "miss" once the store has answered.
+// lookupNonBlocking(key): hands the key to the handle's I/O thread (a StoreIo, as
+// `kvbench load --backend` uses) and answers at once: "pending" (ask again later),
+// then "hit" or "miss" once the store has answered ("error" if it failed).
 class StoreHandle : public Napi::ObjectWrap<StoreHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -27,16 +26,13 @@ class StoreHandle : public Napi::ObjectWrap<StoreHandle> {
 
   explicit StoreHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StoreHandle>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsObject()) throw toJsError(env, kv::codes::kBadInput, "StoreHandle(plan): plan must be an object");
+    if (info.Length() < 1 || !info[0].IsObject()) throw toJsError(env, kv::codes::kBadInput, "StoreHandle(spec): spec must be an object");
     try {
-      kv::BackendBenchPlan plan = backendBenchPlanFromJs(info[0].As<Napi::Object>());
-      std::string note;
-      bool direct = false;
-      store_ = kv::openStore(plan, &note, &direct);
+      store_ = kv::openStore(storeSpecFromJs(info[0].As<Napi::Object>())).store;
+      io_ = std::make_unique<kv::StoreIo>(*store_, 1, 1 << 16, 1);
     } catch (const kv::Error& e) {
       throw toJsError(env, e.code, e.what());
     }
-    worker_ = std::thread([this] { serve(); });
   }
 
   ~StoreHandle() override { shutdown(); }
@@ -57,19 +53,26 @@ class StoreHandle : public Napi::ObjectWrap<StoreHandle> {
 
   Napi::Value LookupNonBlocking(const Napi::CallbackInfo& info) {
     const uint64_t key = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
-    std::lock_guard<std::mutex> g(mutex_);
-    auto it = answers_.find(key);
-    if (it != answers_.end()) {
-      const char* a = it->second == 1 ? "hit" : it->second == 0 ? "miss" : "error";
-      answers_.erase(it);
-      return Napi::String::New(info.Env(), a);
-    }
-    if (!pending_.count(key)) {
-      pending_[key] = true;
-      queue_.push_back(key);
-      ready_.notify_one();
-    }
-    return Napi::String::New(info.Env(), "pending");
+    return guarded(info.Env(), [&] {
+      store();
+      kv::StoreDone d;
+      while (io_->poll(&d)) answers_[d.request.key] = !d.ok ? -1 : d.found ? 1 : 0;
+      auto it = answers_.find(key);
+      if (it != answers_.end()) {
+        const char* a = it->second == 1 ? "hit" : it->second == 0 ? "miss" : "error";
+        answers_.erase(it);
+        asked_.erase(key);
+        return Napi::String::New(info.Env(), a);
+      }
+      if (!asked_.count(key)) {
+        kv::StoreRequest r;
+        r.op = kv::StoreOp::Contains;
+        r.key = key;
+        if (!io_->trySubmit(r)) throw kv::Error(kv::codes::kStoreIo, "lookup queue full");
+        asked_[key] = true;
+      }
+      return Napi::String::New(info.Env(), "pending");
+    });
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -91,35 +94,8 @@ class StoreHandle : public Napi::ObjectWrap<StoreHandle> {
     }
   }
 
-  void serve() {
-    for (;;) {
-      uint64_t key;
-      {
-        std::unique_lock<std::mutex> g(mutex_);
-        ready_.wait(g, [&] { return stop_ || !queue_.empty(); });
-        if (stop_) return;
-        key = queue_.front();
-        queue_.pop_front();
-      }
-      int answer = -1;
-      try {
-        answer = store_->contains(key) ? 1 : 0;
-      } catch (const kv::Error&) {
-        answer = -1;
-      }
-      std::lock_guard<std::mutex> g(mutex_);
-      pending_.erase(key);
-      answers_[key] = answer;
-    }
-  }
-
   void shutdown() {
-    {
-      std::lock_guard<std::mutex> g(mutex_);
-      stop_ = true;
-    }
-    ready_.notify_all();
-    if (worker_.joinable()) worker_.join();
+    io_.reset();  // finishes queued lookups first
     if (store_) {
       store_->cleanup();
       store_.reset();
@@ -127,13 +103,9 @@ class StoreHandle : public Napi::ObjectWrap<StoreHandle> {
   }
 
   std::unique_ptr<kv::Store> store_;
-  std::thread worker_;
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<uint64_t> queue_;
-  std::unordered_map<uint64_t, bool> pending_;
+  std::unique_ptr<kv::StoreIo> io_;
+  std::unordered_map<uint64_t, bool> asked_;
   std::unordered_map<uint64_t, int> answers_;
-  bool stop_ = false;
 };
 
 }  // namespace

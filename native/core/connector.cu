@@ -8,7 +8,7 @@
 namespace kv {
 
 AsyncConnector::AsyncConnector(int device, const CopyConfig& cfg, bool dropEventWait, size_t depth)
-    : device_(device), cfg_(cfg), dropEventWait_(dropEventWait), submit_(depth), done_(depth) {
+    : device_(device), cfg_(cfg), dropEventWait_(dropEventWait), submit_(depth), batches_(depth), done_(depth) {
   thread_ = std::thread([this] { loop(); });
   while (!ready_.load()) std::this_thread::yield();
   rethrow();
@@ -32,7 +32,7 @@ bool AsyncConnector::poll(ConnectorDone* out) {
 }
 
 void AsyncConnector::drain() {
-  while (completed_.load() < pushed_.load()) {
+  while (completed_.load() < pushed_) {
     rethrow();
     std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
@@ -52,18 +52,33 @@ void AsyncConnector::loop() {
     for (int i = 0; i < 512; ++i) events.emplace_back(cudaEventDisableTiming);
     size_t nextEvent = 0;
     std::deque<InFlight> inflight;
+    ConnectorBatch batch;  // the batch being worked through
+    int batchAt = 0;
     ready_.store(true);
     for (;;) {
       bool idle = true;
       while (inflight.size() < events.size()) {
-        auto job = submit_.pop();
-        if (!job) break;
+        std::optional<ConnectorJob> single;
+        const ConnectorJob* job = nullptr;
+        if (batchAt < batch.count) {
+          job = &batch.jobs[batchAt];
+        } else if (auto b = batches_.pop()) {
+          batch = *b;
+          batchAt = 0;
+          if (batch.count == 0) batchesTaken_.fetch_add(1, std::memory_order_release);
+          continue;
+        } else if ((single = submit_.pop())) {
+          job = &*single;
+        } else {
+          break;
+        }
         idle = false;
         if (job->after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job->after, 0));
         for (int i = 0; i < job->parts; ++i) copier.enqueue(job->layer, job->part[i].blockIds, job->part[i].count, job->part[i].host);
         cudaEvent_t ev = events[nextEvent++ % events.size()].get();
         copier.recordDone(ev);
         inflight.push_back({*job, ev});
+        if (!single && ++batchAt == batch.count) batchesTaken_.fetch_add(1, std::memory_order_release);
       }
       while (!inflight.empty()) {
         cudaError_t q = cudaEventQuery(inflight.front().done);
@@ -76,7 +91,7 @@ void AsyncConnector::loop() {
         completed_.fetch_add(1);
         idle = false;
       }
-      if (stop_.load() && inflight.empty() && completed_.load() >= pushed_.load()) break;
+      if (stop_.load() && inflight.empty() && submit_.empty() && batches_.empty() && batchAt >= batch.count) break;
       if (idle) std::this_thread::sleep_for(std::chrono::microseconds(5));
     }
     KV_CUDA(cudaStreamSynchronize(main.get()));

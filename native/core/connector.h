@@ -4,20 +4,16 @@
 // completions through a second lock-free queue that the main loop polls.
 #pragma once
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "clock.h"
 #include "copy.h"
 #include "spsc_queue.h"
 
 namespace kv {
-
-inline double nowUs() {
-  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 // One copy of a job: `count` GPU blocks of one layer <-> one host extent.
 struct CopyPart {
@@ -39,6 +35,15 @@ struct ConnectorJob {
   double bytes = 0;
 };
 
+// A step's save descriptors, written by the main loop into memory of its own and
+// published with one queue push at the end of the step's launches (the layers have not
+// run yet, so nothing waits longer): save_layer then costs a local store instead of a
+// cross-core handoff. The memory must stay untouched until batchesTaken() passes it.
+struct ConnectorBatch {
+  const ConnectorJob* jobs = nullptr;
+  int count = 0;
+};
+
 struct ConnectorDone {
   uint64_t id = 0;
   double enqueuedUs = 0, doneUs = 0, bytes = 0;
@@ -48,11 +53,19 @@ class AsyncConnector {
  public:
   AsyncConnector(int device, const CopyConfig& cfg, bool dropEventWait, size_t queueDepth);
   ~AsyncConnector();  // drains, joins; never throws
+  // Main loop only. No shared counter is touched here: the ring's own index is the handoff.
   bool submit(const ConnectorJob& job) {
     if (!submit_.push(job)) return false;
-    pushed_.fetch_add(1);
+    ++pushed_;
     return true;
   }
+  bool submitBatch(const ConnectorBatch& batch) {
+    if (!batches_.push(batch)) return false;
+    pushed_ += batch.count;
+    return true;
+  }
+  // Batches whose descriptors the connector thread has finished reading.
+  long long batchesTaken() const { return batchesTaken_.load(std::memory_order_acquire); }
   bool poll(ConnectorDone* out);
   // Rethrows an error raised on the connector thread.
   void rethrow();
@@ -64,9 +77,12 @@ class AsyncConnector {
   CopyConfig cfg_;
   bool dropEventWait_;
   SpscQueue<ConnectorJob> submit_;
+  SpscQueue<ConnectorBatch> batches_;
+  std::atomic<long long> batchesTaken_{0};
   SpscQueue<ConnectorDone> done_;
   std::atomic<bool> stop_{false};
-  std::atomic<long long> pushed_{0}, completed_{0};
+  long long pushed_ = 0;                // main loop's count of submitted jobs
+  std::atomic<long long> completed_{0};  // connector thread's count, read by drain()
   std::mutex errorMutex_;
   std::string error_, errorCode_;
   std::atomic<bool> ready_{false};

@@ -18,14 +18,23 @@ struct Launch {
   int layer;
   int count;
   int toCache;  // 1: other -> cache (load), 0: cache -> other (save)
-  int streaming;  // evict-first loads and stores: keep the forward's data in L2
+  // Evict-first on the paged cache's side only: the blocks moved are not what the forward
+  // reads next, while the staging side keeps its own L2 policy (a persisting window).
+  int streamCache;
   int ids[kIdsPerLaunch];
 };
+
+__device__ __forceinline__ int4 load16(const int4* p, bool stream) { return stream ? __ldcs(p) : *p; }
+__device__ __forceinline__ void store16(int4* p, int4 v, bool stream) {
+  if (stream) __stcs(p, v);
+  else *p = v;
+}
 
 // One CTA per chunk at a time; 16-byte accesses.
 __global__ void chunkCopyKernel(const __grid_constant__ Launch a) {
   const int chunks = a.count * a.g.parts;
   const size_t vecs = a.g.chunkBytes / 16;
+  const bool streamSrc = a.streamCache && !a.toCache, streamDst = a.streamCache && a.toCache;
   for (int c = blockIdx.x; c < chunks; c += gridDim.x) {
     int i = c / a.g.parts, part = c % a.g.parts;
     size_t off = a.g.layout == Layout::LayerMajor
@@ -38,25 +47,14 @@ __global__ void chunkCopyKernel(const __grid_constant__ Launch a) {
     // Four independent 16-byte loads in flight per thread before the stores.
     constexpr int kUnroll = 4;
     size_t v = threadIdx.x;
-    if (a.streaming) {
-      for (; v + (kUnroll - 1) * blockDim.x < vecs; v += kUnroll * blockDim.x) {
-        int4 r[kUnroll];
+    for (; v + (kUnroll - 1) * blockDim.x < vecs; v += kUnroll * blockDim.x) {
+      int4 r[kUnroll];
 #pragma unroll
-        for (int u = 0; u < kUnroll; ++u) r[u] = __ldcs(src + v + u * blockDim.x);
+      for (int u = 0; u < kUnroll; ++u) r[u] = load16(src + v + u * blockDim.x, streamSrc);
 #pragma unroll
-        for (int u = 0; u < kUnroll; ++u) __stcs(dst + v + u * blockDim.x, r[u]);
-      }
-      for (; v < vecs; v += blockDim.x) __stcs(dst + v, __ldcs(src + v));
-    } else {
-      for (; v + (kUnroll - 1) * blockDim.x < vecs; v += kUnroll * blockDim.x) {
-        int4 r[kUnroll];
-#pragma unroll
-        for (int u = 0; u < kUnroll; ++u) r[u] = src[v + u * blockDim.x];
-#pragma unroll
-        for (int u = 0; u < kUnroll; ++u) dst[v + u * blockDim.x] = r[u];
-      }
-      for (; v < vecs; v += blockDim.x) dst[v] = src[v];
+      for (int u = 0; u < kUnroll; ++u) store16(dst + v + u * blockDim.x, r[u], streamDst);
     }
+    for (; v < vecs; v += blockDim.x) store16(dst + v, load16(src + v, streamSrc), streamDst);
   }
 }
 
@@ -68,7 +66,7 @@ void launchChunkCopy(const CopyConfig& cfg, char* other, int layer, const int* i
   a.layer = layer;
   a.count = count;
   a.toCache = cfg.direction == Direction::Load;
-  a.streaming = cfg.streaming ? 1 : 0;
+  a.streamCache = cfg.streaming ? 1 : 0;
   std::copy(ids, ids + count, a.ids);
   int grid = std::max(1, std::min(cfg.kernelCtas, count * cfg.geometry.parts));
   chunkCopyKernel<<<grid, 256, 0, s>>>(a);
@@ -95,6 +93,21 @@ Copier::Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux) : cfg
     if (piece < cfg_.geometry.layerBlockBytes())
       throw Error(codes::kBadInput, "staging buffer smaller than one block of one layer per ring slot");
     staging_ = allocDevice(kStagingBuffers * piece);
+    aux2_ = std::make_unique<Stream>(Priority::Low);
+    if (cfg_.persistStaging) {
+      // The gather writes and the scatter reads the ring as persisting lines: the copy engine
+      // then finds the ring in L2, and HBM sees each byte about once instead of three times.
+      int device = 0, maxWindow = 0;
+      KV_CUDA(cudaGetDevice(&device));
+      KV_CUDA(cudaDeviceGetAttribute(&maxWindow, cudaDevAttrMaxAccessPolicyWindowSize, device));
+      cudaStreamAttrValue attr{};
+      attr.accessPolicyWindow.base_ptr = staging_.get();
+      attr.accessPolicyWindow.num_bytes = std::min<size_t>(kStagingBuffers * piece, static_cast<size_t>(maxWindow));
+      attr.accessPolicyWindow.hitRatio = 1.0f;
+      attr.accessPolicyWindow.hitProp = cudaAccessPropertyPersisting;
+      attr.accessPolicyWindow.missProp = cudaAccessPropertyStreaming;
+      KV_CUDA(cudaStreamSetAttribute(main_, cudaStreamAttributeAccessPolicyWindow, &attr));
+    }
     for (int i = 0; i < kStagingBuffers; ++i) {
       stageReady_.emplace_back(cudaEventDisableTiming);
       stageFree_.emplace_back(cudaEventDisableTiming);
@@ -170,29 +183,34 @@ void Copier::staged(int layer, const int* ids, int count, char* host) {
     char* buf = staging_.get<char>() + b * half;
     char* h = host + at * stride;
     const size_t bytes = static_cast<size_t>(n) * stride;
+    cudaStream_t copy = b % 2 ? aux2_->get() : aux_;
     if (save) {
       KV_CUDA(cudaStreamWaitEvent(main_, stageFree_[b].get(), 0));
       launchChunkCopy(cfg_, buf, layer, ids + at, n, main_);
       stageReady_[b].record(main_);
-      KV_CUDA(cudaStreamWaitEvent(aux_, stageReady_[b].get(), 0));
-      KV_CUDA(cudaMemcpyAsync(h, buf, bytes, cudaMemcpyDeviceToHost, aux_));
-      stageFree_[b].record(aux_);
+      KV_CUDA(cudaStreamWaitEvent(copy, stageReady_[b].get(), 0));
+      KV_CUDA(cudaMemcpyAsync(h, buf, bytes, cudaMemcpyDeviceToHost, copy));
+      stageFree_[b].record(copy);
     } else {
-      KV_CUDA(cudaStreamWaitEvent(aux_, stageFree_[b].get(), 0));
-      KV_CUDA(cudaMemcpyAsync(buf, h, bytes, cudaMemcpyHostToDevice, aux_));
-      stageReady_[b].record(aux_);
+      KV_CUDA(cudaStreamWaitEvent(copy, stageFree_[b].get(), 0));
+      KV_CUDA(cudaMemcpyAsync(buf, h, bytes, cudaMemcpyHostToDevice, copy));
+      stageReady_[b].record(copy);
       KV_CUDA(cudaStreamWaitEvent(main_, stageReady_[b].get(), 0));
       launchChunkCopy(cfg_, buf, layer, ids + at, n, main_);
       stageFree_[b].record(main_);
     }
   }
   // No join here: the next job's gather overlaps this job's copy. A save completes
-  // on aux (its last copy follows every gather), a load on main (its last scatter).
+  // on the two copy streams (joined in recordDone), a load on main (its last scatter).
 }
 
 void Copier::recordDone(cudaEvent_t event) {
-  const bool onAux = cfg_.strategy == Strategy::StagedGather && cfg_.direction == Direction::Save;
-  KV_CUDA(cudaEventRecord(event, onAux ? aux_ : main_));
+  const bool onCopyStreams = cfg_.strategy == Strategy::StagedGather && cfg_.direction == Direction::Save;
+  if (onCopyStreams) {
+    joined_.record(aux2_->get());
+    KV_CUDA(cudaStreamWaitEvent(aux_, joined_.get(), 0));
+  }
+  KV_CUDA(cudaEventRecord(event, onCopyStreams ? aux_ : main_));
 }
 
 void Copier::joinInto(cudaStream_t stream) {

@@ -4,6 +4,7 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,8 @@ struct CopyConfig {
   void* cache = nullptr;        // device base of the paged cache
   size_t stagingBytes = 0;      // StagedGather: the whole ring of kStagingBuffers buffers
   int kernelCtas = 0;           // CTAs of the copy kernels (MappedKernel, gather/scatter)
-  bool streaming = false;       // copy kernels use evict-first (streaming) loads and stores
+  bool streaming = false;       // copy kernels read/write the paged cache evict-first (streaming)
+  bool persistStaging = false;  // StagedGather: the staging ring is an L2 persisting window (the caller sets the L2 set-aside)
 };
 
 // Owns the staging buffers and events of one strategy on one pair of streams.
@@ -50,6 +52,11 @@ class Copier {
 
   CopyConfig cfg_;
   cudaStream_t main_, aux_;
+  // Staged: ring slots alternate between aux_ and this second copy stream, so one
+  // copy-engine copy is always queued behind the running one (no gap on the link
+  // between pieces, which lets a small, L2-resident ring keep up with a large one).
+  std::unique_ptr<Stream> aux2_;
+  Event joined_{cudaEventDisableTiming};
   DeviceBuffer staging_;
   std::vector<Event> stageReady_, stageFree_;
   unsigned long long piece_ = 0;

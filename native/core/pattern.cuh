@@ -5,14 +5,9 @@
 #include <cstdint>
 #include <cuda_runtime.h>
 
-namespace kv {
+#include "pattern_word.h"
 
-__host__ __device__ inline uint64_t patternWord(uint64_t seed, uint64_t i) {
-  uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ull;  // splitmix64
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+namespace kv {
 
 void fillPatternHost(void* dst, size_t bytes, uint64_t seed);
 long long countMismatchesHost(const void* src, size_t bytes, uint64_t seed);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <numeric>
@@ -27,6 +28,14 @@ const char* designName(Design d) {
     case Design::Blocking: return "blocking";
   }
   return "?";
+}
+
+// Reserves room for `n` samples and touches it: the first write to a fresh page is a page
+// fault (a microsecond or more) that would otherwise land inside the hook being timed.
+template <typename V>
+void presize(V& v, size_t n) {
+  v.resize(n);
+  v.clear();
 }
 
 double medianOf(std::vector<double> v) {
@@ -64,8 +73,9 @@ struct Rig {
   std::unique_ptr<HostPoolBackend> pool;
   std::unique_ptr<Forward> forward;
   DeviceBuffer counter;
+  StoreTier* store;  // null: the pinned pool is the store
 
-  explicit Rig(const SaveLoadPlan& plan) : p(plan), g(plan.geometry), numJobs(plan.transferBlocks / plan.blocksPerJob) {
+  Rig(const SaveLoadPlan& plan, StoreTier* st) : p(plan), g(plan.geometry), numJobs(plan.transferBlocks / plan.blocksPerJob), store(st) {
     cache = allocDevice(g.cacheBytes());
     counter = allocDevice(sizeof(unsigned long long));
     const int ctx = p.shape.batch * p.shape.contextBlocks;
@@ -84,6 +94,11 @@ struct Rig {
     forward = std::make_unique<Forward>(p.shape, g, cache.get(), contextIds, compute.get());
   }
 
+  // Store requests may still read or write pool extents: they finish before the pool goes.
+  ~Rig() {
+    if (store) store->waitIdle();
+  }
+
   void fillContext() {
     const int ctx = p.shape.batch * p.shape.contextBlocks;
     std::vector<ChunkRef> refs;
@@ -97,6 +112,11 @@ struct Rig {
     KV_CUDA(cudaStreamSynchronize(compute.get()));
   }
 
+  // One (job slot, layer) extent of the pool; with a store, also the key of its record.
+  size_t slots() const { return static_cast<size_t>(numJobs) * g.layers; }
+  size_t slotOf(int job, int l) const { return static_cast<size_t>(job % numJobs) * g.layers + l; }
+  size_t extentBytes() const { return static_cast<size_t>(p.blocksPerJob) * g.layerBlockBytes(); }
+  char* extent(size_t slot) const { return pool->base() + slot * extentBytes(); }
   const int* jobIds(int job) const { return transferIds.data() + static_cast<size_t>(job % numJobs) * p.blocksPerJob; }
   uint64_t logical(int job, int i) const { return static_cast<uint64_t>(job % numJobs) * p.blocksPerJob + i; }
 
@@ -108,8 +128,9 @@ struct Rig {
       for (int part = 0; part < g.parts; ++part)
         out.push_back({cache.get<char>() + g.chunkOffset(l, part, ids[i]), chunkSeed(gen, l, part, logical(job, i))});
   }
-  void hostRefs(std::vector<ChunkRef>& out, int job, int l, uint64_t gen) const {
-    char* h = pool->extentFor(job % numJobs, l).host;
+  // `h`: where the extent's bytes are, when not in the pool (a record read back from the store).
+  void hostRefs(std::vector<ChunkRef>& out, int job, int l, uint64_t gen, char* h = nullptr) const {
+    if (!h) h = pool->extentFor(job % numJobs, l).host;
     for (int i = 0; i < p.blocksPerJob; ++i)
       for (int part = 0; part < g.parts; ++part)
         out.push_back({h + (static_cast<size_t>(i) * g.parts + part) * g.chunkBytes, chunkSeed(gen, l, part, logical(job, i))});
@@ -141,6 +162,7 @@ struct Rig {
     c.stagingBytes = p.stagingBytes;
     c.kernelCtas = s == Strategy::MappedKernel ? p.mappedCtas : p.copyCtas;
     c.streaming = p.streamingCopies;
+    c.persistStaging = p.persistStaging;
     return c;
   }
   bool cancelled() const { return p.cancel && p.cancel->load(); }
@@ -198,10 +220,85 @@ TransferResult transfer(Rig& rig, Strategy s, uint64_t gen) {
   return r;
 }
 
+// The store alone: every pool extent (holding generation `gen`) put through the I/O
+// threads, the pool poisoned, every record read back into it and checked.
+StoreLegResult storeLeg(Rig& rig, uint64_t gen) {
+  StoreTier& st = *rig.store;
+  StoreLegResult r;
+  r.ran = true;
+  st.counters = StoreCounters{};
+  auto ignore = [](uint64_t, bool) {};
+  double t0 = nowUs();
+  for (size_t slot = 0; slot < rig.slots(); ++slot) st.put(slot, rig.extent(slot), static_cast<long long>(gen));
+  st.flush(true);
+  st.waitIdle();
+  r.putMs = (nowUs() - t0) / 1000;
+  st.drain(ignore, ignore);
+  std::memset(rig.pool->base(), 0xA5, rig.slots() * rig.extentBytes());  // only bytes read back can pass
+  t0 = nowUs();
+  for (size_t slot = 0; slot < rig.slots(); ++slot)
+    if (st.generation(slot) == static_cast<long long>(gen)) st.get(slot, rig.extent(slot), slot);
+  st.flush(true);
+  st.waitIdle();
+  r.getMs = (nowUs() - t0) / 1000;
+  st.drain(ignore, ignore);
+  r.records = static_cast<long long>(rig.slots());
+  r.bytes = static_cast<double>(st.counters.putsDone) * rig.extentBytes();
+  r.putFailed = st.counters.putsFailed;
+  r.getFailed = st.counters.getsFailed;
+  r.firstError = st.counters.firstError;
+  if (rig.p.verify) {
+    std::vector<ChunkRef> refs;
+    for (size_t slot = 0; slot < rig.slots(); ++slot)
+      if (st.generation(slot) == static_cast<long long>(gen)) rig.hostRefs(refs, static_cast<int>(slot / rig.g.layers), static_cast<int>(slot % rig.g.layers), gen);
+    r.mismatches = checkChunksHost(refs.data(), static_cast<int>(refs.size()), rig.g.chunkBytes);
+    r.chunksChecked = static_cast<long long>(refs.size());
+  }
+  return r;
+}
+
+// After a concurrent save: every record the store is said to hold, read back on this
+// thread and checked against its generation. A store that fails stops the check (said).
+void verifyStoreRecords(Rig& rig, ConcurrentStore& cs) {
+  std::vector<uint64_t> scratch(rig.extentBytes() / 8 + 1);
+  char* buf = reinterpret_cast<char*>(scratch.data());
+  for (size_t slot = 0; slot < rig.slots(); ++slot) {
+    const long long gen = rig.store->generation(slot);
+    if (gen < 0) continue;
+    GetStatus s = GetStatus::Missing;
+    try {
+      s = rig.store->readBack(slot, buf);
+    } catch (const Error& e) {
+      cs.verifyError = e.what();
+      return;
+    }
+    ++cs.recordsChecked;
+    if (s != GetStatus::Ok) {
+      ++cs.recordsUnreadable;
+      continue;
+    }
+    std::vector<ChunkRef> refs;
+    rig.hostRefs(refs, static_cast<int>(slot / rig.g.layers), static_cast<int>(slot % rig.g.layers), static_cast<uint64_t>(gen), buf);
+    cs.mismatches += checkChunksHost(refs.data(), static_cast<int>(refs.size()), rig.g.chunkBytes);
+  }
+}
+
 struct StepClock {
   Event start, end;
   double wall0 = 0;
 };
+
+// Every step of both phases ends the same way: the scheduler's per-step sync (sampling
+// reads the logits), then the step's samples when it is measured.
+void endStep(ConcurrentResult& r, const StepClock& clk, bool measured, Design design, double blockedUs, const StoreTier* tier) {
+  clk.end.sync();
+  if (!measured) return;
+  r.stepGpuMs.push_back(clk.end.since(clk.start));
+  r.stepWallMs.push_back((nowUs() - clk.wall0) / 1000);
+  if (design != Design::Off) r.hookUs["blocked_per_step"].push_back(blockedUs);
+  if (tier && design != Design::Off) r.store.queueDepth.push_back(static_cast<double>(tier->outstanding()));
+  ++r.stepsRun;
+}
 
 // The forward with the connector beside it, saving every layer's new blocks.
 ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPerStep, uint64_t genBase) {
@@ -247,11 +344,11 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     int count;
   };
   std::vector<Pending> pending;
-  pending.reserve(static_cast<size_t>(total) * g.layers * ((jobsPerStep + kMaxParts - 1) / kMaxParts));
+  presize(pending, static_cast<size_t>(total) * g.layers * ((jobsPerStep + kMaxParts - 1) / kMaxParts));
   // No allocation inside the measured hooks: every sample vector is sized up front.
-  r.transferLatencyMs.reserve(pending.capacity());
-  for (const char* h : {"wait_for_block_free", "poll", "wait_for_save", "blocked_per_step"}) r.hookUs[h].reserve(total);
-  r.hookUs["save_layer"].reserve(static_cast<size_t>(total) * g.layers);
+  presize(r.transferLatencyMs, pending.capacity());
+  for (const char* h : {"wait_for_block_free", "poll", "wait_for_save", "publish_saves", "blocked_per_step"}) presize(r.hookUs[h], total);
+  presize(r.hookUs["save_layer"], static_cast<size_t>(total) * g.layers);
 
   std::unique_ptr<AsyncConnector> conn;
   std::unique_ptr<Stream> saveMain, saveAux;
@@ -267,6 +364,18 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   double inflightBytes = 0, firstEnqueue = -1, lastDone = 0;
   long long completed = 0;  // descriptors complete, in submission order
   auto& hooks = r.hookUs;
+  StoreTier* tier = rig.store;
+  if (tier) {
+    tier->resetCounters(static_cast<size_t>(total) * g.layers * 2);
+    r.store.used = true;
+    presize(r.store.queueDepth, total);
+  }
+  auto ignore = [](uint64_t, bool) {};
+  // Async: each step's descriptors go into one of these and are published together.
+  constexpr int kBatchRing = 4;
+  std::vector<std::vector<ConnectorJob>> batches(kBatchRing);
+  for (auto& b : batches) presize(b, static_cast<size_t>(g.layers) * ((jobsPerStep + kMaxParts - 1) / kMaxParts));
+  long long batchesSubmitted = 0;
 
   auto complete = [&](double doneUs) {
     const Pending& d = pending[completed++];
@@ -275,11 +384,16 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     r.jobsDone += d.count;
     lastDone = std::max(lastDone, doneUs);
     inflightBytes -= d.bytes;
-    for (int i = 0; i < d.count; ++i) lastGen[d.slots[i]] = d.gen;
+    for (int i = 0; i < d.count; ++i) {
+      lastGen[d.slots[i]] = d.gen;
+      // The extent now holds the save: hand it to the store (async: dropped if the queue is full).
+      if (tier) tier->put(d.slots[i], rig.extent(d.slots[i]), d.gen);
+    }
   };
   auto drainCompletions = [&] {
     ConnectorDone d;
     while (conn->poll(&d)) complete(d.doneUs);
+    if (tier) tier->flush(false);  // what the full queue refuses is dropped, counted
   };
 
   for (int st = 0; st < total; ++st) {
@@ -289,8 +403,14 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     double blocked = 0;
     clk.wall0 = nowUs();
     if (design == Design::Async) {
-      // Blocks this step rewrites must have no save in flight.
+      // Blocks this step rewrites must have no save in flight, and the batch this step
+      // fills must have been read by the connector (4 steps ago: it always has).
       double t0 = nowUs();
+      while (conn->batchesTaken() < batchesSubmitted - (kBatchRing - 1)) {
+        conn->rethrow();
+        std::this_thread::yield();
+      }
+      batches[st % kBatchRing].clear();
       for (int k = 0; k < jobsPerStep; ++k)
         for (int l = 0; l < g.layers; ++l) {
           const long long id = slotPending[static_cast<size_t>((st * jobsPerStep + k) % rig.numJobs) * g.layers + l];
@@ -319,6 +439,15 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
           r.jobsSkipped += n;
           continue;
         }
+        if (tier) {  // an extent the store still writes from cannot take a new save: skip, never wait
+          bool busy = false;
+          for (int i = 0; i < n && !busy; ++i) busy = tier->busy(rig.slotOf(st * jobsPerStep + k0 + i, l));
+          if (busy) {
+            r.jobsSkipped += n;
+            tier->counters.savesSkippedBusy += n;
+            continue;
+          }
+        }
         Pending d{static_cast<long long>(genBase + st), t0, n * jobBytes, {}, n};
         ConnectorJob j;
         j.id = pending.size();
@@ -329,7 +458,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
         j.bytes = d.bytes;
         for (int i = 0; i < n; ++i) {
           const int job = st * jobsPerStep + k0 + i;
-          d.slots[i] = (job % rig.numJobs) * g.layers + l;
+          d.slots[i] = static_cast<int>(rig.slotOf(job, l));
           j.part[i] = CopyPart{rig.jobIds(job), p.blocksPerJob, rig.pool->extentFor(job % rig.numJobs, l).host};
           slotPending[d.slots[i]] = static_cast<long long>(j.id);
         }
@@ -337,7 +466,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
         if (firstEnqueue < 0) firstEnqueue = t0;
         inflightBytes += d.bytes;
         if (design == Design::Async) {
-          while (!conn->submit(j)) std::this_thread::yield();
+          batches[st % kBatchRing].push_back(j);  // published at the end of the step's launches
         } else {
           if (p.fault != Fault::DropEventWait) KV_CUDA(cudaStreamWaitEvent(saveMain->get(), ev, 0));
           for (int i = 0; i < n; ++i) copier->enqueue(l, j.part[i].blockIds, j.part[i].count, j.part[i].host);
@@ -349,8 +478,17 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     }
     clk.end.record(rig.compute.get());
     if (design == Design::Async) {
+      // End of the step's launches: the step's saves are published with one push (never waits).
       double t0 = nowUs();
+      const std::vector<ConnectorJob>& b = batches[st % kBatchRing];
+      while (!conn->submitBatch({b.data(), static_cast<int>(b.size())})) std::this_thread::yield();
+      ++batchesSubmitted;
+      double published = nowUs() - t0;
+      blocked += published;
+      if (measured) hooks["publish_saves"].push_back(published);
+      t0 = nowUs();
       drainCompletions();
+      if (tier) tier->drain(ignore, ignore);
       double us = nowUs() - t0;
       blocked += us;
       if (measured) hooks["poll"].push_back(us);
@@ -362,22 +500,25 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
       saved.sync();
       double done = nowUs();
       while (completed < static_cast<long long>(pending.size())) complete(done);
-      double us = done - t0;
+      if (tier) {  // the save is done when the store has it
+        tier->flush(true);
+        tier->waitIdle();
+        tier->drain(ignore, ignore);
+      }
+      double us = nowUs() - t0;
       blocked += us;
       if (measured) hooks["wait_for_save"].push_back(us);
     }
-    clk.end.sync();  // the scheduler's per-step sync (sampling reads the logits)
-    if (measured) {
-      r.stepGpuMs.push_back(clk.end.since(clk.start));
-      r.stepWallMs.push_back((nowUs() - clk.wall0) / 1000);
-      if (design != Design::Off) hooks["blocked_per_step"].push_back(blocked);
-      ++r.stepsRun;
-    }
+    endStep(r, clk, measured, design, blocked, tier);
   }
   if (conn) {
     conn->drain();
     drainCompletions();
     conn.reset();
+  }
+  if (tier) {
+    tier->waitIdle();
+    tier->drain(ignore, ignore);
   }
   if (firstEnqueue >= 0) r.windowMs = (lastDone - firstEnqueue) / 1000;
   r.nonFinite = rig.forward->nonFiniteOutputs();
@@ -390,7 +531,9 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
       }
     r.mismatches = checkChunksHost(check.data(), static_cast<int>(check.size()), g.chunkBytes);
     r.chunksChecked = static_cast<long long>(check.size());
+    if (tier) verifyStoreRecords(rig, r.store);
   }
+  if (tier) r.store.counters = tier->counters;
   return r;
 }
 
@@ -431,24 +574,49 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     for (int l = 0; l < g.layers; ++l) layerLoaded.emplace_back(cudaEventDisableTiming);
   }
   auto& hooks = r.hookUs;
-  for (const char* h : {"start_load", "poll", "blocked_per_step"}) hooks[h].reserve(total);
-  hooks["wait_for_layer_load"].reserve(static_cast<size_t>(total) * g.layers);
-  hooks["lookup"].reserve(static_cast<size_t>(std::ceil(requestsPerStep * total)) + 16);
-  r.transferLatencyMs.reserve(static_cast<size_t>(std::ceil(requestsPerStep * total)) + 16);
+  for (const char* h : {"start_load", "poll", "blocked_per_step"}) presize(hooks[h], total);
+  presize(hooks["wait_for_layer_load"], static_cast<size_t>(total) * g.layers);
+  presize(hooks["lookup"], static_cast<size_t>(std::ceil(requestsPerStep * total)) + 16);
+  presize(r.transferLatencyMs, static_cast<size_t>(std::ceil(requestsPerStep * total)) + 16);
   std::vector<double> arrival;       // by request
-  arrival.reserve(static_cast<size_t>(std::ceil(requestsPerStep * total)) + 16);
+  presize(arrival, static_cast<size_t>(std::ceil(requestsPerStep * total)) + 16);
   std::deque<int> waiting;           // hit, load not started (async backpressure)
   std::vector<char> loaded(rig.numJobs, 0);  // destinations written at least once
   int inflight = 0, nextRequest = 0;
   double acc = 0, firstEnqueue = -1, lastDone = 0;
   const int inflightCap = std::max(2, static_cast<int>(std::ceil(2 * requestsPerStep)));
 
+  StoreTier* tier = rig.store;
+  // With a store: how many layer records of request q are still being read, and whether one failed.
+  std::vector<int> getsLeft;
+  std::vector<char> getFailed;
+  if (tier) {
+    tier->resetCounters(static_cast<size_t>(total) * g.layers * 2);
+    r.store.used = true;
+    presize(r.store.queueDepth, total);
+    presize(getsLeft, arrival.capacity());
+    presize(getFailed, arrival.capacity());
+  }
+  // The scheduler's get_num_new_matched_tokens. The pool answers from its index; a store
+  // answers synchronously (blocking design) or later through its I/O threads (async).
   auto lookup = [&](int q, bool measured) {
     double t0 = nowUs();
-    auto hit = rig.pool->lookup(static_cast<uint64_t>(q % rig.numJobs));
+    bool hit = false;
+    if (!tier) {
+      hit = rig.pool->lookup(static_cast<uint64_t>(q % rig.numJobs)).has_value();
+    } else if (design == Design::Blocking) {
+      try {
+        hit = tier->containsNow(rig.slotOf(q, 0));
+      } catch (const Error& e) {
+        ++tier->counters.lookupsFailed;
+        if (tier->counters.firstError.empty()) tier->counters.firstError = e.what();
+      }
+    } else if (!tier->lookup(rig.slotOf(q, 0), static_cast<uint64_t>(q))) {
+      ++r.store.lookupsRefused;
+    }
     double us = nowUs() - t0;
     if (measured) hooks["lookup"].push_back(us);
-    return std::make_pair(hit.has_value(), us);
+    return std::make_pair(hit, us);
   };
   auto ready = [&](int q, double doneUs) {
     ++r.requestsScheduled;
@@ -465,6 +633,56 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
       --inflight;
       ready(static_cast<int>(d.id / g.layers), d.doneUs);
     }
+  };
+  // Async copies of request q, every layer, from its pool extents to its GPU blocks.
+  auto submitCopies = [&](int q) {
+    for (int l = 0; l < g.layers; ++l) {
+      ConnectorJob j;
+      j.id = static_cast<uint64_t>(q) * g.layers + l;
+      j.layer = l;
+      j.parts = 1;
+      j.part[0] = CopyPart{rig.jobIds(q + half), loadBlocks, rig.pool->extentFor(q % rig.numJobs, l).host};
+      j.enqueuedUs = arrival[q];
+      j.bytes = static_cast<double>(loadBlocks) * g.layerBlockBytes();
+      if (firstEnqueue < 0) firstEnqueue = nowUs();
+      while (!conn->submit(j)) std::this_thread::yield();
+    }
+  };
+  auto growTo = [&](int q) {
+    if (static_cast<int>(getsLeft.size()) <= q) {
+      getsLeft.resize(q + 1, 0);
+      getFailed.resize(q + 1, 0);
+    }
+  };
+  // Store answers: a found lookup makes its request wait for the link; the last record of a
+  // request read whole starts its copies (async); a record missing or corrupt fails the request.
+  auto onLookup = [&](uint64_t q, bool found) {
+    if (found) waiting.push_back(static_cast<int>(q));
+  };
+  auto onGet = [&](uint64_t tag, bool whole) {
+    const int q = static_cast<int>(tag / g.layers);
+    if (!whole) getFailed[q] = 1;
+    if (--getsLeft[q] > 0) return;
+    if (design != Design::Async) return;  // the blocking design looks at getFailed itself
+    if (getFailed[q]) {
+      --inflight;
+      ++r.store.requestsFailed;
+    } else {
+      submitCopies(q);
+    }
+  };
+  auto drainStore = [&] {
+    if (tier) tier->drain(onGet, onLookup);
+  };
+  // Async with a store: start reading request q's records if its extents and the queue are free.
+  auto startGets = [&](int q) {
+    for (int l = 0; l < g.layers; ++l)
+      if (tier->busy(rig.slotOf(q, l))) return false;
+    if (tier->room() < static_cast<size_t>(g.layers)) return false;
+    growTo(q);
+    getsLeft[q] = g.layers;
+    for (int l = 0; l < g.layers; ++l) tier->get(rig.slotOf(q, l), rig.extent(rig.slotOf(q, l)), static_cast<uint64_t>(q) * g.layers + l);
+    return true;
   };
 
   for (int st = 0; st < total; ++st) {
@@ -486,22 +704,18 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     if (design == Design::Async) {
       for (int q : hits) waiting.push_back(q);
       double t0 = nowUs();
+      drainStore();  // answered lookups join `waiting`; whole records start their copies
       while (!waiting.empty() && inflight < inflightCap) {
         int q = waiting.front();
-        waiting.pop_front();
-        for (int l = 0; l < g.layers; ++l) {
-          ConnectorJob j;
-          j.id = static_cast<uint64_t>(q) * g.layers + l;
-          j.layer = l;
-          j.parts = 1;
-          j.part[0] = CopyPart{rig.jobIds(q + half), loadBlocks, rig.pool->extentFor(q % rig.numJobs, l).host};
-          j.enqueuedUs = arrival[q];
-          j.bytes = static_cast<double>(loadBlocks) * g.layerBlockBytes();
-          if (firstEnqueue < 0) firstEnqueue = nowUs();
-          while (!conn->submit(j)) std::this_thread::yield();
+        if (tier) {
+          if (!startGets(q)) break;  // its copies start when its records are in (drainStore)
+        } else {
+          submitCopies(q);
         }
+        waiting.pop_front();
         ++inflight;
       }
+      if (tier) tier->flush(false);  // every request started above, with one wake-up
       double us = nowUs() - t0;
       blocked += us;
       if (measured) hooks["start_load"].push_back(us);
@@ -509,7 +723,22 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     } else if (design == Design::Blocking && !hits.empty()) {
       double t0 = nowUs();
       if (firstEnqueue < 0) firstEnqueue = t0;
-      for (int l = 0; l < g.layers; ++l) {
+      if (tier) {  // read every hit's records first, waiting for the store; drop the requests that failed
+        for (int q : hits) {
+          growTo(q);
+          getsLeft[q] = g.layers;
+          for (int l = 0; l < g.layers; ++l) tier->get(rig.slotOf(q, l), rig.extent(rig.slotOf(q, l)), static_cast<uint64_t>(q) * g.layers + l);
+        }
+        tier->flush(true);
+        tier->waitIdle();
+        drainStore();
+        std::vector<int> whole;
+        for (int q : hits)
+          if (getFailed[q]) ++r.store.requestsFailed;
+          else whole.push_back(q);
+        hits.swap(whole);
+      }
+      for (int l = 0; l < g.layers && !hits.empty(); ++l) {
         for (int q : hits) copier->enqueue(l, rig.jobIds(q + half), loadBlocks, rig.pool->extentFor(q % rig.numJobs, l).host);
         copier->recordDone(layerLoaded[l].get());
       }
@@ -532,6 +761,7 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     if (design == Design::Async) {
       double t0 = nowUs();
       drainCompletions();
+      drainStore();
       double us = nowUs() - t0;
       blocked += us;
       if (measured) hooks["poll"].push_back(us);
@@ -540,18 +770,21 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
       double done = nowUs();  // every layer's load was waited for above
       for (int q : hits) ready(q, done);
     }
-    clk.end.sync();
-    if (measured) {
-      r.stepGpuMs.push_back(clk.end.since(clk.start));
-      r.stepWallMs.push_back((nowUs() - clk.wall0) / 1000);
-      if (design != Design::Off) hooks["blocked_per_step"].push_back(blocked);
-      ++r.stepsRun;
-    }
+    endStep(r, clk, measured, design, blocked, tier);
+  }
+  if (tier && conn) {  // records still being read: let them land and their copies start, then drain
+    tier->waitIdle();
+    drainStore();
   }
   if (conn) {
     conn->drain();
     drainCompletions();
     conn.reset();
+  }
+  if (tier) {
+    tier->waitIdle();
+    drainStore();
+    r.store.counters = tier->counters;
   }
   r.jobsSkipped = static_cast<long long>(waiting.size());
   if (firstEnqueue >= 0) r.windowMs = (lastDone - firstEnqueue) / 1000;
@@ -585,6 +818,15 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
   requireDevice(p.device);
   useDevice(p.device);
   SaveLoadResult out;
+  // The store opens first: a wrong address, password or a full disk fails before any allocation.
+  std::unique_ptr<StoreTier> store;
+  if (p.useStore) {
+    const size_t slots = static_cast<size_t>(p.transferBlocks / p.blocksPerJob) * p.geometry.layers;
+    store = std::make_unique<StoreTier>(p.store, slots, static_cast<size_t>(p.blocksPerJob) * p.geometry.layerBlockBytes());
+    out.store = store->describe();
+    out.storeNote = store->note();
+    out.storeDirect = store->direct();
+  }
 
   MeasurePlan mp;
   mp.device = p.device;
@@ -602,7 +844,26 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
     if (m.id == "d2h_pinned") out.ceilingD2hGBps = gbps;
   }
 
-  Rig rig(p);
+  // The L2 set-aside for a persisting staging ring is device-wide: it is returned on every path.
+  struct L2SetAside {
+    bool on = false;
+    ~L2SetAside() {
+      if (!on) return;
+      cudaCtxResetPersistingL2Cache();
+      cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, 0);
+    }
+  } setAside;
+  if (p.persistStaging) {
+    int maxPersist = 0;
+    KV_CUDA(cudaDeviceGetAttribute(&maxPersist, cudaDevAttrMaxPersistingL2CacheSize, p.device));
+    if (maxPersist <= 0) throw Error(codes::kBadInput, "--staging-l2 persist: this GPU has no persisting L2");
+    KV_CUDA(cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, std::min<size_t>(p.stagingBytes, static_cast<size_t>(maxPersist))));
+    setAside.on = true;
+    if (p.stagingBytes > static_cast<size_t>(maxPersist))
+      out.notes.push_back("--staging-l2 persist: the staging ring (" + std::to_string(p.stagingBytes >> 20) + " MiB) is larger than the L2 set-aside (" +
+                          std::to_string(maxPersist >> 20) + " MiB); lower --staging-mib to keep it resident");
+  }
+  Rig rig(p, store.get());
   out.gemmEngine = rig.forward->gemmEngine();
   const KvGeometry& g = rig.g;
 
@@ -611,6 +872,8 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
     if (rig.cancelled()) break;
     out.transfers.push_back(transfer(rig, s, gen++));
   }
+
+  if (store && !out.transfers.empty() && !rig.cancelled()) out.storeLeg = storeLeg(rig, gen - 1);  // the pool holds the last save
 
   std::vector<Strategy> concurrentStrategies = p.strategies;
   if (p.pickBest && !out.transfers.empty()) {
@@ -645,9 +908,19 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
   out.flopsPerStep = cost.flopsPerStep;
   out.hbmBytesPerStep = cost.bytesPerStep;
 
+  // Full rate is the slower leg: the link, or the store alone when it is slower (else the
+  // blocking design would wait out a backlog no connector could clear).
+  auto offeredGBps = [&](double linkGBps, double storeMs, const char* op) {
+    if (!out.storeLeg.ran || storeMs <= 0 || out.storeLeg.bytes <= 0) return linkGBps;
+    const double storeGBps = out.storeLeg.bytes / (storeMs * 1e6);
+    if (storeGBps >= linkGBps) return linkGBps;
+    out.notes.push_back(std::string("full rate set by the store: ") + op + " alone " + std::to_string(storeGBps).substr(0, 5) + " GB/s, below the link's " +
+                        std::to_string(linkGBps).substr(0, 5) + " GB/s");
+    return storeGBps;
+  };
   const double jobBytes = static_cast<double>(p.blocksPerJob) * g.layerBlockBytes();
   if (!p.load) {
-    const double ceiling = out.ceilingD2hGBps * 1e9;
+    const double ceiling = offeredGBps(out.ceilingD2hGBps, out.storeLeg.putMs, "put") * 1e9;
     int jobsPerStep = static_cast<int>(std::ceil(p.offeredFactor * ceiling * stepMs / 1000 / (jobBytes * g.layers)));
     jobsPerStep = std::max(1, std::min(jobsPerStep, std::max(1, rig.numJobs / 4)));
     if (jobsPerStep == rig.numJobs / 4) out.notes.push_back("saves per step capped by the transfer set: the link may not be saturated");
@@ -673,9 +946,21 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
         }
       c.joinInto(m.get());
       m.sync();
+      if (store) {
+        // The records go to the store, and the pool is poisoned: a load passes only with bytes read back.
+        for (size_t slot = 0; slot < rig.slots(); ++slot) store->put(slot, rig.extent(slot), static_cast<long long>(primeGen));
+        store->flush(true);
+        store->waitIdle();
+        store->drain([](uint64_t, bool) {}, [](uint64_t, bool) {});
+        if (store->counters.putsFailed > 0)
+          throw Error(codes::kStoreIo, "could not store the records the load run reads: " + store->counters.firstError);
+        std::memset(rig.pool->base(), 0xA5, rig.slots() * rig.extentBytes());
+        if (p.fault == Fault::CorruptStoreRecord)  // test hook: every request of job 0 must fail, not load bad bytes
+          for (int l = 0; l < g.layers; ++l) store->corrupt(rig.slotOf(0, l));
+      }
     }
     const double reqBytes = static_cast<double>(loadBlocks) * g.layerBlockBytes() * g.layers;
-    const double requestsPerStep = p.offeredFactor * out.ceilingH2dGBps * 1e9 * stepMs / 1000 / reqBytes;
+    const double requestsPerStep = p.offeredFactor * offeredGBps(out.ceilingH2dGBps, out.storeLeg.getMs, "get") * 1e9 * stepMs / 1000 / reqBytes;
     for (Design d : designsWithClosingBaseline(p.designs)) {
       const std::vector<Strategy> list = d == Design::Off ? std::vector<Strategy>{concurrentStrategies.front()} : concurrentStrategies;
       for (Strategy s : list) {

@@ -8,12 +8,13 @@
 #include <vector>
 
 #include "kv.h"
+#include "store_tier.h"
 #include "strategy.h"
 
 namespace kv {
 
 enum class Design : int { Off = 0, Async = 1, Blocking = 2 };
-enum class Fault : int { None = 0, CorruptHostWord = 1, DropEventWait = 2 };
+enum class Fault : int { None = 0, CorruptHostWord = 1, DropEventWait = 2, CorruptStoreRecord = 3 };
 
 struct SaveLoadPlan {
   int device = 0;
@@ -30,12 +31,34 @@ struct SaveLoadPlan {
   size_t stagingBytes = 0;
   int copyCtas = 0, mappedCtas = 0;
   bool streamingCopies = false;     // copy kernels bypass L2 retention (evict-first)
+  bool persistStaging = false;      // staged: set aside L2 for the staging ring (persisting window)
   size_t ceilingBytes = 0;
   int ceilingIterations = 0;
   bool verify = true;
   Fault fault = Fault::None;
   double prefixHitRate = 1.0;
   const std::atomic<bool>* cancel = nullptr;
+  bool useStore = false;              // --backend other than host: the pool's extents are also store records
+  StoreTierConfig store;
+};
+
+// The store alone, once per run: every pool extent put, the pool poisoned, every record read back.
+struct StoreLegResult {
+  bool ran = false;
+  double bytes = 0, putMs = 0, getMs = 0;
+  long long records = 0, putFailed = 0, getFailed = 0, mismatches = 0, chunksChecked = 0;
+  std::string firstError;
+};
+
+// What the store did during one concurrent run (save: puts behind each save; load: gets before each load).
+struct ConcurrentStore {
+  bool used = false;
+  StoreCounters counters;
+  std::vector<double> queueDepth;       // requests queued or running, sampled once per measured step
+  long long lookupsRefused = 0;         // non-blocking lookups the full queue refused (request not served)
+  long long requestsFailed = 0;         // loads whose record came back missing, corrupt or not at all
+  long long recordsChecked = 0, recordsUnreadable = 0, mismatches = 0;  // save: records read back after the run
+  std::string verifyError;              // set when the read-back could not finish (store gone)
 };
 
 struct TransferResult {
@@ -58,6 +81,7 @@ struct ConcurrentResult {
   long long requestsScheduled = 0, requestsNotReadySteps = 0;
   double offeredBytesPerStep = 0;
   int stepsRun = 0;
+  ConcurrentStore store;
 };
 
 struct SaveLoadResult {
@@ -69,6 +93,9 @@ struct SaveLoadResult {
   std::vector<ConcurrentResult> concurrent;
   bool cancelled = false;
   std::vector<std::string> notes;
+  std::string store, storeNote;  // set with --backend other than host
+  bool storeDirect = false;
+  StoreLegResult storeLeg;
 };
 
 SaveLoadResult runSaveLoad(const SaveLoadPlan& plan);

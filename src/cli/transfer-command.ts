@@ -13,7 +13,10 @@ export function verificationFailures(r: TransferResults): string[] {
   for (const d of r.designs) {
     if (d.verified === false) bad.push(`${d.design}/${d.strategy} (${d.mismatches} words differ)`)
     if (d.nonFiniteOutputs > 0) bad.push(`${d.design}/${d.strategy ?? '-'}: ${d.nonFiniteOutputs} NaN/Inf forward outputs`)
+    if (d.store?.verified === false) bad.push(`${d.design}/${d.strategy} store records (${d.store.mismatches} words differ, ${d.store.recordsUnreadable} unreadable)`)
   }
+  const alone = r.backend?.alone
+  if (alone?.verified === false && alone.mismatches > 0) bad.push(`store alone (${alone.mismatches} words differ)`)
   return bad
 }
 
@@ -31,6 +34,8 @@ export abstract class TransferCommand extends KvCommand {
     if (failures.length > 0) {
       notes.push(`verification FAILED: ${failures.join('; ')}`)
       process.exitCode = 1
+    } else if (results.storeFailed) {
+      process.exitCode = 1  // the store failed under the run: partial figures, not a clean result
     } else if (results.partial) {
       process.exitCode = 130  // interrupted, as a shell reports Ctrl-C
     }

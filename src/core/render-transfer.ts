@@ -57,6 +57,39 @@ export function renderTransfer(r: TransferResults): string {
     }
     if (hooks.length > 0) out.push('', 'Host time blocked in each connector hook', hooks.toString())
   }
-  if (r.partial) out.push('', 'PARTIAL: the run was interrupted; figures cover the steps measured')
+  if (r.backend) out.push('', ...renderBackend(r))
+  if (r.partial) out.push('', r.storeFailed ? 'PARTIAL: store requests failed; figures cover what completed' : 'PARTIAL: the run was interrupted; figures cover the steps measured')
   return out.join('\n')
+}
+
+function renderBackend(r: TransferResults): string[] {
+  const b = r.backend!
+  const out = [`Store: ${b.store} (--backend ${b.spec}); the pinned pool's extents are its records`]
+  const a = b.alone
+  if (a) {
+    out.push(
+      `store alone (every extent put, then read back; ${a.records} records, ${formatBytes(a.bytes)}): put ${fixed(a.putGBps, 2)} GB/s, get ${fixed(a.getGBps, 2)} GB/s, verified ${yesNo(a.verified)}` +
+        (a.putFailed + a.getFailed > 0 ? `, ${a.putFailed} puts / ${a.getFailed} gets failed` : ''),
+    )
+  }
+  const word = r.mode === 'save' ? 'put' : 'get'
+  const t = makeTable(['design', 'strategy', `store ${word} GB/s`, `${word} latency p50/p99 ms`, 'queue p50/max (limit)', 'dropped (queue full)', 'skipped (store busy)', 'failed', 'records verified'])
+  for (const d of r.designs) {
+    const s = d.store
+    if (!s) continue
+    const failed = s.puts.failed + s.gets.failed + s.lookups.failed + s.requestsFailed
+    t.push([
+      d.design,
+      d.strategy ?? '-',
+      fixed(s.gbps, 2),
+      s.latencyMs ? `${fixed(s.latencyMs.p50, 2)} / ${fixed(s.latencyMs.p99, 2)}` : '-',
+      s.queueDepth ? `${fixed(s.queueDepth.p50, 0)} / ${fixed(s.queueDepth.max, 0)} (${s.queueDepth.limit})` : '-',
+      String(s.puts.droppedQueueFull + s.lookups.refusedQueueFull),
+      String(s.puts.savesSkippedStoreBusy),
+      String(failed),
+      r.mode === 'load' ? 'via GPU check' : s.verified === null ? 'skipped' : s.verified ? `yes (${s.recordsChecked})` : `NO (${s.mismatches} words, ${s.recordsUnreadable} unreadable)`,
+    ])
+  }
+  if (t.length > 0) out.push(t.toString())
+  return out
 }

@@ -6,7 +6,8 @@ import {KvError} from './errors.js'
 import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type WorkloadPlan} from './plan.js'
 import {applyOverrides, loadProfile, type Profile, type ProfileOverrides} from './profile.js'
 import {gbPerSecond, logHistogram, summarize, type HistogramBin, type Summary} from './stats.js'
-import {cancelRun, cudaInfo, memInfo, NO_CUDA_MESSAGE, runSaveLoad, type NativeConcurrent, type NativeSaveLoadResult, type StrategyName} from '../native.js'
+import {maskBackend} from './store-spec.js'
+import {cancelRun, cudaInfo, memInfo, NO_CUDA_MESSAGE, openStoreHandle, runSaveLoad, type NativeConcurrent, type NativeSaveLoadResult, type StrategyName} from '../native.js'
 
 export interface TransferRequest extends RunOptions {
   profile: string
@@ -65,11 +66,55 @@ export interface DesignFigures {
   mismatches: number
   chunksChecked: number
   nonFiniteOutputs: number
+  /** What the store did beside this design (--backend other than host). */
+  store: DesignStoreFigures | null
+}
+
+export interface DesignStoreFigures {
+  /** Bytes that reached the store (save) or came back from it (load), over the design's transfer window. */
+  gbps: number
+  bytes: number
+  /** queued -> done per store request (put for save, get for load) */
+  latencyMs: Summary | null
+  /** Requests queued or running at the end of each measured step, and the bound. */
+  queueDepth: {p50: number; max: number; limit: number} | null
+  puts: {done: number; failed: number; droppedQueueFull: number; savesSkippedStoreBusy: number}
+  gets: {done: number; failed: number}
+  lookups: {failed: number; refusedQueueFull: number}
+  requestsFailed: number
+  /** save: records read back after the run and compared; null when not verified */
+  recordsChecked: number
+  recordsUnreadable: number
+  verified: boolean | null
+  mismatches: number
+  firstError: string | null
+}
+
+export interface BackendFigures {
+  /** --backend as given, the password masked */
+  spec: string
+  store: string
+  direct: boolean
+  note: string | null
+  /** The store alone, once per run: every pool extent put, then read back (I/O threads, no GPU work). */
+  alone: {
+    records: number
+    bytes: number
+    putGBps: number
+    getGBps: number
+    putFailed: number
+    getFailed: number
+    verified: boolean | null
+    mismatches: number
+    firstError: string | null
+  } | null
 }
 
 export interface TransferResults {
   mode: 'save' | 'load'
   partial: boolean
+  /** Store requests failed (server gone, disk full, ...): partial, and the exit code says so. */
+  storeFailed: boolean
   verify: boolean
   profile: Profile
   sizes: WorkloadPlan['sizes']
@@ -90,6 +135,8 @@ export interface TransferResults {
   strategies: StrategyFigures[]
   best: {save: StrategyName | null; load: StrategyName | null}
   designs: DesignFigures[]
+  /** null with --backend host: the pinned pool is the store. */
+  backend: BackendFigures | null
 }
 
 export interface TransferOutcome {
@@ -107,7 +154,14 @@ function summarizeOrNull(v: number[]): Summary | null {
   return v.length > 0 ? summarize(v) : null
 }
 
-function designFigures(c: NativeConcurrent, ceiling: number, baseline: {gpu: number; wall: number} | null, verify: boolean): DesignFigures {
+function designFigures(
+  c: NativeConcurrent,
+  ceiling: number,
+  baseline: {gpu: number; wall: number} | null,
+  verify: boolean,
+  mode: 'save' | 'load',
+  queueLimit: number,
+): DesignFigures {
   const gpu = summarizeOrNull(c.stepGpuMs)
   const wall = summarizeOrNull(c.stepWallMs)
   const hooks: Record<string, HookFigures> = {}
@@ -146,7 +200,45 @@ function designFigures(c: NativeConcurrent, ceiling: number, baseline: {gpu: num
     mismatches: c.mismatches,
     chunksChecked: c.chunksChecked,
     nonFiniteOutputs: c.nonFinite,
+    store: c.store && on ? storeFigures(c, mode, queueLimit, verify) : null,
   }
+}
+
+function storeFigures(c: NativeConcurrent, mode: 'save' | 'load', queueLimit: number, verify: boolean): DesignStoreFigures {
+  const s = c.store!
+  const bytes = mode === 'save' ? s.bytesPut : s.bytesGot
+  const depth = s.queueDepth.length > 0 ? summarize(s.queueDepth) : null
+  const bad = s.mismatches + s.recordsUnreadable
+  return {
+    gbps: c.windowMs > 0 ? gbPerSecond(bytes, c.windowMs) : 0,
+    bytes,
+    latencyMs: summarizeOrNull(mode === 'save' ? s.putMs : s.getMs),
+    queueDepth: depth ? {p50: depth.p50, max: depth.max, limit: queueLimit} : null,
+    puts: {done: s.putsDone, failed: s.putsFailed, droppedQueueFull: s.putsDropped, savesSkippedStoreBusy: s.savesSkippedBusy},
+    gets: {done: s.getsDone, failed: s.getsFailed},
+    lookups: {failed: s.lookupsFailed, refusedQueueFull: s.lookupsRefused},
+    requestsFailed: s.requestsFailed,
+    recordsChecked: s.recordsChecked,
+    recordsUnreadable: s.recordsUnreadable,
+    // A save is verified when every record read back whole and matched; a read-back the store cut short is not.
+    verified: !verify ? null : mode === 'save' ? bad === 0 && s.verifyError === null : null,
+    mismatches: s.mismatches,
+    firstError: s.verifyError ?? s.firstError,
+  }
+}
+
+/** Store requests that failed in a design: the run is partial (the figures cover what completed). */
+export function storeFailures(r: TransferResults): string[] {
+  const out: string[] = []
+  for (const d of r.designs) {
+    const s = d.store
+    if (!s) continue
+    const failed = s.puts.failed + s.gets.failed + s.lookups.failed
+    if (failed > 0 || s.firstError) out.push(`${d.design}/${d.strategy}: ${failed} store requests failed${s.firstError ? ` (${s.firstError})` : ''}`)
+  }
+  const a = r.backend?.alone
+  if (a && a.putFailed + a.getFailed > 0) out.push(`store alone: ${a.putFailed} puts and ${a.getFailed} gets failed${a.firstError ? ` (${a.firstError})` : ''}`)
+  return out
 }
 
 /** The baseline runs before and after the designs; both form one connector-off row. */
@@ -163,7 +255,7 @@ function mergeBaselines(runs: NativeConcurrent[]): NativeConcurrent[] {
   return [merged, ...runs.filter((c) => c.design !== 'off')]
 }
 
-export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, profile: Profile, mode: 'save' | 'load'): TransferResults {
+export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, profile: Profile, mode: 'save' | 'load', backendSpec = 'host'): TransferResults {
   native = {...native, concurrent: mergeBaselines(native.concurrent)}
   const verify = wp.plan.verify
   const strategies: StrategyFigures[] = native.transfers.map((t) => ({
@@ -181,6 +273,7 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
   return {
     mode,
     partial: native.cancelled,
+    storeFailed: false,
     verify,
     profile,
     sizes: wp.sizes,
@@ -205,7 +298,31 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
     },
     strategies,
     best: {save: pick('save'), load: pick('load')},
-    designs: native.concurrent.map((c) => designFigures(c, ceiling, baselineSteps, verify)),
+    designs: native.concurrent.map((c) => designFigures(c, ceiling, baselineSteps, verify, mode, wp.plan.storeQueueDepth)),
+    backend: native.store ? backendFigures(native, backendSpec, verify) : null,
+  }
+}
+
+function backendFigures(native: NativeSaveLoadResult, spec: string, verify: boolean): BackendFigures {
+  const l = native.storeLeg
+  return {
+    spec: maskBackend(spec),
+    store: native.store ?? '',
+    direct: native.storeDirect,
+    note: native.storeNote,
+    alone: l
+      ? {
+          records: l.records,
+          bytes: l.bytes,
+          putGBps: gbPerSecond(l.bytes, l.putMs),
+          getGBps: gbPerSecond(l.bytes - l.getFailed * (l.bytes / Math.max(1, l.records - l.putFailed)), l.getMs),
+          putFailed: l.putFailed,
+          getFailed: l.getFailed,
+          verified: verify ? l.mismatches === 0 && l.putFailed === 0 && l.getFailed === 0 : null,
+          mismatches: l.mismatches,
+          firstError: l.firstError,
+        }
+      : null,
   }
 }
 
@@ -213,6 +330,9 @@ export async function runTransferBench(req: TransferRequest, publish: (env: Envi
   checkDeviceFlag(req.device)
   const profile = applyOverrides(loadProfile(req.profile), req.overrides)
   const wp = planWorkload(profile, req)
+  // The store is reached once before the GPU is looked at: a wrong address, password or
+  // directory is reported the same on any machine, and nothing of it is left behind.
+  if (wp.plan.store) openStoreHandle({...wp.plan.store, connections: 1, run: `${wp.plan.store.run}p`}).close()
   const cuda = cudaInfo()
   const environment = buildEnvironment(cuda, null)
   publish(environment)
@@ -235,7 +355,14 @@ export async function runTransferBench(req: TransferRequest, publish: (env: Envi
     notes.push(...native.notes)
     if (native.picked) notes.push(`--strategy auto picked ${native.picked} (fastest verified ${req.mode} in the transfer phase)`)
     if (native.gemmEngine.startsWith('fallback')) notes.push(`cuBLAS not found: the forward's matrix work used kvbench's own kernel (${native.gemmEngine})`)
-    const results = summarizeRun(native, wp, profile, req.mode)
+    const results = summarizeRun(native, wp, profile, req.mode, req.backend)
+    if (native.storeNote) notes.push(native.storeNote)
+    const failures = storeFailures(results)
+    if (failures.length > 0) {
+      notes.push(`store FAILED: ${failures.join('; ')}`)
+      results.partial = true
+      results.storeFailed = true
+    }
     return {environment, results, notes}
   } finally {
     process.removeListener('SIGINT', onSigint)

@@ -1,79 +1,60 @@
 #include "backend_bench.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <memory>
 #include <thread>
 
-#include "host_store.h"
-#include "plugin_store.h"
+#include "../clock.h"
+#include "../pattern_word.h"
 
 namespace kv {
 namespace {
 
-uint64_t word(uint64_t seed, uint64_t i) {
-  uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ull;  // splitmix64, as the GPU pattern
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 // A record's data: 8 words derived from its key (a misplaced record fails), the rest
-// from one of kBodies pre-filled bodies, so generating data stays out of the timed loop.
+// from one of kBodies bodies, so a payload returned for the wrong key fails past its stamp too.
 constexpr int kBodies = 4;
 constexpr size_t kKeyWords = 8;
 
 int bodyOf(uint64_t key) { return static_cast<int>(key % kBodies); }
 
 void fillBody(std::vector<uint64_t>& buf, int body) {
-  for (size_t i = 0; i < buf.size(); ++i) buf[i] = word(0xB0D1 + body, i);
+  for (size_t i = 0; i < buf.size(); ++i) buf[i] = patternWord(0xB0D1 + body, i);
 }
 
 void stampKey(std::vector<uint64_t>& buf, uint64_t key) {
-  for (size_t i = 0; i < kKeyWords && i < buf.size(); ++i) buf[i] = word(key, i);
+  for (size_t i = 0; i < kKeyWords && i < buf.size(); ++i) buf[i] = patternWord(key, i);
 }
 
 long long mismatching(const std::vector<uint64_t>& buf, uint64_t key) {
   long long bad = 0;
   const uint64_t body = 0xB0D1 + bodyOf(key);
-  for (size_t i = 0; i < buf.size(); ++i) bad += buf[i] != (i < kKeyWords ? word(key, i) : word(body, i));
+  for (size_t i = 0; i < buf.size(); ++i) bad += buf[i] != (i < kKeyWords ? patternWord(key, i) : patternWord(body, i));
   return bad;
-}
-
-double nowUs() {
-  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
 
 void recordData(uint64_t key, uint64_t* out, size_t words) {
-  for (size_t i = 0; i < words; ++i) out[i] = word(key, i);
-}
-
-std::unique_ptr<Store> openStore(const BackendBenchPlan& p, std::string* note, bool* direct) {
-  if (p.backend == "host") return std::make_unique<HostStore>();
-  if (p.backend.rfind("file:", 0) == 0) {
-    auto fs = std::make_unique<FileStore>(p.backend.substr(5), p.run, p.fsync, p.direct);
-    *note = fs->note();
-    *direct = fs->direct();
-    return fs;
-  }
-  if (p.backend == "redis") return std::make_unique<RedisStore>(p.redis, p.run, p.threads);
-  if (p.backend.rfind("plugin:", 0) == 0) return std::make_unique<PluginStore>(p.backend.substr(7), p.run);
-  throw Error(codes::kStoreConfig, "--backend " + p.backend + ": unknown backend (host, file:DIR, redis://, plugin:PATH.so)");
+  for (size_t i = 0; i < words; ++i) out[i] = patternWord(key, i);
 }
 
 namespace {
 
-// Runs `op(i)` for i in [0, n) on `threads` I/O threads; returns the wall time in ms.
+// Runs `op(t, indices)` on `threads` I/O threads over [0, n): thread t takes the
+// indices t, t + threads, ... `pipeline` at a time. Returns the wall time in ms.
 template <typename Op>
-double onThreads(int threads, int n, Op op) {
+double onThreads(int threads, int n, int pipeline, Op op) {
   double t0 = nowUs();
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([=, &op] {
-      for (int i = t; i < n; i += threads) op(t, i);
+      std::vector<int> idx;
+      for (int i = t; i < n;) {
+        idx.clear();
+        for (; i < n && static_cast<int>(idx.size()) < pipeline; i += threads) idx.push_back(i);
+        op(t, idx);
+      }
     });
   for (auto& th : pool) th.join();
   return (nowUs() - t0) / 1000;
@@ -82,16 +63,24 @@ double onThreads(int threads, int n, Op op) {
 }  // namespace
 
 BackendBenchResult runBackendBench(const BackendBenchPlan& p) {
-  if (p.threads < 1 || p.sizes.empty() || p.sizes.size() != p.ops.size())
-    throw Error(codes::kBadInput, "backend bench plan: threads, sizes and ops are inconsistent");
+  const int threads = p.store.connections;
+  if (threads < 1 || p.pipeline < 1 || p.sizes.empty() || p.sizes.size() != p.ops.size())
+    throw Error(codes::kBadInput, "backend bench plan: threads, pipeline, sizes and ops are inconsistent");
   BackendBenchResult out;
-  std::unique_ptr<Store> store = openStore(p, &out.note, &out.direct);
+  OpenedStore opened = openStore(p.store);
+  Store* store = opened.store.get();
+  out.note = opened.note;
+  out.direct = opened.direct;
   out.store = store->describe();
   struct Cleanup {  // the run's records go whatever happens
     Store* s;
     ~Cleanup() { s->cleanup(); }
-  } cleanup{store.get()};
+  } cleanup{store};
+  double need = 0;  // every record, plus one being rewritten per thread
+  for (size_t si = 0; si < p.sizes.size(); ++si) need += (static_cast<double>(p.ops[si]) + threads) * (p.sizes[si] + 4096);
+  store->checkRoom(need);
 
+  const size_t depth = static_cast<size_t>(p.pipeline);
   uint64_t keyBase = 0;
   for (size_t si = 0; si < p.sizes.size(); ++si) {
     SizeResult r;
@@ -101,49 +90,70 @@ BackendBenchResult runBackendBench(const BackendBenchPlan& p) {
     r.putUs.assign(r.ops, 0);
     r.getUs.assign(r.ops, 0);
     std::vector<char> failed(r.ops, 0);
-    std::vector<std::string> errors(p.threads);
-    std::vector<long long> missing(p.threads, 0), corrupt(p.threads, 0), bad(p.threads, 0), putFails(p.threads, 0);
-    // Per thread: kBodies bodies to write from, one buffer to read into.
-    std::vector<std::vector<uint64_t>> bodies(static_cast<size_t>(p.threads) * kBodies, std::vector<uint64_t>(r.bytes / 8));
-    for (size_t b = 0; b < bodies.size(); ++b) fillBody(bodies[b], static_cast<int>(b % kBodies));
-    std::vector<std::vector<uint64_t>> bufs(p.threads, std::vector<uint64_t>(r.bytes / 8));
+    std::vector<std::string> errors(threads);
+    std::vector<long long> missing(threads, 0), corrupt(threads, 0), bad(threads, 0), putFails(threads, 0);
+    // Per thread: one buffer per pipelined record (its body refilled only when the key's
+    // body differs, so generating data stays out of the timed calls).
+    const size_t words = r.bytes / 8;
+    std::vector<std::vector<uint64_t>> bufs(static_cast<size_t>(threads) * depth, std::vector<uint64_t>(words));
+    std::vector<int> bodyIn(bufs.size(), -1);
     const uint64_t base = keyBase;
     keyBase += r.ops;
 
-    r.putWallMs = onThreads(p.threads, r.ops, [&](int t, int i) {
-      std::vector<uint64_t>& src = bodies[static_cast<size_t>(t) * kBodies + bodyOf(base + i)];
-      stampKey(src, base + i);
+    r.putWallMs = onThreads(threads, r.ops, p.pipeline, [&](int t, const std::vector<int>& idx) {
+      std::vector<PutItem> items;
+      for (size_t j = 0; j < idx.size(); ++j) {
+        const size_t b = static_cast<size_t>(t) * depth + j;
+        const uint64_t key = base + idx[j];
+        if (bodyIn[b] != bodyOf(key)) fillBody(bufs[b], bodyIn[b] = bodyOf(key));
+        stampKey(bufs[b], key);
+        items.push_back({key, bufs[b].data(), r.bytes});
+      }
       double t0 = nowUs();
       try {
-        store->put(base + i, src.data(), r.bytes);
+        store->putMany(items.data(), items.size());
       } catch (const Error& e) {
-        failed[i] = 1;
-        ++putFails[t];
+        for (int i : idx) failed[i] = 1;
+        putFails[t] += static_cast<long long>(idx.size());
         if (errors[t].empty()) errors[t] = e.what();
       }
-      r.putUs[i] = nowUs() - t0;
+      // Pipelined: every record of the call waited for the call.
+      const double us = nowUs() - t0;
+      for (int i : idx) r.putUs[i] = us;
     });
     if (p.corruptOne) store->corrupt(base + r.ops / 2, r.bytes);
-    r.getWallMs = onThreads(p.threads, r.ops, [&](int t, int i) {
-      if (failed[i]) return;
-      std::fill(bufs[t].begin(), bufs[t].end(), 0);
+    r.getWallMs = onThreads(threads, r.ops, p.pipeline, [&](int t, const std::vector<int>& idx) {
+      std::vector<GetItem> items;
+      std::vector<int> which;
+      for (size_t j = 0; j < idx.size(); ++j) {
+        if (failed[idx[j]]) continue;
+        const size_t b = static_cast<size_t>(t) * depth + items.size();
+        std::fill(bufs[b].begin(), bufs[b].end(), 0);
+        bodyIn[b] = -1;
+        items.push_back({base + idx[j], bufs[b].data(), r.bytes, GetStatus::Missing});
+        which.push_back(idx[j]);
+      }
+      if (items.empty()) return;
       double t0 = nowUs();
-      GetStatus s = GetStatus::Missing;
       try {
-        s = store->get(base + i, bufs[t].data(), r.bytes);
+        store->getMany(items.data(), items.size());
       } catch (const Error& e) {
+        for (GetItem& it : items) it.status = GetStatus::Missing;
         if (errors[t].empty()) errors[t] = e.what();
       }
-      r.getUs[i] = nowUs() - t0;
-      if (s == GetStatus::Missing) ++missing[t];
-      else if (s == GetStatus::Corrupt) ++corrupt[t];
-      else if (p.verify) bad[t] += mismatching(bufs[t], base + i);
+      const double us = nowUs() - t0;
+      for (size_t j = 0; j < items.size(); ++j) {
+        r.getUs[which[j]] = us;
+        if (items[j].status == GetStatus::Missing) ++missing[t];
+        else if (items[j].status == GetStatus::Corrupt) ++corrupt[t];
+        else if (p.verify) bad[t] += mismatching(bufs[static_cast<size_t>(t) * depth + j], items[j].key);
+      }
     });
     std::vector<double> attempted;  // gets of records whose put failed never ran
     for (int i = 0; i < r.ops; ++i)
       if (!failed[i]) attempted.push_back(r.getUs[i]);
     r.getUs.swap(attempted);
-    for (int t = 0; t < p.threads; ++t) {
+    for (int t = 0; t < threads; ++t) {
       r.putFailed += putFails[t];
       r.getMissing += missing[t];
       r.getCorrupt += corrupt[t];

@@ -5,20 +5,15 @@
 #include <string>
 #include <vector>
 
-#include "file_store.h"
-#include "redis_store.h"
+#include "open_store.h"
 
 namespace kv {
 
 struct BackendBenchPlan {
-  std::string backend;     // "host", "file:DIR" or "redis" (then `redis` says where)
-  RedisTarget redis;
-  std::string run;         // namespace of this run's keys and files
+  StoreSpec store;         // store.connections is the number of I/O threads
   std::vector<size_t> sizes;
   std::vector<int> ops;    // per size
-  int threads = 4;         // I/O threads; the caller's thread only waits
-  FsyncPolicy fsync = FsyncPolicy::Never;
-  bool direct = true;
+  int pipeline = 1;        // records per putMany/getMany call of one I/O thread
   bool verify = true;
   bool corruptOne = false; // test hook: damage one record between put and get
 };
@@ -39,9 +34,6 @@ struct BackendBenchResult {
 };
 
 BackendBenchResult runBackendBench(const BackendBenchPlan& plan);
-
-// Opens the store the plan names (also for the addon's lookup handle).
-std::unique_ptr<Store> openStore(const BackendBenchPlan& plan, std::string* note, bool* direct);
 
 // Fills `out` (bytes / 8 words) with the data kvbench stores under `key`.
 void recordData(uint64_t key, uint64_t* out, size_t words);

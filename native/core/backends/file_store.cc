@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -189,6 +190,14 @@ void FileStore::cleanup() {
     ::closedir(d);
   }
   ::rmdir(dir_.c_str());
+}
+
+void FileStore::checkRoom(double bytes) {
+  struct statvfs v{};
+  if (::statvfs(dir_.c_str(), &v) != 0) return;  // cannot tell: the writes will say
+  const double free = static_cast<double>(v.f_bavail) * v.f_frsize;
+  auto mib = [](double b) { return std::to_string(static_cast<long long>(b / (1 << 20))) + " MiB"; };
+  if (free < bytes) throw Error(codes::kStoreConfig, "--backend file:" + root_ + ": " + mib(free) + " free, this run needs " + mib(bytes));
 }
 
 bool FileStore::contains(uint64_t key) { return ::access(path(key).c_str(), F_OK) == 0; }

@@ -19,6 +19,7 @@ class FileStore final : public Store {
   void put(uint64_t key, const void* data, size_t bytes) override;
   GetStatus get(uint64_t key, void* out, size_t bytes) override;
   bool contains(uint64_t key) override;
+  void checkRoom(double bytes) override;
   void cleanup() override;
   void corrupt(uint64_t key, size_t bytes) override;
   bool direct() const { return direct_; }

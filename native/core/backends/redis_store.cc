@@ -61,13 +61,32 @@ class RedisConnection {
   std::string simple(const std::vector<std::string>& args, const void* value = nullptr, size_t valueBytes = 0,
                      const void* prefix = nullptr, size_t prefixBytes = 0) {
     send(args, value, valueBytes, prefix, prefixBytes);
-    std::string line = readLine();
-    if (line.empty() || (line[0] != '+' && line[0] != '-' && line[0] != ':')) fail("unexpected reply");
-    return line;
+    return readSimple();
   }
   // GET: fills `out` (up to cap bytes); returns the value length, or -1 when the key is missing.
   long long bulk(const std::vector<std::string>& args, void* out, size_t cap) {
     send(args, nullptr, 0, nullptr, 0);
+    return readBulk(out, cap);
+  }
+  // Pipelining: send() many commands, then read their replies in order.
+  void send(const std::vector<std::string>& args, const void* value, size_t valueBytes, const void* prefix, size_t prefixBytes) {
+    if (broken_) fail("connection lost earlier");
+    std::string head = "*" + std::to_string(args.size() + (value ? 1 : 0)) + "\r\n";
+    for (const std::string& a : args) head += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+    if (value) head += "$" + std::to_string(prefixBytes + valueBytes) + "\r\n";
+    if (prefix) head.append(static_cast<const char*>(prefix), prefixBytes);
+    writeAll(head.data(), head.size());
+    if (value) {
+      writeAll(static_cast<const char*>(value), valueBytes);
+      writeAll("\r\n", 2);
+    }
+  }
+  std::string readSimple() {
+    std::string line = readLine();
+    if (line.empty() || (line[0] != '+' && line[0] != '-' && line[0] != ':')) fail("unexpected reply");
+    return line;
+  }
+  long long readBulk(void* out, size_t cap) {
     std::string line = readLine();
     if (line.empty() || line[0] != '$') fail(line.size() > 1 && line[0] == '-' ? line.substr(1) : "unexpected reply");
     long long n = std::stoll(line.substr(1));
@@ -90,18 +109,6 @@ class RedisConnection {
     throw Error(codes::kStoreIo, "redis " + where_ + ": " + what);
   }
   static std::string firstWord(const std::string& s) { return s.substr(0, s.find(' ')); }
-  void send(const std::vector<std::string>& args, const void* value, size_t valueBytes, const void* prefix, size_t prefixBytes) {
-    if (broken_) fail("connection lost earlier");
-    std::string head = "*" + std::to_string(args.size() + (value ? 1 : 0)) + "\r\n";
-    for (const std::string& a : args) head += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-    if (value) head += "$" + std::to_string(prefixBytes + valueBytes) + "\r\n";
-    if (prefix) head.append(static_cast<const char*>(prefix), prefixBytes);
-    writeAll(head.data(), head.size());
-    if (value) {
-      writeAll(static_cast<const char*>(value), valueBytes);
-      writeAll("\r\n", 2);
-    }
-  }
   void writeAll(const char* p, size_t n) {
     while (n > 0) {
       ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL);
@@ -199,8 +206,40 @@ void RedisStore::put(uint64_t key, const void* data, size_t bytes) {
   Lease c(this);
   std::string reply = c->simple({"SET", keyName(key)}, data, bytes, &h, sizeof h);
   if (reply[0] == '-') throw Error(codes::kStoreIo, "redis SET failed: " + reply.substr(1));
+  const PutItem item{key, data, bytes};
+  remember(&item, 1);
+}
+
+void RedisStore::remember(const PutItem* items, size_t n) {
   std::lock_guard<std::mutex> g(keysMutex_);
-  written_.push_back(key);
+  for (size_t i = 0; i < n; ++i) written_.push_back(items[i].key);
+}
+
+void RedisStore::putMany(const PutItem* items, size_t n) {
+  std::vector<ValueHeader> heads(n);
+  for (size_t i = 0; i < n; ++i) heads[i] = valueHeader(kMagic, items[i].key, items[i].data, items[i].bytes);
+  Lease c(this);
+  // Keys are remembered before the replies: a SET the server applied but whose reply was lost still gets cleaned up.
+  remember(items, n);
+  for (size_t i = 0; i < n; ++i) c->send({"SET", keyName(items[i].key)}, items[i].data, items[i].bytes, &heads[i], sizeof(ValueHeader));
+  std::string error;
+  for (size_t i = 0; i < n; ++i) {
+    std::string reply = c->readSimple();
+    if (reply[0] == '-' && error.empty()) error = reply.substr(1);
+  }
+  if (!error.empty()) throw Error(codes::kStoreIo, "redis SET failed: " + error);
+}
+
+void RedisStore::getMany(GetItem* items, size_t n) {
+  thread_local std::vector<char> value;
+  Lease c(this);
+  for (size_t i = 0; i < n; ++i) c->send({"GET", keyName(items[i].key)}, nullptr, 0, nullptr, 0);
+  for (size_t i = 0; i < n; ++i) {
+    value.resize(sizeof(ValueHeader) + items[i].bytes);
+    long long got = c->readBulk(value.data(), value.size());
+    items[i].status = got < 0 ? GetStatus::Missing
+                              : openValue(kMagic, items[i].key, value.data(), static_cast<size_t>(got), items[i].bytes, items[i].out);
+  }
 }
 
 GetStatus RedisStore::get(uint64_t key, void* out, size_t bytes) {

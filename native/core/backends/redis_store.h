@@ -1,4 +1,5 @@
 // A Redis / Valkey store over RESP: one TCP connection per I/O thread (a small pool),
+// pipelined batches (putMany/getMany),
 // AUTH and SELECT, binary-safe values carrying a checksummed header, keys namespaced
 // as kvbench:<run>:<key> and deleted at the end. The password never appears in errors.
 #pragma once
@@ -29,6 +30,9 @@ class RedisStore final : public Store {
   std::string describe() const override;
   void put(uint64_t key, const void* data, size_t bytes) override;
   GetStatus get(uint64_t key, void* out, size_t bytes) override;
+  // Every command is written before the first reply is read (RESP pipelining).
+  void putMany(const PutItem* items, size_t n) override;
+  void getMany(GetItem* items, size_t n) override;
   bool contains(uint64_t key) override;
   void cleanup() override;
   void corrupt(uint64_t key, size_t bytes) override;
@@ -38,6 +42,7 @@ class RedisStore final : public Store {
   std::string keyName(uint64_t key) const;
   RedisConnection* acquire();
   void release(RedisConnection* c);
+  void remember(const PutItem* items, size_t n);
   RedisTarget target_;
   std::string prefix_;
   std::vector<std::unique_ptr<RedisConnection>> pool_;

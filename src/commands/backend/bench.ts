@@ -20,7 +20,8 @@ and removed at the end.`
     backend: Flags.string({description: 'host, file:DIR, redis://[user:pass@]host:port[/db] or plugin:PATH.so[?config]', default: 'host'}),
     profile: Flags.string({description: 'profile whose chunk and block sizes are used', default: 'llama-3.1-8b'}),
     mib: Flags.integer({description: 'MiB written per record size', default: 256}),
-    threads: Flags.integer({description: 'I/O threads', default: 4}),
+    threads: Flags.integer({description: 'I/O threads (Redis: one connection each)', default: 4}),
+    pipeline: Flags.integer({description: 'records per store call of one I/O thread (Redis: commands written before the first reply is read)', default: 1}),
     fsync: Flags.string({description: 'fsync each record (file backend)', options: ['never', 'always'], default: 'never'}),
     direct: Flags.boolean({description: 'O_DIRECT where the filesystem allows it (--no-direct: page cache)', default: true, allowNo: true}),
     verify: Flags.boolean({description: 'compare every byte read back (--no-verify skips it)', default: true, allowNo: true}),
@@ -36,6 +37,7 @@ and removed at the end.`
       profile: flags.profile,
       mibPerSize: flags.mib,
       threads: flags.threads,
+      pipeline: flags.pipeline,
       fsync: flags.fsync as 'never' | 'always',
       direct: flags.direct,
       verify: flags.verify,
@@ -54,7 +56,7 @@ and removed at the end.`
   }
 
   private render(r: BackendBenchResults, notes: string[]) {
-    this.log(`${r.backend.store} · profile ${r.profile} · ${r.threads} I/O threads`)
+    this.log(`${r.backend.store} · profile ${r.profile} · ${r.threads} I/O threads${r.pipeline > 1 ? `, ${r.pipeline} records per pipelined call` : ''}`)
     const t = makeTable(['record', 'size', 'ops', 'put GB/s', 'put µs p50/p99', 'get GB/s', 'get µs p50/p99', 'verified'])
     for (const s of r.sizes) {
       const lat = (x: {latencyUs: {p50: number; p99: number} | null}) => (x.latencyUs ? `${fixed(x.latencyUs.p50)} / ${fixed(x.latencyUs.p99)}` : '-')

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# GPU session for the store backends (issue 5) and the save-side experiments (issue 3).
+#   part suite:  GPU suite (store tests against a real redis-server included) and the
+#                issue-3 sweep: staging ring size and L2-persisting staging, two runs each
+#   part store:  default save/load end to end through host, file and redis stores
+#   part final:  the GPU suite on the last build, file and host end to end, the two staging setups once
+# Run from the repository root with the bundle and .device-carry/redis carried.
+set -uo pipefail
+part=${1:-suite}
+OUT=${OUT:-/tmp/kvbench-out}; mkdir -p "$OUT"
+B=/tmp/kvb; rm -rf $B; mkdir -p $B && tar -xJf kvbench-*-linux-x64.tar.xz -C $B
+K=$B/kvbench/bin/kvbench
+date -u; nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+ulimit -l unlimited 2>/dev/null
+# A real redis-server: Debian 12's build, carried with the libraries Ubuntu lacks.
+R=$PWD/.device-carry/redis; PW=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'); PORT=6399
+LD_LIBRARY_PATH=$R/lib $R/redis-server --port $PORT --bind 127.0.0.1 --requirepass "$PW" --save '' --appendonly no \
+  --daemonize yes --pidfile /tmp/kvb-redis.pid --logfile "$OUT/redis.log" || echo "redis-server did not start"
+sleep 0.5
+export KVBENCH_REDIS_URL="redis://:$PW@127.0.0.1:$PORT"
+trap 'kill $(cat /tmp/kvb-redis.pid 2>/dev/null) 2>/dev/null' EXIT
+STORE=/var/tmp/kvbench-store; mkdir -p $STORE
+df -h $STORE | tail -1; findmnt -T $STORE -o FSTYPE,SOURCE,OPTIONS | tail -1; nproc; free -g | head -2
+
+summary() {  # one line per design of a save/load JSON
+  python3 - "$@" <<'PY'
+import json, sys
+for f in sys.argv[1:]:
+    try: j = json.load(open(f))
+    except Exception as e: print(f, 'unreadable', e); continue
+    r = j.get('results') or {}
+    print(f"== {f}: status {j.get('status')} exit-notes {[n for n in j.get('notes', []) if 'FAIL' in n or 'full rate' in n or 'O_DIRECT' in n]}")
+    b = r.get('backend')
+    if b and b.get('alone'):
+        a = b['alone']; print(f"   store {b['store']}: alone put {a['putGBps']:.2f} get {a['getGBps']:.2f} GB/s verified {a['verified']}")
+    for s in r.get('strategies', []):
+        print(f"   {s['strategy']}: save {s['save']['gbps']:.1f} ({s['save']['pctOfCeiling']:.1f}%) load {s['load']['gbps']:.1f} ({s['load']['pctOfCeiling']:.1f}%)")
+    for d in r.get('designs', []):
+        t = d.get('transfer') or {}
+        bp = d.get('blockedPerStepUs') or {}
+        st = d.get('store')
+        line = f"   {d['design']}/{d['strategy']}: step {d['stepGpuMs']['p50']:.2f} ms slow {d['slowdownPct'] if d['slowdownPct'] is None else round(d['slowdownPct'],2)}% wall {d['wallSlowdownPct'] if d['wallSlowdownPct'] is None else round(d['wallSlowdownPct'],2)}%"
+        if t: line += f" | {t['gbps']:.1f} GB/s {t['pctOfCeiling']:.1f}% skipped {t['jobsSkipped']} | blocked p50 {bp.get('p50',0):.1f} p99 {bp.get('p99',0):.1f} us | verified {d['verified']}"
+        if st: line += f" | store {st['gbps']:.2f} GB/s q {st['queueDepth']} drop {st['puts']['droppedQueueFull']} busy {st['puts']['savesSkippedStoreBusy']} failed {st['puts']['failed']+st['gets']['failed']} reqfail {st['requestsFailed']} rec-verified {st['verified']}"
+        print(line)
+        if d['design'] == 'async':
+            print('      hooks ' + ', '.join(f"{k} {h['us']['p50']:.2f}/{h['us']['p99']:.2f}" for k, h in d['hooks'].items()))
+PY
+}
+
+if [ "$part" = suite ]; then
+  $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1; grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt
+  i=0
+  for cfg in "--staging-mib 64" "--staging-mib 8 --staging-l2 persist --copy-cache stream" "--staging-mib 8 --staging-l2 persist" \
+             "--staging-mib 16 --staging-l2 persist --copy-cache stream"; do
+    i=$((i+1))
+    for k in 1 2; do $K save --strategy staged --design async $cfg --json > "$OUT/exp$i-$k.json"; done
+    echo "## $cfg"; summary $OUT/exp$i-1.json $OUT/exp$i-2.json | grep -E "async|==|staged:|hooks"
+  done
+  $K load --strategy staged --design async --staging-mib 8 --staging-l2 persist --copy-cache stream --json > $OUT/exp-load8.json
+  echo "## load 8 MiB persist stream"; summary $OUT/exp-load8.json | grep -E "async|==|staged:"
+fi
+
+if [ "$part" = final ]; then
+  $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1; grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt
+  for b in host "file:$STORE"; do
+    n=$(echo "$b" | cut -d: -f1)
+    for m in save load; do /usr/bin/time -f "$m $n wall %e s" $K $m --backend "$b" --json > $OUT/final-$m-$n.json; done
+  done
+  $K save --strategy staged --design async --json > $OUT/final-exp64.json
+  $K save --strategy staged --design async --staging-mib 8 --staging-l2 persist --copy-cache stream --json > $OUT/final-exp8.json
+  summary $OUT/final-*.json
+  ls -A $STORE
+fi
+
+if [ "$part" = store ]; then
+  for b in host "file:$STORE" "$KVBENCH_REDIS_URL"; do
+    n=$(echo "$b" | cut -d: -f1)
+    for m in save load; do
+      /usr/bin/time -f "$m $n wall %e s" $K $m --strategy staged --backend "$b" --pipeline 8 --json > $OUT/$m-$n.json
+    done
+  done
+  summary $OUT/save-*.json $OUT/load-*.json
+  $K backend bench --backend "file:$STORE" --json > $OUT/bb-file.json; $K backend bench --backend "file:$STORE"
+  $K backend bench --backend "$KVBENCH_REDIS_URL" --pipeline 8 | tail -6
+  ls -A $STORE
+fi
