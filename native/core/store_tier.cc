@@ -23,6 +23,8 @@ StoreTier::StoreTier(const StoreTierConfig& cfg, size_t slots, size_t recordByte
   io_ = std::make_unique<StoreIo>(*store_, cfg.ioThreads, cfg.queueDepth, cfg.batch);
   outbox_.resize(slots);  // touched now: no page fault when a timed hook fills it
   outbox_.clear();
+  finished_.resize(cfg.queueDepth);
+  finished_.clear();
 }
 
 StoreTier::~StoreTier() {
@@ -91,8 +93,9 @@ bool StoreTier::containsNow(size_t slot) { return store_->contains(slot); }
 GetStatus StoreTier::readBack(size_t slot, void* out) { return store_->get(slot, out, recordBytes_); }
 
 void StoreTier::drain(const std::function<void(uint64_t, bool)>& onGet, const std::function<void(uint64_t, bool)>& onLookup) {
-  StoreDone d;
-  while (io_->poll(&d)) {
+  finished_.clear();
+  io_->pollAll(finished_);
+  for (const StoreDone& d : finished_) {
     const size_t slot = d.request.key;
     const double ms = (d.doneUs - d.queuedUs) / 1000;
     switch (d.request.op) {

@@ -92,6 +92,7 @@ class StoreTier {
   std::vector<char> busy_;
   std::vector<long long> gen_, pendingGen_;
   std::vector<StoreRequest> outbox_;
+  std::vector<StoreDone> finished_;  // drain()'s buffer, reused
 };
 
 }  // namespace kv

@@ -48,6 +48,14 @@ bool StoreIo::poll(StoreDone* out) {
   return true;
 }
 
+size_t StoreIo::pollAll(std::vector<StoreDone>& out) {
+  std::lock_guard<std::mutex> g(mutex_);
+  const size_t n = done_.size();
+  for (StoreDone& d : done_) out.push_back(std::move(d));
+  done_.clear();
+  return n;
+}
+
 size_t StoreIo::outstanding() const {
   std::lock_guard<std::mutex> g(mutex_);
   return queue_.size() + running_;

@@ -47,6 +47,9 @@ class StoreIo {
   // (a wake-up is a syscall when a thread sleeps); returns how many it took.
   size_t submitSome(const StoreRequest* rs, size_t n);
   bool poll(StoreDone* out);              // a finished request, oldest first
+  // Appends every finished request to `out` (oldest first) under one lock: a caller on a
+  // timed path takes the lock once, not once per request.
+  size_t pollAll(std::vector<StoreDone>& out);
   size_t outstanding() const;             // queued + running (what a queue-depth sample reports)
   size_t depth() const { return depth_; }
   void waitIdle();                        // blocks until nothing is queued or running
