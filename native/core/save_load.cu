@@ -634,6 +634,24 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
       ready(static_cast<int>(d.id / g.layers), d.doneUs);
     }
   };
+  // Async: the copies started in one hook go into one batch, handed over with one push.
+  constexpr int kLoadRing = 8;
+  std::vector<std::vector<ConnectorJob>> loadBatches(kLoadRing);
+  for (auto& b : loadBatches) presize(b, static_cast<size_t>(inflightCap + 1) * g.layers);
+  long long loadBatchesSubmitted = 0;
+  int loadBatch = 0;
+  auto publishCopies = [&] {
+    std::vector<ConnectorJob>& b = loadBatches[loadBatch];
+    if (b.empty()) return;
+    while (!conn->submitBatch({b.data(), static_cast<int>(b.size())})) std::this_thread::yield();
+    ++loadBatchesSubmitted;
+    loadBatch = (loadBatch + 1) % kLoadRing;
+    while (conn->batchesTaken() < loadBatchesSubmitted - (kLoadRing - 1)) {  // the next batch's memory is read
+      conn->rethrow();
+      std::this_thread::yield();
+    }
+    loadBatches[loadBatch].clear();
+  };
   // Async copies of request q, every layer, from its pool extents to its GPU blocks.
   auto submitCopies = [&](int q) {
     for (int l = 0; l < g.layers; ++l) {
@@ -645,7 +663,7 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
       j.enqueuedUs = arrival[q];
       j.bytes = static_cast<double>(loadBlocks) * g.layerBlockBytes();
       if (firstEnqueue < 0) firstEnqueue = nowUs();
-      while (!conn->submit(j)) std::this_thread::yield();
+      loadBatches[loadBatch].push_back(j);
     }
   };
   auto growTo = [&](int q) {
@@ -716,6 +734,7 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
         ++inflight;
       }
       if (tier) tier->flush(false);  // every request started above, with one wake-up
+      publishCopies();
       double us = nowUs() - t0;
       blocked += us;
       if (measured) hooks["start_load"].push_back(us);
@@ -762,6 +781,7 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
       double t0 = nowUs();
       drainCompletions();
       drainStore();
+      publishCopies();  // of requests whose records came in
       double us = nowUs() - t0;
       blocked += us;
       if (measured) hooks["poll"].push_back(us);
@@ -775,6 +795,7 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
   if (tier && conn) {  // records still being read: let them land and their copies start, then drain
     tier->waitIdle();
     drainStore();
+    publishCopies();
   }
   if (conn) {
     conn->drain();
