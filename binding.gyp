@@ -20,7 +20,8 @@
         "native/core/backends/file_store.cc",
         "native/core/backends/host_store.cc",
         "native/core/backends/plugin_store.cc",
-        "native/core/backends/redis_store.cc"
+        "native/core/backends/redis_store.cc",
+        "native/core/backends/tls.cc"
       ],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -194,6 +194,10 @@ export interface RedisTarget {
   user: string
   password: string
   db: number
+  /** rediss:// */
+  tls: boolean
+  /** CA certificates to trust (rediss://...?cacert=PATH); empty: the system's */
+  caFile: string
 }
 
 /** Which store a run talks to (native/core/backends/open_store.h). */

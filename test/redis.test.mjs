@@ -2,7 +2,10 @@
 // the kill test starts its own so it can kill it mid-run).
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {parseRedisUrl} from '../dist/core/store-spec.js'
@@ -35,10 +38,11 @@ async function startServer() {
 }
 
 test('redis URLs: user, password, host, port, db; bad ones name the flag, never the password', () => {
-  assert.deepEqual(parseRedisUrl('redis://alice:pw@cache.local:7000/3'), {host: 'cache.local', port: 7000, user: 'alice', password: 'pw', db: 3})
-  assert.deepEqual(parseRedisUrl('redis://127.0.0.1'), {host: '127.0.0.1', port: 6379, user: '', password: '', db: 0})
+  assert.deepEqual(parseRedisUrl('redis://alice:pw@cache.local:7000/3'), {host: 'cache.local', port: 7000, user: 'alice', password: 'pw', db: 3, tls: false, caFile: ''})
+  assert.deepEqual(parseRedisUrl('redis://127.0.0.1'), {host: '127.0.0.1', port: 6379, user: '', password: '', db: 0, tls: false, caFile: ''})
   assert.throws(() => parseRedisUrl('redis://:hunter2@h:1/x'), (e) => e.exit === 2 && /database must be a whole number/.test(e.message) && !e.message.includes('hunter2'))
-  assert.throws(() => parseRedisUrl('rediss://:hunter2@h:1'), (e) => /rediss:\/\/ \(TLS\) is not supported yet/.test(e.message) && !e.message.includes('hunter2'))
+  assert.deepEqual(parseRedisUrl('rediss://:pw@h:1/2'), {host: 'h', port: 1, user: '', password: 'pw', db: 2, tls: true, caFile: ''})
+  assert.throws(() => parseRedisUrl('rediss://:hunter2@h:1?verify=0'), (e) => /unknown parameter verify \(rediss:\/\/ takes \?cacert=PATH\)/.test(e.message) && !e.message.includes('hunter2'))
 })
 
 test('an unreachable store: one line with host:port and the OS error, exit 2', async () => {
@@ -136,4 +140,63 @@ test('the server killed mid-run: failed ops counted, partial, no crash, nothing 
   } finally {
     own.proc.kill('SIGKILL')
   }
+})
+
+// rediss://: a redis-server speaking TLS with a certificate from a CA made for the test.
+const haveOpenssl = spawnSync('openssl', ['version']).status === 0
+describe('rediss:// (TLS) against a real redis-server', {skip: noServer || (haveOpenssl ? false : 'the openssl command is not installed')}, () => {
+  let dir
+  let server
+  before(async (t) => {
+    dir = mkdtempSync(join(tmpdir(), 'kvbench-tls-'))
+    const sh = (args) => {
+      const r = spawnSync('openssl', args, {cwd: dir, encoding: 'utf8'})
+      if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`)
+    }
+    sh(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=kvbench-test-ca'])
+    sh(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'])
+    writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
+    sh(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf'])
+    const port = await freePort()
+    const proc = spawn('redis-server', ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1 127.0.0.2', '--tls-cert-file', join(dir, 'server.crt'),
+      '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'no',
+      '--requirepass', PASSWORD, '--save', '', '--appendonly', 'no'], {stdio: 'ignore'})
+    for (let i = 0; i < 100 && !server; i++) {
+      const r = spawnSync('redis-cli', ['--tls', '--cacert', join(dir, 'ca.crt'), '-p', String(port), '-a', PASSWORD, '--no-auth-warning', 'ping'], {encoding: 'utf8'})
+      if (r.stdout.trim() === 'PONG') server = {port, proc}
+      else await new Promise((res) => setTimeout(res, 100))
+    }
+    if (!server) {
+      proc.kill('SIGKILL')
+      throw new Error('redis-server with TLS did not start (built without TLS?)')
+    }
+  })
+  after(() => {
+    server?.proc.kill('SIGKILL')
+    if (dir) rmSync(dir, {recursive: true, force: true})
+  })
+  const url = (host = '127.0.0.1', query = `?cacert=${join(dir, 'ca.crt')}`) => `rediss://:${PASSWORD}@${host}:${server.port}${query}`
+
+  test('records verified over TLS with the CA given; password never printed', () => {
+    const r = kvbenchJson(['backend', 'bench', '--backend', url(), '--mib', '2', '--profile', 'llama-3.2-1b', '--pipeline', '4'])
+    assert.equal(r.code, 0, r.stderr + r.stdout.slice(0, 300))
+    assertSchema('backend-bench.schema.json', r.json)
+    assert.match(r.json.results.backend.store, /^redis 127\.0\.0\.1:\d+\/0 \(4 connections, TLSv1\.[23], keys /)
+    assert.ok(r.json.results.sizes.every((s) => s.verified === true))
+    assert.ok(!r.stdout.includes(PASSWORD))
+  })
+
+  test('an untrusted certificate, a name it does not carry, plain redis:// to a TLS port: one line, exit 2', () => {
+    for (const [backend, re] of [
+      [url('127.0.0.1', ''), /^Error: redis 127\.0\.0\.1:\d+: TLS handshake failed: certificate not trusted \(self-signed certificate in certificate chain\)$/],
+      [url('127.0.0.2'), /^Error: redis 127\.0\.0\.2:\d+: TLS handshake failed: certificate not trusted \(IP address mismatch\)$/],
+      [`redis://:${PASSWORD}@127.0.0.1:${server.port}`, /^Error: redis 127\.0\.0\.1:\d+: .*\(if the server speaks TLS, use rediss:\/\/\)$/],
+      [url('127.0.0.1', '?cacert=/nonexistent/ca.crt'), /^Error: --backend rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+\?cacert=\/nonexistent\/ca\.crt: cacert \/nonexistent\/ca\.crt is not a readable file$/],
+    ]) {
+      const r = kvbench(['backend', 'bench', '--backend', backend, '--mib', '1'])
+      assert.equal(r.code, 2, `${backend}: ${r.stderr}`)
+      assert.match(r.stderr.trim(), re)
+      assert.ok(!r.stderr.includes(PASSWORD))
+    }
+  })
 })

@@ -325,6 +325,8 @@ kv::StoreSpec storeSpecFromJs(const Napi::Object& o) {
     p.redis.password = str("password");
     p.redis.port = static_cast<int>(numberField(t, "port"));
     p.redis.db = static_cast<int>(numberField(t, "db"));
+    p.redis.tls = t.Get("tls").IsBoolean() && t.Get("tls").As<Napi::Boolean>().Value();
+    p.redis.caFile = t.Get("caFile").IsString() ? t.Get("caFile").As<Napi::String>().Utf8Value() : std::string();
   }
   return p;
 }

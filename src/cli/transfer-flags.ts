@@ -26,7 +26,7 @@ export const transferFlags = {
   'mapped-ctas': Flags.integer({description: 'CTAs of the mapped-memory copy kernel', default: 264}),
   'copy-cache': Flags.string({description: 'cache policy of the copy kernels on the paged cache: stream (evict-first, spares the forward L2) or default', options: ['stream', 'default'], default: 'default'}),
   backend: Flags.string({
-    description: 'where saves go: host (pinned pool), file:DIR, redis://[user:pass@]host:port[/db] or plugin:PATH.so[?config]',
+    description: 'where saves go: host (pinned pool), file:DIR, redis://[user:pass@]host:port[/db], rediss://...[?cacert=PATH] (TLS) or plugin:PATH.so[?config]',
     default: 'host',
   }),
   'io-threads': Flags.integer({description: 'store I/O threads (Redis: one connection each)', default: 4}),

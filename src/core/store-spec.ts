@@ -2,6 +2,7 @@
 // here, for `kvbench backend bench` and `kvbench save/load`. Passwords never leave this
 // module in a message: errors and displays use the masked form.
 import {randomUUID} from 'node:crypto'
+import {accessSync, constants, statSync} from 'node:fs'
 
 import {badInput} from './errors.js'
 import type {RedisTarget, StoreSpec} from '../native.js'
@@ -19,7 +20,10 @@ export function maskBackend(spec: string): string {
   return spec.replace(/\/\/([^/@]*):[^/@]*@/, '//$1:***@')
 }
 
-/** redis://[user:pass@]host:port[/db]; the password is never echoed in errors. */
+/**
+ * redis://[user:pass@]host:port[/db], or rediss:// for TLS (the server's certificate is checked
+ * against the system's trust store, or `?cacert=PATH`); the password is never echoed in errors.
+ */
 export function parseRedisUrl(spec: string): RedisTarget {
   let u: URL
   const shown = maskBackend(spec)
@@ -28,8 +32,13 @@ export function parseRedisUrl(spec: string): RedisTarget {
   } catch {
     throw badInput(`--backend ${shown}: not a valid redis://[user:pass@]host:port[/db] URL`)
   }
-  if (u.protocol === 'rediss:') throw badInput(`--backend ${shown}: rediss:// (TLS) is not supported yet; use redis://`)
-  if (u.protocol !== 'redis:') throw badInput(`--backend ${shown}: unknown backend (host, file:DIR, redis://)`)
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw badInput(`--backend ${shown}: unknown backend (host, file:DIR, redis://)`)
+  const tls = u.protocol === 'rediss:'
+  const params = [...u.searchParams.keys()]
+  const unknown = params.filter((k) => k !== 'cacert' || !tls)
+  if (unknown.length > 0) throw badInput(`--backend ${shown}: unknown parameter ${unknown[0]} (${tls ? 'rediss:// takes ?cacert=PATH' : 'redis:// takes none'})`)
+  const caFile = u.searchParams.get('cacert') ?? ''
+  if (caFile && !isReadableFile(caFile)) throw badInput(`--backend ${shown}: cacert ${caFile} is not a readable file`)
   if (!u.hostname) throw badInput(`--backend ${shown}: no host`)
   const db = u.pathname && u.pathname !== '/' ? Number(u.pathname.slice(1)) : 0
   if (!Number.isInteger(db) || db < 0) throw badInput(`--backend ${shown}: the database must be a whole number, got ${u.pathname.slice(1)}`)
@@ -39,6 +48,17 @@ export function parseRedisUrl(spec: string): RedisTarget {
     user: decodeURIComponent(u.username),
     password: decodeURIComponent(u.password),
     db,
+    tls,
+    caFile,
+  }
+}
+
+function isReadableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK)
+    return statSync(path).isFile()
+  } catch {
+    return false
   }
 }
 

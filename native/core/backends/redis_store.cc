@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "tls.h"
+
 namespace kv {
 
 namespace {
@@ -42,19 +44,44 @@ class RedisConnection {
     timeval tv{5, 0};  // a dead server fails the op instead of hanging the run
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (!t.password.empty()) {
-      std::vector<std::string> auth = {"AUTH"};
-      if (!t.user.empty()) auth.push_back(t.user);
-      auth.push_back(t.password);
-      std::string reply = simple(auth);
-      if (reply[0] == '-') throw Error(codes::kStoreConfig, "redis " + where_ + ": authentication failed (" + firstWord(reply.substr(1)) + ")");
+    if (t.tls) {
+      try {
+        tls_ = std::make_unique<TlsSession>(fd_, t.host, t.caFile, "redis " + where_);
+      } catch (...) {
+        ::close(fd_);
+        fd_ = -1;
+        throw;
+      }
     }
-    if (t.db != 0) {
-      std::string reply = simple({"SELECT", std::to_string(t.db)});
-      if (reply[0] == '-') throw Error(codes::kStoreConfig, "redis " + where_ + ": SELECT " + std::to_string(t.db) + " failed: " + reply.substr(1));
+    // The handshake (AUTH, SELECT, PING) answers now: a server that does not speak this
+    // protocol is a setup error (exit 2) found at open, not failed records later.
+    try {
+      if (!t.password.empty()) {
+        std::vector<std::string> auth = {"AUTH"};
+        if (!t.user.empty()) auth.push_back(t.user);
+        auth.push_back(t.password);
+        std::string reply = simple(auth);
+        if (reply[0] == '-') throw Error(codes::kStoreConfig, "redis " + where_ + ": authentication failed (" + firstWord(reply.substr(1)) + ")");
+      }
+      if (t.db != 0) {
+        std::string reply = simple({"SELECT", std::to_string(t.db)});
+        if (reply[0] == '-') throw Error(codes::kStoreConfig, "redis " + where_ + ": SELECT " + std::to_string(t.db) + " failed: " + reply.substr(1));
+      }
+      std::string pong = simple({"PING"});
+      if (pong[0] == '-') throw Error(codes::kStoreConfig, "redis " + where_ + ": PING refused: " + pong.substr(1));
+    } catch (const Error& e) {
+      tls_.reset();
+      ::close(fd_);
+      fd_ = -1;
+      if (e.code != codes::kStoreIo) throw;
+      throw Error(codes::kStoreConfig, std::string(e.what()) + (t.tls ? "" : " (if the server speaks TLS, use rediss://)"));
     }
   }
-  ~RedisConnection() { if (fd_ >= 0) ::close(fd_); }
+  ~RedisConnection() {
+    tls_.reset();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  std::string tlsVersion() const { return tls_ ? tls_->version() : std::string(); }
 
   // Sends one command (binary-safe arguments; the last may be `prefix` + `value`, sent
   // from where they lie, not copied), returns a status/error/integer line.
@@ -111,6 +138,13 @@ class RedisConnection {
   static std::string firstWord(const std::string& s) { return s.substr(0, s.find(' ')); }
   void writeAll(const char* p, size_t n) {
     while (n > 0) {
+      if (tls_) {
+        const long w = tls_->write(p, n);
+        if (w <= 0) fail("send (TLS): " + (w < 0 ? tls_->error() : std::string("closed")));
+        p += w;
+        n -= static_cast<size_t>(w);
+        continue;
+      }
       ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL);
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) fail(std::string("send: ") + (w < 0 ? std::strerror(errno) : "closed"));
@@ -119,6 +153,14 @@ class RedisConnection {
     }
   }
   void fill() {
+    if (tls_) {
+      const long r = tls_->read(buf_, sizeof buf_);
+      if (r < 0) fail("recv (TLS): " + tls_->error());
+      if (r == 0) fail("connection closed by the server");
+      begin_ = 0;
+      end_ = static_cast<size_t>(r);
+      return;
+    }
     ssize_t r;
     do r = ::recv(fd_, buf_, sizeof buf_, 0);
     while (r < 0 && errno == EINTR);
@@ -151,6 +193,7 @@ class RedisConnection {
   }
   std::string where_;
   int fd_ = -1;
+  std::unique_ptr<TlsSession> tls_;
   bool broken_ = false;
   char buf_[1 << 16];
   size_t begin_ = 0, end_ = 0;
@@ -167,8 +210,9 @@ RedisStore::RedisStore(const RedisTarget& target, const std::string& run, int co
 RedisStore::~RedisStore() = default;
 
 std::string RedisStore::describe() const {
+  const std::string tls = target_.tls ? ", " + pool_.front()->tlsVersion() : std::string();
   return "redis " + target_.host + ":" + std::to_string(target_.port) + "/" + std::to_string(target_.db) + " (" +
-         std::to_string(pool_.size()) + " connections, keys " + prefix_ + "*)";
+         std::to_string(pool_.size()) + " connections" + tls + ", keys " + prefix_ + "*)";
 }
 
 std::string RedisStore::keyName(uint64_t key) const { return prefix_ + std::to_string(key); }

@@ -19,6 +19,8 @@ struct RedisTarget {
   std::string user;      // empty: AUTH with the password alone
   std::string password;  // empty: no AUTH
   int db = 0;
+  bool tls = false;      // rediss://: the server's certificate is verified, always
+  std::string caFile;    // rediss://...?cacert=PATH; empty: the system's trust store
 };
 
 class RedisConnection;

@@ -12,12 +12,12 @@ synchronous call, and a non-blocking call that answers "ask again later" until t
 Writes and reads back records the size of a profile's chunk and block through the store, from
 host memory on several I/O threads, every record checksummed and its data verified. For store
 authors, and runnable in CI. Backends: host (memory), file:DIR (one checksummed file per record,
-O_DIRECT where the filesystem allows it), redis:// (RESP to Redis or Valkey), plugin:PATH.so (your
+O_DIRECT where the filesystem allows it), redis:// or rediss:// (RESP to Redis or Valkey, TLS verified), plugin:PATH.so (your
 store through the C ABI in native/include/kvbench_store.h). Keys and files are namespaced per run
 and removed at the end.`
   static examples = ['<%= config.bin %> backend bench --backend file:/mnt/nvme', '<%= config.bin %> backend bench --backend host --profile llama-3.1-70b --json']
   static flags = {
-    backend: Flags.string({description: 'host, file:DIR, redis://[user:pass@]host:port[/db] or plugin:PATH.so[?config]', default: 'host'}),
+    backend: Flags.string({description: 'host, file:DIR, redis://[user:pass@]host:port[/db], rediss://...[?cacert=PATH] (TLS) or plugin:PATH.so[?config]', default: 'host'}),
     profile: Flags.string({description: 'profile whose chunk and block sizes are used', default: 'llama-3.1-8b'}),
     mib: Flags.integer({description: 'MiB written per record size', default: 256}),
     threads: Flags.integer({description: 'I/O threads (Redis: one connection each)', default: 4}),
