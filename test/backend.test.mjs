@@ -141,6 +141,17 @@ test('a DIR too small for the run: needed versus free, exit 2, nothing written',
   if (out?.skipped) t.skip(out.skipped)
 })
 
+test('a read-only DIR: not writable, with the OS error, exit 2', (t) => {
+  const out = withTmpfs('size=1m,ro', (mnt) => {
+    for (const args of [['backend', 'bench'], ['save']]) {
+      const r = kvbench([...args, '--backend', `file:${mnt}`])
+      assert.equal(r.code, 2, r.stderr)
+      assert.match(r.stderr.trim(), /^Error: --backend file:\S+: not writable: Read-only file system \(errno 30\)$/)
+    }
+  })
+  if (out?.skipped) t.skip(out.skipped)
+})
+
 test('a DIR that fills up mid-run: failed puts counted with the OS error, partial, exit 1, no record left', (t) => {
   // Plenty of bytes, few inodes: the room check passes, then file creation fails with ENOSPC.
   const out = withTmpfs('size=64m,nr_inodes=24', (mnt) => {
