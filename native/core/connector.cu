@@ -74,7 +74,10 @@ void AsyncConnector::loop() {
         }
         idle = false;
         if (job->after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job->after, 0));
-        for (int i = 0; i < job->parts; ++i) copier.enqueue(job->layer, job->part[i].blockIds, job->part[i].count, job->part[i].host);
+        for (int i = 0; i < job->parts; ++i) {
+          const CopyPart& c = job->part[i];
+          copier.enqueue(c.layer, c.blockIds, c.count, c.host);
+        }
         cudaEvent_t ev = events[nextEvent++ % events.size()].get();
         copier.recordDone(ev);
         inflight.push_back({*job, ev});

@@ -15,19 +15,20 @@
 
 namespace kv {
 
-// One copy of a job: `count` GPU blocks of one layer <-> one host extent.
+// One copy of a job: `count` GPU blocks of layer `layer` <-> one host extent.
 struct CopyPart {
   const int* blockIds = nullptr;  // stable for the run
   int count = 0;
   char* host = nullptr;
+  int layer = 0;
 };
 
-// What the main loop hands the connector for one layer: up to kMaxParts copies
-// behind one compute event, so a save_layer call is a single queue push.
+// What the main loop hands the connector: up to kMaxParts copies behind one compute
+// event (a save: several sequences' blocks of one layer; a load: several layers of one
+// request), completed together.
 constexpr int kMaxParts = 8;
 struct ConnectorJob {
   uint64_t id = 0;
-  int layer = 0;
   int parts = 0;
   CopyPart part[kMaxParts];
   cudaEvent_t after = nullptr;     // compute event the copies must follow (save); null for loads

@@ -451,7 +451,6 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
         Pending d{static_cast<long long>(genBase + st), t0, n * jobBytes, {}, n};
         ConnectorJob j;
         j.id = pending.size();
-        j.layer = l;
         j.parts = n;
         j.after = ev;
         j.enqueuedUs = t0;
@@ -459,7 +458,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
         for (int i = 0; i < n; ++i) {
           const int job = st * jobsPerStep + k0 + i;
           d.slots[i] = static_cast<int>(rig.slotOf(job, l));
-          j.part[i] = CopyPart{rig.jobIds(job), p.blocksPerJob, rig.pool->extentFor(job % rig.numJobs, l).host};
+          j.part[i] = CopyPart{rig.jobIds(job), p.blocksPerJob, rig.pool->extentFor(job % rig.numJobs, l).host, l};
           slotPending[d.slots[i]] = static_cast<long long>(j.id);
         }
         pending.push_back(d);
@@ -626,18 +625,20 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     lastDone = std::max(lastDone, doneUs);
     loaded[(q + half) % rig.numJobs] = 1;
   };
+  // Async: a request's layers go to the connector kMaxParts to a job; its jobs complete in order.
+  const int jobsPerRequest = (g.layers + kMaxParts - 1) / kMaxParts;
   auto drainCompletions = [&] {
     ConnectorDone d;
     while (conn->poll(&d)) {
-      if (static_cast<int>(d.id % g.layers) != g.layers - 1) continue;  // ready when its last layer is
+      if (static_cast<int>(d.id % jobsPerRequest) != jobsPerRequest - 1) continue;  // ready when its last job is
       --inflight;
-      ready(static_cast<int>(d.id / g.layers), d.doneUs);
+      ready(static_cast<int>(d.id / jobsPerRequest), d.doneUs);
     }
   };
   // Async: the copies started in one hook go into one batch, handed over with one push.
   constexpr int kLoadRing = 8;
   std::vector<std::vector<ConnectorJob>> loadBatches(kLoadRing);
-  for (auto& b : loadBatches) presize(b, static_cast<size_t>(inflightCap + 1) * g.layers);
+  for (auto& b : loadBatches) presize(b, static_cast<size_t>(inflightCap + 1) * jobsPerRequest);
   long long loadBatchesSubmitted = 0;
   int loadBatch = 0;
   auto publishCopies = [&] {
@@ -654,15 +655,17 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
   };
   // Async copies of request q, every layer, from its pool extents to its GPU blocks.
   auto submitCopies = [&](int q) {
-    for (int l = 0; l < g.layers; ++l) {
+    if (firstEnqueue < 0) firstEnqueue = nowUs();
+    for (int k = 0; k < jobsPerRequest; ++k) {
       ConnectorJob j;
-      j.id = static_cast<uint64_t>(q) * g.layers + l;
-      j.layer = l;
-      j.parts = 1;
-      j.part[0] = CopyPart{rig.jobIds(q + half), loadBlocks, rig.pool->extentFor(q % rig.numJobs, l).host};
+      j.id = static_cast<uint64_t>(q) * jobsPerRequest + k;
+      j.parts = std::min(kMaxParts, g.layers - k * kMaxParts);
+      for (int i = 0; i < j.parts; ++i) {
+        const int l = k * kMaxParts + i;
+        j.part[i] = CopyPart{rig.jobIds(q + half), loadBlocks, rig.pool->extentFor(q % rig.numJobs, l).host, l};
+      }
       j.enqueuedUs = arrival[q];
-      j.bytes = static_cast<double>(loadBlocks) * g.layerBlockBytes();
-      if (firstEnqueue < 0) firstEnqueue = nowUs();
+      j.bytes = static_cast<double>(j.parts) * loadBlocks * g.layerBlockBytes();
       loadBatches[loadBatch].push_back(j);
     }
   };
