@@ -48,7 +48,7 @@ class Store {
   virtual bool contains(uint64_t key) = 0;
   // Throws STORE_CONFIG when the store cannot hold `bytes` more (a file store's free
   // space), before a run writes anything. Stores that cannot tell accept.
-  virtual void checkRoom(double bytes) {}
+  virtual void checkRoom(double /*bytes*/) {}
   // Removes every record this store wrote (keys are namespaced per run).
   virtual void cleanup() = 0;
   // Test hook: damages the stored record of `key` so a get must report Corrupt.
