@@ -36,10 +36,11 @@ struct ConnectorJob {
   double bytes = 0;
 };
 
-// A step's save descriptors, written by the main loop into memory of its own and
-// published with one queue push at the end of the step's launches (the layers have not
-// run yet, so nothing waits longer): save_layer then costs a local store instead of a
-// cross-core handoff. The memory must stay untouched until batchesTaken() passes it.
+// Descriptors written by the main loop into memory of its own and published with one
+// queue push: a step's saves at the end of its launches (the layers have not run yet, so
+// nothing waits longer), or the copies a load hook starts. save_layer then costs a local
+// store instead of a cross-core handoff. The memory stays untouched until batchesTaken()
+// passes it.
 struct ConnectorBatch {
   const ConnectorJob* jobs = nullptr;
   int count = 0;
