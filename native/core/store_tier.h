@@ -42,7 +42,6 @@ class StoreTier {
   std::string describe() const { return describe_; }
   const std::string& note() const { return note_; }
   bool direct() const { return direct_; }
-  size_t recordBytes() const { return recordBytes_; }
 
   // A put or get of this extent is queued or running: the copy path must not touch it.
   bool busy(size_t slot) const { return busy_[slot] != 0; }

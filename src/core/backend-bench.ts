@@ -5,7 +5,7 @@ import {Bench} from 'tinybench'
 import {badInput, KvError} from './errors.js'
 import {deriveSizes, loadProfile} from './profile.js'
 import {gbPerSecond, summarize, type Summary} from './stats.js'
-import {checkStoreOptions, maskBackend, storeSpec} from './store-spec.js'
+import {maskBackend, storeSpec} from './store-spec.js'
 import {openStoreHandle, runBackendBench, type BackendBenchPlan, type NativeBackendSize} from '../native.js'
 
 export interface BackendBenchRequest {
@@ -127,9 +127,7 @@ export async function benchLookups(plan: BackendBenchPlan, recordBytes: number, 
 }
 
 export async function benchBackend(r: BackendBenchRequest): Promise<BackendBenchResults> {
-  checkStoreOptions(r, 'threads')
-  if (!Number.isInteger(r.pipeline) || r.pipeline < 1 || r.pipeline > 1024) throw badInput(`--pipeline must be between 1 and 1024, got ${r.pipeline}`)
-  const spec = storeSpec(r.backend, r, false)
+  const spec = storeSpec(r.backend, r, 'threads', false)
   if (!spec) throw new Error('unreachable: a store bench always has a store')
   if (!Number.isInteger(r.mibPerSize) || r.mibPerSize < 1) throw badInput(`--mib must be a positive whole number, got ${r.mibPerSize}`)
   const profile = loadProfile(r.profile)

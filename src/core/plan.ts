@@ -5,7 +5,7 @@ import {readFileSync} from 'node:fs'
 import {badInput} from './errors.js'
 import {deriveSizes, type DerivedSizes, type Profile} from './profile.js'
 import {formatBytes} from './render.js'
-import {checkStoreOptions, storeSpec} from './store-spec.js'
+import {storeSpec} from './store-spec.js'
 import {DESIGN_CODES, FAULT_CODES, STRATEGY_CODES, type DesignName, type FaultName, type SaveLoadPlan, type StrategyName} from '../native.js'
 
 export const STRATEGIES = Object.keys(STRATEGY_CODES) as StrategyName[]
@@ -65,10 +65,8 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   for (const [flag, v] of [['copy-ctas', o.copyCtas], ['mapped-ctas', o.mappedCtas]] as const) {
     if (!Number.isInteger(v) || v < 1 || v > 65535) throw badInput(`--${flag} must be between 1 and 65535, got ${v}`)
   }
-  checkStoreOptions({threads: o.ioThreads, fsync: o.fsync, direct: o.direct}, 'io-threads')
   if (!Number.isInteger(o.storeQueue) || o.storeQueue < 1 || o.storeQueue > 65536) throw badInput(`--store-queue must be between 1 and 65536, got ${o.storeQueue}`)
-  if (!Number.isInteger(o.pipeline) || o.pipeline < 1 || o.pipeline > 1024) throw badInput(`--pipeline must be between 1 and 1024, got ${o.pipeline}`)
-  const store = storeSpec(o.backend, {threads: o.ioThreads, fsync: o.fsync, direct: o.direct}, true)
+  const store = storeSpec(o.backend, {threads: o.ioThreads, pipeline: o.pipeline, fsync: o.fsync, direct: o.direct}, 'io-threads', true)
   if (o.fault === 'corrupt-store' && !store) throw badInput('--inject corrupt-store needs a --backend other than host')
   if (sizes.chunkBytes % 16) {
     throw badInput(`--block-size ${profile.blockSize} gives ${sizes.chunkBytes}-byte chunks; the layout needs a multiple of 16 bytes`)

@@ -10,6 +10,8 @@ import type {RedisTarget, StoreSpec} from '../native.js'
 export interface StoreOptions {
   /** I/O threads (and Redis connections, one each) */
   threads: number
+  /** records per pipelined store call */
+  pipeline: number
   fsync: 'never' | 'always'
   /** file: try O_DIRECT */
   direct: boolean
@@ -70,13 +72,13 @@ export function checkBackendSpec(spec: string): RedisTarget | undefined {
   throw badInput(`--backend ${spec}: unknown backend (host, file:DIR, redis://, plugin:PATH.so)`)
 }
 
-
-export function checkStoreOptions(o: StoreOptions, threadsFlag: string): void {
+/**
+ * The native store description, its flags checked (`threadsFlag` names the threads flag);
+ * null for `host` where the caller's own pool is the store.
+ */
+export function storeSpec(backend: string, o: StoreOptions, threadsFlag: string, hostIsPool: boolean): StoreSpec | null {
   if (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > 256) throw badInput(`--${threadsFlag} must be between 1 and 256, got ${o.threads}`)
-}
-
-/** The native store description; null for `host` where the caller's own pool is the store. */
-export function storeSpec(backend: string, o: StoreOptions, hostIsPool: boolean): StoreSpec | null {
+  if (!Number.isInteger(o.pipeline) || o.pipeline < 1 || o.pipeline > 1024) throw badInput(`--pipeline must be between 1 and 1024, got ${o.pipeline}`)
   const redis = checkBackendSpec(backend)
   if (backend === 'host' && hostIsPool) return null
   return {
