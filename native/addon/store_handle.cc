@@ -55,8 +55,9 @@ class StoreHandle : public Napi::ObjectWrap<StoreHandle> {
     const uint64_t key = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
     return guarded(info.Env(), [&] {
       store();
-      kv::StoreDone d;
-      while (io_->poll(&d)) answers_[d.request.key] = !d.ok ? -1 : d.found ? 1 : 0;
+      finished_.clear();
+      io_->pollAll(finished_);
+      for (const kv::StoreDone& d : finished_) answers_[d.request.key] = !d.ok ? -1 : d.found ? 1 : 0;
       auto it = answers_.find(key);
       if (it != answers_.end()) {
         const char* a = it->second == 1 ? "hit" : it->second == 0 ? "miss" : "error";
@@ -106,6 +107,7 @@ class StoreHandle : public Napi::ObjectWrap<StoreHandle> {
   std::unique_ptr<kv::StoreIo> io_;
   std::unordered_map<uint64_t, bool> asked_;
   std::unordered_map<uint64_t, int> answers_;
+  std::vector<kv::StoreDone> finished_;
 };
 
 }  // namespace

@@ -40,14 +40,6 @@ size_t StoreIo::submitSome(const StoreRequest* rs, size_t n) {
   return taken;
 }
 
-bool StoreIo::poll(StoreDone* out) {
-  std::lock_guard<std::mutex> g(mutex_);
-  if (done_.empty()) return false;
-  *out = std::move(done_.front());
-  done_.pop_front();
-  return true;
-}
-
 size_t StoreIo::pollAll(std::vector<StoreDone>& out) {
   std::lock_guard<std::mutex> g(mutex_);
   const size_t n = done_.size();

@@ -46,7 +46,6 @@ class StoreIo {
   // Takes requests in order while there is room, with one lock and one wake-up for all
   // (a wake-up is a syscall when a thread sleeps); returns how many it took.
   size_t submitSome(const StoreRequest* rs, size_t n);
-  bool poll(StoreDone* out);              // a finished request, oldest first
   // Appends every finished request to `out` (oldest first) under one lock: a caller on a
   // timed path takes the lock once, not once per request.
   size_t pollAll(std::vector<StoreDone>& out);
