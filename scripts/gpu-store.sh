@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU session for the store backends (issue 5) and the save-side experiments (issue 3).
 #   part suite:  GPU suite (store tests against a real redis-server included) and the
-#                issue-3 sweep: staging ring size and L2-persisting staging, two runs each
+#                issue-3 sweep: staging rings of 8 MiB slots, in L2 (persisting) or not, two runs each
 #   part store:  default save/load end to end through host, file and redis stores
 #   part final:  the GPU suite on the last build, file and host end to end, the two staging setups once
 # Run from the repository root with the bundle and .device-carry/redis carried.
@@ -29,7 +29,7 @@ for f in sys.argv[1:]:
     try: j = json.load(open(f))
     except Exception as e: print(f, 'unreadable', e); continue
     r = j.get('results') or {}
-    print(f"== {f}: status {j.get('status')} exit-notes {[n for n in j.get('notes', []) if 'FAIL' in n or 'full rate' in n or 'O_DIRECT' in n]}")
+    print(f"== {f}: status {j.get('status')} exit-notes {[n for n in j.get('notes', []) if 'FAIL' in n or 'full rate' in n or 'O_DIRECT' in n or 'L2' in n]}")
     b = r.get('backend')
     if b and b.get('alone'):
         a = b['alone']; print(f"   store {b['store']}: alone put {a['putGBps']:.2f} get {a['getGBps']:.2f} GB/s verified {a['verified']}")
@@ -44,21 +44,25 @@ for f in sys.argv[1:]:
         if st: line += f" | store {st['gbps']:.2f} GB/s q {st['queueDepth']} drop {st['puts']['droppedQueueFull']} busy {st['puts']['savesSkippedStoreBusy']} failed {st['puts']['failed']+st['gets']['failed']} reqfail {st['requestsFailed']} rec-verified {st['verified']}"
         print(line)
         if d['design'] == 'async':
-            print('      hooks ' + ', '.join(f"{k} {h['us']['p50']:.2f}/{h['us']['p99']:.2f}" for k, h in d['hooks'].items()))
+            print('      hooks p50/p99/max ' + ', '.join(f"{k} {h['us']['p50']:.2f}/{h['us']['p99']:.2f}/{h['us']['max']:.1f}" for k, h in d['hooks'].items()) + f" | blocked max {bp.get('max',0):.1f}")
 PY
 }
 
 if [ "$part" = suite ]; then
   $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1; grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt
+  lscpu | grep -E "NUMA node|Model name"
   i=0
-  for cfg in "--staging-mib 64" "--staging-mib 8 --staging-l2 persist --copy-cache stream" "--staging-mib 8 --staging-l2 persist" \
-             "--staging-mib 16 --staging-l2 persist --copy-cache stream"; do
+  for cfg in "--staging-mib 64" "--staging-mib 16 --staging-l2 persist --copy-cache stream" \
+             "--staging-mib 24 --staging-l2 persist --copy-cache stream" "--staging-mib 32 --staging-l2 persist --copy-cache stream"; do
     i=$((i+1))
     for k in 1 2; do $K save --strategy staged --design async $cfg --json > "$OUT/exp$i-$k.json"; done
-    echo "## $cfg"; summary $OUT/exp$i-1.json $OUT/exp$i-2.json | grep -E "async|==|staged:|hooks"
+    echo "## save $cfg"; summary $OUT/exp$i-1.json $OUT/exp$i-2.json | grep -E "async|==|staged:|hooks|set-aside"
   done
-  $K load --strategy staged --design async --staging-mib 8 --staging-l2 persist --copy-cache stream --json > $OUT/exp-load8.json
-  echo "## load 8 MiB persist stream"; summary $OUT/exp-load8.json | grep -E "async|==|staged:"
+  for cfg in "--staging-mib 64" "--staging-mib 16 --staging-l2 persist --copy-cache stream" "--staging-mib 24 --staging-l2 persist --copy-cache stream"; do
+    i=$((i+1))
+    $K load --strategy staged --design async $cfg --json > $OUT/exp$i-load.json
+    echo "## load $cfg"; summary $OUT/exp$i-load.json | grep -E "async|==|staged:|hooks"
+  done
 fi
 
 if [ "$part" = final ]; then

@@ -121,10 +121,11 @@ test('sizes that do not fit: needed versus available, before allocating', () => 
 
 test('a block size that does not fit the staging layout is refused', () => {
   const p = applyOverrides(loadProfile('llama-3.1-8b'), {blockSize: 1024})
-  assert.throws(() => planWorkload(p, {...runOpts, stagingMiB: 4}), /--staging-mib 4 is smaller than four blocks of one layer \(16 MiB\)/)
+  assert.throws(() => planWorkload(p, {...runOpts, stagingMiB: 4}), /--staging-mib 4 gives 2 staging ring slots of 2 MiB, less than one block of one layer \(4 MiB\) each/)
+  assert.doesNotThrow(() => planWorkload(p, {...runOpts, stagingMiB: 8}))  // two slots of 4 MiB
   const r = kvbench(['save', '--block-size', '1024', '--staging-mib', '4'])
   assert.equal(r.code, 2)
-  assert.match(r.stderr, /--staging-mib 4 is smaller than four blocks/)
+  assert.match(r.stderr, /--staging-mib 4 gives 2 staging ring slots of 2 MiB, less than one block/)
 })
 
 test('save without a GPU says why, exit 2; profiles lists with sizes', () => {

@@ -8,7 +8,7 @@
 namespace kv {
 
 AsyncConnector::AsyncConnector(int device, const CopyConfig& cfg, bool dropEventWait, size_t depth)
-    : device_(device), cfg_(cfg), dropEventWait_(dropEventWait), submit_(depth), batches_(depth), done_(depth) {
+    : device_(device), cfg_(cfg), dropEventWait_(dropEventWait), batches_(depth), done_(depth) {
   thread_ = std::thread([this] { loop(); });
   while (!ready_.load()) std::this_thread::yield();
   rethrow();
@@ -58,20 +58,15 @@ void AsyncConnector::loop() {
     for (;;) {
       bool idle = true;
       while (inflight.size() < events.size()) {
-        std::optional<ConnectorJob> single;
-        const ConnectorJob* job = nullptr;
-        if (batchAt < batch.count) {
-          job = &batch.jobs[batchAt];
-        } else if (auto b = batches_.pop()) {
+        if (batchAt >= batch.count) {
+          auto b = batches_.pop();
+          if (!b) break;
           batch = *b;
           batchAt = 0;
           if (batch.count == 0) batchesTaken_.fetch_add(1, std::memory_order_release);
           continue;
-        } else if ((single = submit_.pop())) {
-          job = &*single;
-        } else {
-          break;
         }
+        const ConnectorJob* job = &batch.jobs[batchAt];
         idle = false;
         if (job->after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job->after, 0));
         for (int i = 0; i < job->parts; ++i) {
@@ -81,7 +76,7 @@ void AsyncConnector::loop() {
         cudaEvent_t ev = events[nextEvent++ % events.size()].get();
         copier.recordDone(ev);
         inflight.push_back({*job, ev});
-        if (!single && ++batchAt == batch.count) batchesTaken_.fetch_add(1, std::memory_order_release);
+        if (++batchAt == batch.count) batchesTaken_.fetch_add(1, std::memory_order_release);
       }
       while (!inflight.empty()) {
         cudaError_t q = cudaEventQuery(inflight.front().done);
@@ -94,7 +89,7 @@ void AsyncConnector::loop() {
         completed_.fetch_add(1);
         idle = false;
       }
-      if (stop_.load() && inflight.empty() && submit_.empty() && batches_.empty() && batchAt >= batch.count) break;
+      if (stop_.load() && inflight.empty() && batches_.empty() && batchAt >= batch.count) break;
       if (idle) std::this_thread::sleep_for(std::chrono::microseconds(5));
     }
     KV_CUDA(cudaStreamSynchronize(main.get()));

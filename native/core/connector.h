@@ -56,11 +56,6 @@ class AsyncConnector {
   AsyncConnector(int device, const CopyConfig& cfg, bool dropEventWait, size_t queueDepth);
   ~AsyncConnector();  // drains, joins; never throws
   // Main loop only. No shared counter is touched here: the ring's own index is the handoff.
-  bool submit(const ConnectorJob& job) {
-    if (!submit_.push(job)) return false;
-    ++pushed_;
-    return true;
-  }
   bool submitBatch(const ConnectorBatch& batch) {
     if (!batches_.push(batch)) return false;
     pushed_ += batch.count;
@@ -78,7 +73,6 @@ class AsyncConnector {
   int device_;
   CopyConfig cfg_;
   bool dropEventWait_;
-  SpscQueue<ConnectorJob> submit_;
   SpscQueue<ConnectorBatch> batches_;
   std::atomic<long long> batchesTaken_{0};
   SpscQueue<ConnectorDone> done_;

@@ -85,14 +85,20 @@ const char* strategyName(Strategy s) {
   return "?";
 }
 
+int stagingSlots(size_t bytes) {
+  const size_t n = bytes / kStagingSlotTarget;
+  return static_cast<int>(std::clamp<size_t>(n, kMinStagingSlots, kMaxStagingSlots));
+}
+
 Copier::Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux) : cfg_(cfg), main_(main), aux_(aux) {
   if (cfg_.geometry.chunkBytes % 16) throw Error(codes::kBadInput, "chunk size must be a multiple of 16 bytes");
   if (cfg_.kernelCtas <= 0) cfg_.kernelCtas = 16;
   if (cfg_.strategy == Strategy::StagedGather) {
-    size_t piece = cfg_.stagingBytes / kStagingBuffers;
-    if (piece < cfg_.geometry.layerBlockBytes())
+    slots_ = stagingSlots(cfg_.stagingBytes);
+    slotBytes_ = cfg_.stagingBytes / slots_;
+    if (slotBytes_ < cfg_.geometry.layerBlockBytes())
       throw Error(codes::kBadInput, "staging buffer smaller than one block of one layer per ring slot");
-    staging_ = allocDevice(kStagingBuffers * piece);
+    staging_ = allocDevice(slots_ * slotBytes_);
     aux2_ = std::make_unique<Stream>(Priority::Low);
     if (cfg_.persistStaging) {
       // The gather writes and the scatter reads the ring as persisting lines: the copy engine
@@ -102,13 +108,13 @@ Copier::Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux) : cfg
       KV_CUDA(cudaDeviceGetAttribute(&maxWindow, cudaDevAttrMaxAccessPolicyWindowSize, device));
       cudaStreamAttrValue attr{};
       attr.accessPolicyWindow.base_ptr = staging_.get();
-      attr.accessPolicyWindow.num_bytes = std::min<size_t>(kStagingBuffers * piece, static_cast<size_t>(maxWindow));
+      attr.accessPolicyWindow.num_bytes = std::min<size_t>(slots_ * slotBytes_, static_cast<size_t>(maxWindow));
       attr.accessPolicyWindow.hitRatio = 1.0f;
       attr.accessPolicyWindow.hitProp = cudaAccessPropertyPersisting;
       attr.accessPolicyWindow.missProp = cudaAccessPropertyStreaming;
       KV_CUDA(cudaStreamSetAttribute(main_, cudaStreamAttributeAccessPolicyWindow, &attr));
     }
-    for (int i = 0; i < kStagingBuffers; ++i) {
+    for (int i = 0; i < slots_; ++i) {
       stageReady_.emplace_back(cudaEventDisableTiming);
       stageFree_.emplace_back(cudaEventDisableTiming);
     }
@@ -174,13 +180,12 @@ void Copier::mapped(int layer, const int* ids, int count, char* host) {
 // Pipelined through the ring: while the copy engine moves piece k, the kernel gathers piece k+1.
 void Copier::staged(int layer, const int* ids, int count, char* host) {
   const size_t stride = cfg_.geometry.layerBlockBytes();
-  const size_t half = cfg_.stagingBytes / kStagingBuffers;  // one ring slot
-  const int perPiece = static_cast<int>(std::min<size_t>(kIdsPerLaunch, half / stride));
+  const int perPiece = static_cast<int>(std::min<size_t>(kIdsPerLaunch, slotBytes_ / stride));
   const bool save = cfg_.direction == Direction::Save;
   for (int at = 0; at < count; at += perPiece, ++piece_) {
     const int n = std::min(perPiece, count - at);
-    const int b = static_cast<int>(piece_ % kStagingBuffers);
-    char* buf = staging_.get<char>() + b * half;
+    const int b = static_cast<int>(piece_ % slots_);
+    char* buf = staging_.get<char>() + b * slotBytes_;
     char* h = host + at * stride;
     const size_t bytes = static_cast<size_t>(n) * stride;
     cudaStream_t copy = b % 2 ? aux2_->get() : aux_;

@@ -21,7 +21,7 @@ struct CopyConfig {
   Direction direction = Direction::Save;
   KvGeometry geometry;
   void* cache = nullptr;        // device base of the paged cache
-  size_t stagingBytes = 0;      // StagedGather: the whole ring of kStagingBuffers buffers
+  size_t stagingBytes = 0;      // StagedGather: the whole staging ring
   int kernelCtas = 0;           // CTAs of the copy kernels (MappedKernel, gather/scatter)
   bool streaming = false;       // copy kernels read/write the paged cache evict-first (streaming)
   bool persistStaging = false;  // StagedGather: the staging ring is an L2 persisting window (the caller sets the L2 set-aside)
@@ -30,9 +30,15 @@ struct CopyConfig {
 // Owns the staging buffers and events of one strategy on one pair of streams.
 // enqueue() only enqueues (its host cost is what the strategy costs the caller);
 // recordDone() marks the completion of everything enqueued so far.
-// Buffers in the staging ring: while the copy engine drains one, the kernel fills
-// the next; more than two absorb jitter in either. Small buffers stay in L2.
-constexpr int kStagingBuffers = 4;
+// The staging ring: while the copy engine drains one slot, the kernel fills the next;
+// more than two absorb jitter in either. Each slot is one copy-engine copy, and a copy
+// costs a few microseconds of idle link before it starts (2 MiB copies reach about 93%
+// of the link, 8 MiB ones 98%), so slots are as large as kStagingSlotTarget allows:
+// a small ring (an L2-resident one) gets two large slots rather than four small ones.
+constexpr size_t kStagingSlotTarget = size_t(8) << 20;
+constexpr int kMinStagingSlots = 2, kMaxStagingSlots = 8;
+// Slots of a ring of `bytes`: between kMinStagingSlots and kMaxStagingSlots, each about kStagingSlotTarget.
+int stagingSlots(size_t bytes);
 
 class Copier {
  public:
@@ -58,6 +64,8 @@ class Copier {
   std::unique_ptr<Stream> aux2_;
   Event joined_{cudaEventDisableTiming};
   DeviceBuffer staging_;
+  int slots_ = 0;
+  size_t slotBytes_ = 0;
   std::vector<Event> stageReady_, stageFree_;
   unsigned long long piece_ = 0;
   std::vector<void*> dsts_, srcs_;

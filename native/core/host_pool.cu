@@ -9,8 +9,7 @@ HostPoolBackend::HostPoolBackend(size_t jobs, int layers, size_t extentBytes)
 }
 
 Extent HostPoolBackend::extentFor(uint64_t job, int layer) {
-  size_t slot = (job % jobs_) * layers_ + layer;
-  return Extent{pool_.get<char>() + slot * extentBytes_, extentBytes_};
+  return Extent{extentAt(slotOf(job, layer)), extentBytes_};
 }
 
 std::optional<uint64_t> HostPoolBackend::lookup(uint64_t key) const {

@@ -39,6 +39,11 @@ class HostPoolBackend final : public Backend {
   void commit(uint64_t key, uint64_t job) override { index_[key] = job; }
   std::optional<uint64_t> lookup(uint64_t key) const override;
   char* base() const { return pool_.get<char>(); }
+  // The pool's layout, one extent per (job, layer) slot; a store keys its records by slot.
+  size_t slots() const { return jobs_ * layers_; }
+  size_t slotOf(uint64_t job, int layer) const { return (job % jobs_) * layers_ + layer; }
+  size_t extentBytes() const { return extentBytes_; }
+  char* extentAt(size_t slot) const { return base() + slot * extentBytes_; }
 
  private:
   size_t jobs_;

@@ -59,7 +59,7 @@ void validate(const SaveLoadPlan& p) {
   if (g.gpuBlocks != p.shape.batch * p.shape.contextBlocks + p.transferBlocks) bad("gpuBlocks must be context + transfer blocks");
   if (p.steps <= 0 || p.warmupSteps < 0) bad("steps must be positive");
   if (p.strategies.empty()) bad("no strategy");
-  if (p.stagingBytes < kStagingBuffers * g.layerBlockBytes()) bad("staging buffer too small");
+  if (p.stagingBytes / stagingSlots(p.stagingBytes) < g.layerBlockBytes()) bad("staging buffer smaller than one block of one layer per ring slot");
 }
 
 // Everything one run allocates, created once and shared by the phases.
@@ -113,10 +113,10 @@ struct Rig {
   }
 
   // One (job slot, layer) extent of the pool; with a store, also the key of its record.
-  size_t slots() const { return static_cast<size_t>(numJobs) * g.layers; }
-  size_t slotOf(int job, int l) const { return static_cast<size_t>(job % numJobs) * g.layers + l; }
-  size_t extentBytes() const { return static_cast<size_t>(p.blocksPerJob) * g.layerBlockBytes(); }
-  char* extent(size_t slot) const { return pool->base() + slot * extentBytes(); }
+  size_t slots() const { return pool->slots(); }
+  size_t slotOf(int job, int l) const { return pool->slotOf(static_cast<uint64_t>(job), l); }
+  size_t extentBytes() const { return pool->extentBytes(); }
+  char* extent(size_t slot) const { return pool->extentAt(slot); }
   const int* jobIds(int job) const { return transferIds.data() + static_cast<size_t>(job % numJobs) * p.blocksPerJob; }
   uint64_t logical(int job, int i) const { return static_cast<uint64_t>(job % numJobs) * p.blocksPerJob + i; }
 
@@ -300,6 +300,21 @@ void endStep(ConcurrentResult& r, const StepClock& clk, bool measured, Design de
   ++r.stepsRun;
 }
 
+// The end of a concurrent phase: every connector copy completed and taken, the
+// connector thread joined, then every store request finished and taken.
+template <class TakeCompletions, class TakeStoreDone>
+void finishPhase(std::unique_ptr<AsyncConnector>& conn, TakeCompletions takeCompletions, StoreTier* tier, TakeStoreDone takeStoreDone) {
+  if (conn) {
+    conn->drain();
+    takeCompletions();
+    conn.reset();
+  }
+  if (tier) {
+    tier->waitIdle();
+    takeStoreDone();
+  }
+}
+
 // The forward with the connector beside it, saving every layer's new blocks.
 ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPerStep, uint64_t genBase) {
   const SaveLoadPlan& p = rig.p;
@@ -332,7 +347,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   std::vector<Event> layerDone;
   for (int i = 0; i < 4 * g.layers; ++i) layerDone.emplace_back(cudaEventDisableTiming);
   // Which generation each host extent last received whole: what verification expects.
-  const size_t slots = static_cast<size_t>(rig.numJobs) * g.layers;
+  const size_t slots = rig.slots();
   std::vector<long long> lastGen(slots, -1);
   // Newest descriptor that saves each (job slot, layer): an engine cannot rewrite a block
   // whose save has not finished, so the forward waits for it (a slow connector's cost).
@@ -413,7 +428,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
       batches[st % kBatchRing].clear();
       for (int k = 0; k < jobsPerStep; ++k)
         for (int l = 0; l < g.layers; ++l) {
-          const long long id = slotPending[static_cast<size_t>((st * jobsPerStep + k) % rig.numJobs) * g.layers + l];
+          const long long id = slotPending[rig.slotOf(st * jobsPerStep + k, l)];
           while (id >= completed) {
             drainCompletions();
             if (id >= completed) { conn->rethrow(); std::this_thread::yield(); }
@@ -510,22 +525,14 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     }
     endStep(r, clk, measured, design, blocked, tier);
   }
-  if (conn) {
-    conn->drain();
-    drainCompletions();
-    conn.reset();
-  }
-  if (tier) {
-    tier->waitIdle();
-    tier->drain(ignore, ignore);
-  }
+  finishPhase(conn, drainCompletions, tier, [&] { tier->drain(ignore, ignore); });
   if (firstEnqueue >= 0) r.windowMs = (lastDone - firstEnqueue) / 1000;
   r.nonFinite = rig.forward->nonFiniteOutputs();
   if (p.verify && design != Design::Off) {
     std::vector<ChunkRef> check;
     for (int job = 0; job < rig.numJobs; ++job)
       for (int l = 0; l < g.layers; ++l) {
-        long long gen = lastGen[static_cast<size_t>(job) * g.layers + l];
+        long long gen = lastGen[rig.slotOf(job, l)];
         if (gen >= 0) rig.hostRefs(check, job, l, static_cast<uint64_t>(gen));
       }
     r.mismatches = checkChunksHost(check.data(), static_cast<int>(check.size()), g.chunkBytes);
@@ -800,16 +807,8 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     drainStore();
     publishCopies();
   }
-  if (conn) {
-    conn->drain();
-    drainCompletions();
-    conn.reset();
-  }
-  if (tier) {
-    tier->waitIdle();
-    drainStore();
-    r.store.counters = tier->counters;
-  }
+  finishPhase(conn, drainCompletions, tier, drainStore);
+  if (tier) r.store.counters = tier->counters;
   r.jobsSkipped = static_cast<long long>(waiting.size());
   if (firstEnqueue >= 0) r.windowMs = (lastDone - firstEnqueue) / 1000;
   r.nonFinite = rig.forward->nonFiniteOutputs();
@@ -883,6 +882,8 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
     if (maxPersist <= 0) throw Error(codes::kBadInput, "--staging-l2 persist: this GPU has no persisting L2");
     KV_CUDA(cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, std::min<size_t>(p.stagingBytes, static_cast<size_t>(maxPersist))));
     setAside.on = true;
+    out.notes.push_back("--staging-l2 persist: L2 set-aside " + std::to_string(std::min<size_t>(p.stagingBytes, static_cast<size_t>(maxPersist)) >> 20) +
+                        " MiB (this GPU allows " + std::to_string(maxPersist >> 20) + " MiB)");
     if (p.stagingBytes > static_cast<size_t>(maxPersist))
       out.notes.push_back("--staging-l2 persist: the staging ring (" + std::to_string(p.stagingBytes >> 20) + " MiB) is larger than the L2 set-aside (" +
                           std::to_string(maxPersist >> 20) + " MiB); lower --staging-mib to keep it resident");

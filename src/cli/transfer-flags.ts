@@ -21,7 +21,7 @@ export const transferFlags = {
   connector: Flags.string({description: 'off: only the forward (baseline)', options: ['on', 'off'], default: 'on'}),
   verify: Flags.boolean({description: 'check every saved and loaded byte (--no-verify skips it)', default: true, allowNo: true}),
   warmup: Flags.integer({description: 'warm-up steps before measuring', default: 3}),
-  'staging-mib': Flags.integer({description: 'device staging buffer of the staged strategy, both halves', default: 64}),
+  'staging-mib': Flags.integer({description: 'device staging ring of the staged strategy, MiB (slots of about 8 MiB, 2 to 8)', default: 64}),
   'copy-ctas': Flags.integer({description: 'CTAs of the gather/scatter kernels', default: 16}),
   'mapped-ctas': Flags.integer({description: 'CTAs of the mapped-memory copy kernel', default: 264}),
   'copy-cache': Flags.string({description: 'cache policy of the copy kernels on the paged cache: stream (evict-first, spares the forward L2) or default', options: ['stream', 'default'], default: 'default'}),

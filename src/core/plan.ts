@@ -56,6 +56,12 @@ export interface WorkloadPlan {
 const MiB = 1024 * 1024
 const CEILING_BYTES = 256 * MiB
 
+// The staged strategy's ring slots, as native/core/copy.h sizes them: about 8 MiB each
+// (one copy-engine copy per slot), two at least, eight at most.
+export function stagingSlots(stagingBytes: number): number {
+  return Math.min(8, Math.max(2, Math.floor(stagingBytes / (8 * MiB))))
+}
+
 export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   const sizes = deriveSizes(profile)
   const w = profile.workload
@@ -73,8 +79,9 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   }
   const contextBlocks = Math.ceil(w.promptTokens / profile.blockSize)
   const stagingBytes = o.stagingMiB * MiB
-  if (stagingBytes < 4 * sizes.layerBlockBytes) {
-    throw badInput(`--staging-mib ${o.stagingMiB} is smaller than four blocks of one layer (${formatBytes(4 * sizes.layerBlockBytes)}), one per staging ring slot`)
+  const slots = stagingSlots(stagingBytes)
+  if (stagingBytes / slots < sizes.layerBlockBytes) {
+    throw badInput(`--staging-mib ${o.stagingMiB} gives ${slots} staging ring slots of ${formatBytes(stagingBytes / slots)}, less than one block of one layer (${formatBytes(sizes.layerBlockBytes)}) each`)
   }
   const blocksPerJob = contextBlocks
   const transferBlocks = w.batch * contextBlocks
