@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU session for the store backends (issue 5) and the save-side experiments (issue 3).
 #   part suite:  GPU suite (store tests against a real redis-server included) and the
-#                issue-3 sweep: staging rings of 8 MiB slots, in L2 (persisting) or not, two runs each
+#                issue-3 sweep: async save beside the forward with staged (default ring, an
+#                L2-persisting one) and batch, two runs each; async load twice
 #   part store:  default save/load end to end through host, file and redis stores
 #   part final:  the GPU suite on the last build, file and host end to end, the two staging setups once
 # Run from the repository root with the bundle and .device-carry/redis carried.
@@ -30,6 +31,8 @@ for f in sys.argv[1:]:
     except Exception as e: print(f, 'unreadable', e); continue
     r = j.get('results') or {}
     print(f"== {f}: status {j.get('status')} exit-notes {[n for n in j.get('notes', []) if 'FAIL' in n or 'full rate' in n or 'O_DIRECT' in n or 'L2' in n]}")
+    c = r.get('ceilings') or {}
+    if c: print(f"   ceilings H2D {c['h2dGBps']:.1f} D2H {c['d2hGBps']:.1f} GB/s, forward {r['forward'].get('hbmGBps', 0):.0f} GB/s HBM")
     b = r.get('backend')
     if b and b.get('alone'):
         a = b['alone']; print(f"   store {b['store']}: alone put {a['putGBps']:.2f} get {a['getGBps']:.2f} GB/s verified {a['verified']}")
@@ -50,19 +53,15 @@ PY
 
 if [ "$part" = suite ]; then
   $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1; grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt
-  lscpu | grep -E "NUMA node|Model name"
   i=0
-  for cfg in "--staging-mib 64" "--staging-mib 16 --staging-l2 persist --copy-cache stream" \
-             "--staging-mib 24 --staging-l2 persist --copy-cache stream" "--staging-mib 32 --staging-l2 persist --copy-cache stream"; do
+  for cfg in "--strategy staged" "--strategy batch" "--strategy staged --staging-mib 16 --staging-l2 persist --copy-cache stream --copy-ctas 4" \
+             "--strategy staged --staging-mib 24 --staging-l2 persist --copy-cache stream"; do
     i=$((i+1))
-    for k in 1 2; do $K save --strategy staged --design async $cfg --json > "$OUT/exp$i-$k.json"; done
-    echo "## save $cfg"; summary $OUT/exp$i-1.json $OUT/exp$i-2.json | grep -E "async|==|staged:|hooks|set-aside"
+    for k in 1 2; do $K save --design async $cfg --json > "$OUT/exp$i-$k.json"; done
+    echo "## save $cfg"; summary $OUT/exp$i-1.json $OUT/exp$i-2.json | grep -E "async|==|staged:|batch:|hooks|ceil"
   done
-  for cfg in "--staging-mib 64" "--staging-mib 16 --staging-l2 persist --copy-cache stream" "--staging-mib 24 --staging-l2 persist --copy-cache stream"; do
-    i=$((i+1))
-    $K load --strategy staged --design async $cfg --json > $OUT/exp$i-load.json
-    echo "## load $cfg"; summary $OUT/exp$i-load.json | grep -E "async|==|staged:|hooks"
-  done
+  for k in 1 2; do $K load --design async --strategy staged --json > $OUT/load-$k.json; done
+  echo "## load staged"; summary $OUT/load-*.json | grep -E "async|==|staged:|hooks|ceil"
 fi
 
 if [ "$part" = final ]; then

@@ -52,31 +52,33 @@ void AsyncConnector::loop() {
     for (int i = 0; i < 512; ++i) events.emplace_back(cudaEventDisableTiming);
     size_t nextEvent = 0;
     std::deque<InFlight> inflight;
-    ConnectorBatch batch;  // the batch being worked through
-    int batchAt = 0;
+    std::deque<ConnectorJob> waiting;  // taken from the main loop's batches, not yet on the GPU
+    double queuedBytes = 0;            // on the GPU and not complete
     ready_.store(true);
     for (;;) {
       bool idle = true;
-      while (inflight.size() < events.size()) {
-        if (batchAt >= batch.count) {
-          auto b = batches_.pop();
-          if (!b) break;
-          batch = *b;
-          batchAt = 0;
-          if (batch.count == 0) batchesTaken_.fetch_add(1, std::memory_order_release);
-          continue;
-        }
-        const ConnectorJob* job = &batch.jobs[batchAt];
+      // Every published batch is copied out at once, so the main loop never waits for its memory.
+      while (auto b = batches_.pop()) {
+        waiting.insert(waiting.end(), b->jobs, b->jobs + b->count);
+        batchesTaken_.fetch_add(1, std::memory_order_release);
         idle = false;
-        if (job->after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job->after, 0));
-        for (int i = 0; i < job->parts; ++i) {
-          const CopyPart& c = job->part[i];
+      }
+      // Jobs go to the GPU only while it holds less than kQueuedBytes: a deep queue fills the
+      // driver's command buffer, and every CUDA call of this thread then blocks until the GPU
+      // catches up (seen as single steps whose hooks waited tens of microseconds for it).
+      while (!waiting.empty() && inflight.size() < events.size() && (inflight.empty() || queuedBytes < kQueuedBytes)) {
+        const ConnectorJob& job = waiting.front();
+        idle = false;
+        if (job.after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job.after, 0));
+        for (int i = 0; i < job.parts; ++i) {
+          const CopyPart& c = job.part[i];
           copier.enqueue(c.layer, c.blockIds, c.count, c.host);
         }
         cudaEvent_t ev = events[nextEvent++ % events.size()].get();
         copier.recordDone(ev);
-        inflight.push_back({*job, ev});
-        if (++batchAt == batch.count) batchesTaken_.fetch_add(1, std::memory_order_release);
+        queuedBytes += job.bytes;
+        inflight.push_back({job, ev});
+        waiting.pop_front();
       }
       while (!inflight.empty()) {
         cudaError_t q = cudaEventQuery(inflight.front().done);
@@ -85,11 +87,12 @@ void AsyncConnector::loop() {
         const ConnectorJob& j = inflight.front().job;
         ConnectorDone d{j.id, j.enqueuedUs, nowUs(), j.bytes};
         while (!done_.push(d)) std::this_thread::yield();  // main loop drains every step
+        queuedBytes -= j.bytes;
         inflight.pop_front();
         completed_.fetch_add(1);
         idle = false;
       }
-      if (stop_.load() && inflight.empty() && batches_.empty() && batchAt >= batch.count) break;
+      if (stop_.load() && inflight.empty() && waiting.empty() && batches_.empty()) break;
       if (idle) std::this_thread::sleep_for(std::chrono::microseconds(5));
     }
     KV_CUDA(cudaStreamSynchronize(main.get()));

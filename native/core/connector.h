@@ -40,7 +40,7 @@ struct ConnectorJob {
 // queue push: a step's saves at the end of its launches (the layers have not run yet, so
 // nothing waits longer), or the copies a load hook starts. save_layer then costs a local
 // store instead of a cross-core handoff. The memory stays untouched until batchesTaken()
-// passes it.
+// passes it (the connector copies a batch out as soon as it sees it).
 struct ConnectorBatch {
   const ConnectorJob* jobs = nullptr;
   int count = 0;
@@ -50,6 +50,10 @@ struct ConnectorDone {
   uint64_t id = 0;
   double enqueuedUs = 0, doneUs = 0, bytes = 0;
 };
+
+// Copy bytes the connector keeps enqueued on the GPU, about 5 ms of a PCIe Gen5 link:
+// enough that the link never waits for this thread, little enough for the driver's queue.
+constexpr double kQueuedBytes = 256.0 * (1 << 20);
 
 class AsyncConnector {
  public:

@@ -344,8 +344,12 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
                             rig.compute.get()));
   };
 
+  // The connector orders a save after its layer's event when it enqueues the copy, which can
+  // be a few steps later (it keeps only kQueuedBytes on the GPU): a deep ring of events keeps
+  // that wait on the step that wrote the blocks, not a later reuse of the event.
+  constexpr int kEventSteps = 16;
   std::vector<Event> layerDone;
-  for (int i = 0; i < 4 * g.layers; ++i) layerDone.emplace_back(cudaEventDisableTiming);
+  for (int i = 0; i < kEventSteps * g.layers; ++i) layerDone.emplace_back(cudaEventDisableTiming);
   // Which generation each host extent last received whole: what verification expects.
   const size_t slots = rig.slots();
   std::vector<long long> lastGen(slots, -1);
@@ -441,7 +445,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     uploadStep(st);
     clk.start.record(rig.compute.get());
     for (int l = 0; l < g.layers; ++l) {
-      cudaEvent_t ev = layerDone[(st % 4) * g.layers + l].get();
+      cudaEvent_t ev = layerDone[(st % kEventSteps) * g.layers + l].get();
       const ChunkRef* w = writes.get<ChunkRef>() + (st % 4) * perStep + l * perLayer;
       rig.forward->layer(l, w, static_cast<int>(perLayer), ev);
       if (design == Design::Off) continue;
