@@ -5,6 +5,9 @@
 #                L2-persisting one) and batch, two runs each; async load twice
 #   part store:  default save/load end to end through host, file and redis stores
 #   part final:  the GPU suite on the last build, file and host end to end, the two staging setups once
+#   part targets: the GPU suite, then issue 3's targets: default save and load twice each (wall
+#                timed), async save beside the forward with the L2-persisting ring (4 and 8 CTAs)
+#                and with batch, async load with the persisting ring
 # Run from the repository root with the bundle and .device-carry/redis carried.
 set -uo pipefail
 part=${1:-suite}
@@ -87,4 +90,18 @@ if [ "$part" = store ]; then
   $K backend bench --backend "file:$STORE" --json > $OUT/bb-file.json; $K backend bench --backend "file:$STORE"
   $K backend bench --backend "$KVBENCH_REDIS_URL" --pipeline 8 | tail -6
   ls -A $STORE
+fi
+
+if [ "$part" = targets ]; then
+  $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1; grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt
+  L2="--staging-mib 16 --staging-l2 persist --copy-cache stream"
+  for k in 1 2; do
+    for m in save load; do /usr/bin/time -f "default $m $k wall %e s" $K $m --json > $OUT/default-$m-$k.json; done
+  done
+  summary $OUT/default-*.json | grep -vE "^      hooks"
+  for k in 1 2; do $K save --design async --strategy staged $L2 --copy-ctas 4 --json > $OUT/l2c4-$k.json; done
+  $K save --design async --strategy staged $L2 --copy-ctas 8 --json > $OUT/l2c8-1.json
+  for k in 1 2; do $K save --design async --strategy batch --json > $OUT/batch-$k.json; done
+  $K load --design async --strategy staged $L2 --copy-ctas 4 --json > $OUT/l2c4-load.json
+  summary $OUT/l2c*.json $OUT/batch-*.json
 fi

@@ -51,7 +51,7 @@ export const transferFlags = {
   'mlp-size': Flags.integer({description: 'MLP width', helpGroup: profileGroup}),
   batch: Flags.integer({description: 'sequences per step', helpGroup: profileGroup}),
   'prompt-tokens': Flags.integer({description: 'prompt tokens per sequence', helpGroup: profileGroup}),
-  'decode-steps': Flags.integer({description: 'measured steps', helpGroup: profileGroup}),
+  'decode-steps': Flags.integer({description: 'measured steps per phase (p99s need a few hundred)', helpGroup: profileGroup}),
   'prefix-hit-rate': Flags.string({description: 'share of a prompt found in the store (0..1)', helpGroup: profileGroup}),
 }
 
