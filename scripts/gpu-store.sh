@@ -93,15 +93,16 @@ if [ "$part" = store ]; then
 fi
 
 if [ "$part" = targets ]; then
-  $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1; grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt
+  $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1
   L2="--staging-mib 16 --staging-l2 persist --copy-cache stream"
   for k in 1 2; do
-    for m in save load; do /usr/bin/time -f "default $m $k wall %e s" $K $m --json > $OUT/default-$m-$k.json; done
+    for m in save load; do /usr/bin/time -a -o $OUT/walls.txt -f "default $m $k wall %e s" $K $m --json > $OUT/default-$m-$k.json; done
   done
   summary $OUT/default-*.json | grep -vE "^      hooks"
   for k in 1 2; do $K save --design async --strategy staged $L2 --copy-ctas 4 --json > $OUT/l2c4-$k.json; done
-  $K save --design async --strategy staged $L2 --copy-ctas 8 --json > $OUT/l2c8-1.json
   for k in 1 2; do $K save --design async --strategy batch --json > $OUT/batch-$k.json; done
   $K load --design async --strategy staged $L2 --copy-ctas 4 --json > $OUT/l2c4-load.json
   summary $OUT/l2c*.json $OUT/batch-*.json
+  grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt; cat $OUT/walls.txt
+  (cd $OUT && tar -czf results.tgz *.json test-gpu.txt walls.txt && rm -f *.json)
 fi
