@@ -100,6 +100,7 @@ if [ "$part" = targets ]; then
   done
   summary $OUT/default-*.json | grep -vE "^      hooks"
   for k in 1 2; do $K save --design async --strategy staged $L2 --copy-ctas 4 --json > $OUT/l2c4-$k.json; done
+  $K save --design async --strategy staged $L2 --json > $OUT/l2c16-1.json
   for k in 1 2; do $K save --design async --strategy batch --json > $OUT/batch-$k.json; done
   $K load --design async --strategy staged $L2 --copy-ctas 4 --json > $OUT/l2c4-load.json
   summary $OUT/l2c*.json $OUT/batch-*.json
