@@ -908,19 +908,25 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
   if (p.pickBest && !out.transfers.empty()) {
     // The fastest verified strategy; among those within 1% of it (a tie, given run-to-run
     // noise), the one cheapest to enqueue: the connector thread's enqueue rate bounds what
-    // it can move beside the forward.
-    auto rate = [&](const TransferResult& t) {
+    // it can move beside the forward. A strategy that moves bytes over PCIe on SMs is not a
+    // candidate while a copy-engine one is: alone it can look fastest, beside the forward it
+    // takes the SMs the forward runs on (an H100 step took 2.3x as long).
+    bool copyEngineMeasured = false;
+    for (size_t i = 0; i < out.transfers.size(); ++i) copyEngineMeasured |= !movesOverPcieOnSms(p.strategies[i]);
+    auto rate = [&](size_t i) {
+      const TransferResult& t = out.transfers[i];
       const double ms = p.load ? t.loadMs : t.saveMs;
       const long long bad = p.load ? t.loadMismatches : t.saveMismatches;
+      if (copyEngineMeasured && movesOverPcieOnSms(p.strategies[i])) return -1.0;
       return bad == 0 && ms > 0 ? t.bytes / ms : -1.0;
     };
     double best = -1;
-    for (const TransferResult& t : out.transfers) best = std::max(best, rate(t));
+    for (size_t i = 0; i < out.transfers.size(); ++i) best = std::max(best, rate(i));
     double cheapest = -1;
     for (size_t i = 0; i < out.transfers.size() && best > 0; ++i) {
       const TransferResult& t = out.transfers[i];
       const double enqueueMs = p.load ? t.loadEnqueueMs : t.saveEnqueueMs;
-      if (rate(t) >= 0.99 * best && (cheapest < 0 || enqueueMs < cheapest)) {
+      if (rate(i) >= 0.99 * best && (cheapest < 0 || enqueueMs < cheapest)) {
         cheapest = enqueueMs;
         concurrentStrategies = {p.strategies[i]};
         out.picked = t.strategy;

@@ -13,4 +13,8 @@ enum class Direction : int { Save = 0, Load = 1 };  // Save: GPU -> host; Load: 
 
 const char* strategyName(Strategy s);
 
+// A kernel whose loads or stores cross PCIe holds its SMs for the whole transfer (each access
+// waits out the link's latency), so beside a forward it takes SMs the forward needs.
+inline bool movesOverPcieOnSms(Strategy s) { return s == Strategy::MappedKernel; }
+
 }  // namespace kv

@@ -353,7 +353,7 @@ export async function runTransferBench(req: TransferRequest, publish: (env: Envi
     req.onProgress?.(`${req.mode}: ${profile.name}, ${wp.plan.strategies.length} strategies, designs ${wp.designs.join('/')} on GPU ${req.device}`)
     const native = await runSaveLoad(wp.plan)
     notes.push(...native.notes)
-    if (native.picked) notes.push(`--strategy auto picked ${native.picked} (fastest verified ${req.mode} in the transfer phase; within 1% of it, the cheapest to enqueue)`)
+    if (native.picked) notes.push(`--strategy auto picked ${native.picked} (fastest verified copy-engine ${req.mode} in the transfer phase; within 1% of it, the cheapest to enqueue)`)
     if (native.gemmEngine.startsWith('fallback')) notes.push(`cuBLAS not found: the forward's matrix work used kvbench's own kernel (${native.gemmEngine})`)
     const results = summarizeRun(native, wp, profile, req.mode, req.backend)
     if (native.storeNote) notes.push(native.storeNote)
