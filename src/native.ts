@@ -110,6 +110,10 @@ export interface NativeTransfer {
   loadMs: number
   saveEnqueueMs: number
   loadEnqueueMs: number
+  /** The pass in groups of jobs, each timed by CUDA events (sampleBytes: each group's size). */
+  saveSampleMs: number[]
+  loadSampleMs: number[]
+  sampleBytes: number[]
   saveMismatches: number
   loadMismatches: number
   chunksChecked: number
@@ -270,7 +274,7 @@ interface Addon {
 }
 
 export const NO_CUDA_MESSAGE = 'kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild'
-const ADDON_ABI = 6
+const ADDON_ABI = 7
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */
 export function addonCandidates(): string[] {

@@ -233,6 +233,9 @@ Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r) {
     j.Set("loadMs", x.loadMs);
     j.Set("saveEnqueueMs", x.saveEnqueueMs);
     j.Set("loadEnqueueMs", x.loadEnqueueMs);
+    j.Set("saveSampleMs", numbers(env, x.saveSampleMs));
+    j.Set("loadSampleMs", numbers(env, x.loadSampleMs));
+    j.Set("sampleBytes", numbers(env, x.sampleBytes));
     j.Set("saveMismatches", static_cast<double>(x.saveMismatches));
     j.Set("loadMismatches", static_cast<double>(x.loadMismatches));
     j.Set("chunksChecked", static_cast<double>(x.chunksChecked));

@@ -65,6 +65,10 @@ struct TransferResult {
   std::string strategy;
   double bytes = 0;
   double saveMs = 0, loadMs = 0;            // CUDA events, first copy to last
+  // The pass cut into kTransferSamples groups of jobs, each timed by CUDA events: a median
+  // of these is what compares with the ceiling (itself a median), a slow patch of the host
+  // or link does not decide the figure. sampleBytes[i] is group i's size in both directions.
+  std::vector<double> saveSampleMs, loadSampleMs, sampleBytes;
   double saveEnqueueMs = 0, loadEnqueueMs = 0;  // host time spent enqueueing
   long long saveMismatches = 0, loadMismatches = 0;
   long long chunksChecked = 0;

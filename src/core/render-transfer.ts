@@ -17,16 +17,20 @@ export function renderTransfer(r: TransferResults): string {
     out.push(`forward alone: ${fixed(f.stepMs.p50, 2)} ms/step, ${fixed(f.tflops ?? 0, 1)} TFLOP/s, ${fixed(f.hbmGBps ?? 0, 0)} GB/s HBM (matrix work: ${f.gemmEngine})`)
   }
   if (r.strategies.length > 0) {
-    out.push('', 'Copy strategies alone (whole transfer set, CUDA events)')
-    const t = makeTable(['strategy', 'save GB/s', 'save % ceiling', 'load GB/s', 'load % ceiling', 'host enqueue (save)', 'verified'])
+    out.push('', 'Copy strategies alone (whole transfer set, CUDA events; GB/s of the pass, in brackets p10-p90 of its timed groups)')
+    const t = makeTable(['strategy', 'save GB/s', 'save % ceiling (pass / median)', 'load GB/s', 'load % ceiling (pass / median)', 'host enqueue (save)', 'verified'])
+    const pct = (d: {pctOfCeiling: number; medianPctOfCeiling?: number | null}) =>
+      d.medianPctOfCeiling == null ? `${fixed(d.pctOfCeiling)}%` : `${fixed(d.pctOfCeiling)} / ${fixed(d.medianPctOfCeiling)}%`
+    const rate = (d: {gbps: number; samplesGBps: {p10: number; p90: number} | null}) =>
+      d.samplesGBps ? `${fixed(d.gbps)} (${fixed(d.samplesGBps.p10)}-${fixed(d.samplesGBps.p90)})` : fixed(d.gbps)
     for (const s of r.strategies) {
       const best = (dir: 'save' | 'load') => (r.best[dir] === s.strategy ? ' *' : '')
       t.push([
         s.strategy,
-        fixed(s.save.gbps) + best('save'),
-        `${fixed(s.save.pctOfCeiling)}%`,
-        fixed(s.load.gbps) + best('load'),
-        `${fixed(s.load.pctOfCeiling)}%`,
+        rate(s.save) + best('save'),
+        pct(s.save),
+        rate(s.load) + best('load'),
+        pct(s.load),
         `${fixed(s.save.enqueueHostMs, 1)} ms`,
         s.save.verified === null ? 'skipped' : s.save.verified && s.load.verified ? 'yes' : `NO (${s.save.mismatches + s.load.mismatches} words)`,
       ])

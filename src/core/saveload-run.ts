@@ -7,7 +7,7 @@ import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type Worklo
 import {applyOverrides, loadProfile, type Profile, type ProfileOverrides} from './profile.js'
 import {gbPerSecond, logHistogram, summarize, type HistogramBin, type Summary} from './stats.js'
 import {maskBackend} from './store-spec.js'
-import {cancelRun, cudaInfo, memInfo, NO_CUDA_MESSAGE, openStoreHandle, runSaveLoad, type NativeConcurrent, type NativeSaveLoadResult, type StrategyName} from '../native.js'
+import {cancelRun, cudaInfo, memInfo, NO_CUDA_MESSAGE, openStoreHandle, runSaveLoad, type NativeConcurrent, type NativeSaveLoadResult, type NativeTransfer, type StrategyName} from '../native.js'
 
 export interface TransferRequest extends RunOptions {
   profile: string
@@ -16,8 +16,12 @@ export interface TransferRequest extends RunOptions {
 }
 
 export interface DirectionFigures {
+  /** The whole pass: bytes over first copy to last. */
   gbps: number
   pctOfCeiling: number
+  /** Each timed group of the pass; its median is the robust figure (the ceiling is a median too). */
+  samplesGBps: Summary | null
+  medianPctOfCeiling: number | null
   ms: number
   enqueueHostMs: number
   verified: boolean | null
@@ -145,9 +149,23 @@ export interface TransferOutcome {
   notes: string[]
 }
 
-function direction(bytes: number, ms: number, enqueue: number, ceiling: number, verify: boolean, mismatches: number): DirectionFigures {
-  const gbps = gbPerSecond(bytes, ms)
-  return {gbps, pctOfCeiling: (100 * gbps) / ceiling, ms, enqueueHostMs: enqueue, verified: verify ? mismatches === 0 : null, mismatches}
+function direction(t: NativeTransfer, dir: 'save' | 'load', ceiling: number, verify: boolean): DirectionFigures {
+  const ms = dir === 'save' ? t.saveMs : t.loadMs
+  const sampleMs = dir === 'save' ? t.saveSampleMs : t.loadSampleMs
+  const mismatches = dir === 'save' ? t.saveMismatches : t.loadMismatches
+  const gbps = gbPerSecond(t.bytes, ms)
+  const rates = sampleMs.map((m, i) => gbPerSecond(t.sampleBytes[i], m)).filter((v) => Number.isFinite(v) && v > 0)
+  const samplesGBps = rates.length > 0 ? summarize(rates) : null
+  return {
+    gbps,
+    pctOfCeiling: (100 * gbps) / ceiling,
+    samplesGBps,
+    medianPctOfCeiling: samplesGBps ? (100 * samplesGBps.p50) / ceiling : null,
+    ms,
+    enqueueHostMs: dir === 'save' ? t.saveEnqueueMs : t.loadEnqueueMs,
+    verified: verify ? mismatches === 0 : null,
+    mismatches,
+  }
 }
 
 function summarizeOrNull(v: number[]): Summary | null {
@@ -261,8 +279,8 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
   const strategies: StrategyFigures[] = native.transfers.map((t) => ({
     strategy: t.strategy,
     bytes: t.bytes,
-    save: direction(t.bytes, t.saveMs, t.saveEnqueueMs, native.ceilingD2hGBps, verify, t.saveMismatches),
-    load: direction(t.bytes, t.loadMs, t.loadEnqueueMs, native.ceilingH2dGBps, verify, t.loadMismatches),
+    save: direction(t, 'save', native.ceilingD2hGBps, verify),
+    load: direction(t, 'load', native.ceilingH2dGBps, verify),
   }))
   const pick = (dir: 'save' | 'load') =>
     strategies.filter((s) => s[dir].verified !== false).sort((a, b) => b[dir].gbps - a[dir].gbps)[0]?.strategy ?? null
@@ -353,7 +371,7 @@ export async function runTransferBench(req: TransferRequest, publish: (env: Envi
     req.onProgress?.(`${req.mode}: ${profile.name}, ${wp.plan.strategies.length} strategies, designs ${wp.designs.join('/')} on GPU ${req.device}`)
     const native = await runSaveLoad(wp.plan)
     notes.push(...native.notes)
-    if (native.picked) notes.push(`--strategy auto picked ${native.picked} (fastest verified copy-engine ${req.mode} in the transfer phase; within 1% of it, the cheapest to enqueue)`)
+    if (native.picked) notes.push(`--strategy auto picked ${native.picked} (fastest verified copy-engine ${req.mode} in the transfer phase, by the median of its timed groups; within 1% of it, the cheapest to enqueue)`)
     if (native.gemmEngine.startsWith('fallback')) notes.push(`cuBLAS not found: the forward's matrix work used kvbench's own kernel (${native.gemmEngine})`)
     const results = summarizeRun(native, wp, profile, req.mode, req.backend)
     if (native.storeNote) notes.push(native.storeNote)

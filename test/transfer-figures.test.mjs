@@ -1,0 +1,47 @@
+// The transfer phase's figures: the whole pass and the median of its timed groups, both
+// against the same run's ceiling, and how the table shows them (no GPU needed).
+import assert from 'node:assert/strict'
+import {test} from 'node:test'
+
+import {planWorkload} from '../dist/core/plan.js'
+import {loadProfile} from '../dist/core/profile.js'
+import {renderTransfer} from '../dist/core/render-transfer.js'
+import {summarizeRun} from '../dist/core/saveload-run.js'
+
+const GiB = 2 ** 30
+const runOpts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 16, mappedCtas: 264, streamingCopies: false, persistStaging: false, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
+
+function nativeResult(saveSampleMs, loadSampleMs) {
+  const sum = (v) => v.reduce((a, b) => a + b, 0)
+  return {
+    ceilingH2dGBps: 55, ceilingD2hGBps: 55, gemmEngine: 'kernel', flopsPerStep: 0, hbmBytesPerStep: 0, cancelled: false, picked: null, notes: [],
+    transfers: [{
+      strategy: 'staged', bytes: 8 * GiB, saveMs: sum(saveSampleMs), loadMs: sum(loadSampleMs), saveEnqueueMs: 40, loadEnqueueMs: 41,
+      saveSampleMs, loadSampleMs, sampleBytes: Array(8).fill(GiB), saveMismatches: 0, loadMismatches: 0, chunksChecked: 10,
+    }],
+    concurrent: [], store: null, storeNote: null, storeDirect: false, storeLeg: null,
+  }
+}
+
+test('one slow group lowers the pass figure, not the median', () => {
+  const profile = loadProfile('llama-3.1-8b')
+  const wp = planWorkload(profile, runOpts)
+  const ms = GiB / (53.9e9) * 1000  // one GiB at 53.9 GB/s (98% of 55)
+  const r = summarizeRun(nativeResult([...Array(7).fill(ms), 2 * ms], Array(8).fill(ms)), wp, profile, 'save')
+  const save = r.strategies[0].save
+  assert.ok(Math.abs(save.samplesGBps.p50 - 53.9) < 0.01, `median ${save.samplesGBps.p50}`)
+  assert.ok(Math.abs(save.medianPctOfCeiling - 98) < 0.01)
+  assert.ok(Math.abs(save.gbps - (8 * GiB) / (9 * ms * 1e6)) < 0.01)
+  assert.ok(save.pctOfCeiling < 88 && save.pctOfCeiling > 87, `pass ${save.pctOfCeiling}`)
+  assert.equal(r.strategies[0].load.samplesGBps.p10, r.strategies[0].load.samplesGBps.p90)
+  const text = renderTransfer(r)
+  assert.match(text, /staged +│ 47\.9 \(\d+\.\d-\d+\.\d\) \* +│ 87\.1 \/ 98\.0% +│ 53\.9 \(53\.9-53\.9\) \* +│ 98\.0 \/ 98\.0%/)
+})
+
+test('results from before the groups (schema 1.1.0) still render', () => {
+  const profile = loadProfile('llama-3.1-8b')
+  const r = summarizeRun(nativeResult([100], [100]), planWorkload(profile, runOpts), profile, 'save')
+  delete r.strategies[0].save.samplesGBps
+  delete r.strategies[0].save.medianPctOfCeiling
+  assert.match(renderTransfer(r), /staged +│ 85\.9 \* +│ 156\.2% +│/)
+})
