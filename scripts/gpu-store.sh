@@ -41,7 +41,8 @@ for f in sys.argv[1:]:
     if b and b.get('alone'):
         a = b['alone']; print(f"   store {b['store']}: alone put {a['putGBps']:.2f} get {a['getGBps']:.2f} GB/s verified {a['verified']}")
     for s in r.get('strategies', []):
-        print(f"   {s['strategy']}: save {s['save']['gbps']:.1f} ({s['save']['pctOfCeiling']:.1f}%) load {s['load']['gbps']:.1f} ({s['load']['pctOfCeiling']:.1f}%)")
+        m = lambda d: f"/{d['medianPctOfCeiling']:.1f}" if d.get('medianPctOfCeiling') is not None else ''
+        print(f"   {s['strategy']}: save {s['save']['gbps']:.1f} ({s['save']['pctOfCeiling']:.1f}{m(s['save'])}%) load {s['load']['gbps']:.1f} ({s['load']['pctOfCeiling']:.1f}{m(s['load'])}%)")
     for d in r.get('designs', []):
         t = d.get('transfer') or {}
         bp = d.get('blockedPerStepUs') or {}
