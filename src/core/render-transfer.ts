@@ -35,7 +35,7 @@ export function renderTransfer(r: TransferResults): string {
         s.save.verified === null ? 'skipped' : s.save.verified && s.load.verified ? 'yes' : `NO (${s.save.mismatches + s.load.mismatches} words)`,
       ])
     }
-    out.push(t.toString(), '* fastest verified')
+    out.push(t.toString(), '* fastest verified (median group)')
   }
   if (r.designs.length > 0) {
     out.push('', `Forward with the connector beside it (${r.workload.steps} steps; slowdown vs connector off)`)

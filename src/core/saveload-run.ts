@@ -282,8 +282,10 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
     save: direction(t, 'save', native.ceilingD2hGBps, verify),
     load: direction(t, 'load', native.ceilingH2dGBps, verify),
   }))
+  // Fastest verified, by the median of the timed groups as auto picks (the pass when not timed).
+  const speed = (d: DirectionFigures) => d.samplesGBps?.p50 ?? d.gbps
   const pick = (dir: 'save' | 'load') =>
-    strategies.filter((s) => s[dir].verified !== false).sort((a, b) => b[dir].gbps - a[dir].gbps)[0]?.strategy ?? null
+    strategies.filter((s) => s[dir].verified !== false).sort((a, b) => speed(b[dir]) - speed(a[dir]))[0]?.strategy ?? null
   const baseline = native.concurrent.find((c) => c.design === 'off')
   const baselineMs = baseline && baseline.stepGpuMs.length > 0 ? summarize(baseline.stepGpuMs).p50 : null
   const baselineSteps = baselineMs && baseline ? {gpu: baselineMs, wall: summarize(baseline.stepWallMs).p50} : null
