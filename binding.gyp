@@ -36,7 +36,6 @@
           "sources": [
             "native/core/cublas_loader.cc",
             "native/core/connector.cu",
-            "native/core/enqueue_lanes.cu",
             "native/core/copy.cu",
             "native/core/device_info.cu",
             "native/core/forward.cu",

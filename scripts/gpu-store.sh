@@ -9,7 +9,6 @@
 #                timed), async save beside the forward with the L2-persisting ring (4 and 8 CTAs)
 #                and with batch, async load with the persisting ring
 #   part defaults: the GPU suite, then default save and load twice each (wall timed)
-#   part lanes:  the GPU suite, async save with batch twice, default save and load once
 # Run from the repository root with the bundle and .device-carry/redis carried.
 set -uo pipefail
 part=${1:-suite}
@@ -111,15 +110,6 @@ if [ "$part" = targets ]; then
   summary $OUT/l2c*.json $OUT/batch-*.json
 fi
 if [ "$part" = targets ] || [ "$part" = defaults ]; then
-  grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt; cat $OUT/walls.txt
-  (cd $OUT && tar -czf results.tgz *.json test-gpu.txt walls.txt && rm -f *.json)
-fi
-
-if [ "$part" = lanes ]; then
-  $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1
-  for k in 1 2; do $K save --design async --strategy batch --json > $OUT/batch-$k.json; done
-  for m in save load; do /usr/bin/time -a -o $OUT/walls.txt -f "default $m wall %e s" $K $m --json > $OUT/default-$m.json; done
-  summary $OUT/batch-*.json $OUT/default-*.json
   grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt; cat $OUT/walls.txt
   (cd $OUT && tar -czf results.tgz *.json test-gpu.txt walls.txt && rm -f *.json)
 fi

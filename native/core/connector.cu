@@ -69,7 +69,7 @@ void AsyncConnector::loop() {
       while (!waiting.empty() && inflight.size() < events.size() && (inflight.empty() || queuedBytes < kQueuedBytes)) {
         const ConnectorJob& job = waiting.front();
         idle = false;
-        if (job.after && !dropEventWait_) copier.order(job.after);
+        if (job.after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job.after, 0));
         for (int i = 0; i < job.parts; ++i) {
           const CopyPart& c = job.part[i];
           copier.enqueue(c.layer, c.blockIds, c.count, c.host);

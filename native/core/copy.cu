@@ -93,11 +93,6 @@ int stagingSlots(size_t bytes) {
 Copier::Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux) : cfg_(cfg), main_(main), aux_(aux) {
   if (cfg_.geometry.chunkBytes % 16) throw Error(codes::kBadInput, "chunk size must be a multiple of 16 bytes");
   if (cfg_.kernelCtas <= 0) cfg_.kernelCtas = 16;
-  if (cfg_.strategy == Strategy::Batch && cfg_.batchLanes > 0) {
-    int device = 0;
-    KV_CUDA(cudaGetDevice(&device));
-    lanes_ = std::make_unique<EnqueueLanes>(cfg_.batchLanes, device);
-  }
   if (cfg_.strategy == Strategy::StagedGather) {
     slots_ = stagingSlots(cfg_.stagingBytes);
     slotBytes_ = cfg_.stagingBytes / slots_;
@@ -124,11 +119,6 @@ Copier::Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux) : cfg
       stageFree_.emplace_back(cudaEventDisableTiming);
     }
   }
-}
-
-void Copier::order(cudaEvent_t event) {
-  KV_CUDA(cudaStreamWaitEvent(main_, event, 0));
-  if (lanes_) lanes_->waitFor(event);
 }
 
 void Copier::enqueue(int layer, const int* ids, int count, char* host) {
@@ -175,19 +165,8 @@ void Copier::batch(int layer, const int* ids, int count, char* host) {
   attr.srcAccessOrder = cudaMemcpySrcAccessOrderStream;
   attr.flags = cudaMemcpyFlagPreferOverlapWithCompute;
   size_t attrIdx = 0;
-  const void* const* srcs = const_cast<const void* const*>(srcs_.data());
-  // With lanes, the caller takes the first slice and each lane one of the rest, all at once.
-  size_t mine = n;
-  if (lanes_) {
-    const size_t parts = static_cast<size_t>(lanes_->count()) + 1;
-    mine = n / parts;
-    laneAt_.clear();
-    for (size_t i = 1; i < parts; ++i) laneAt_.push_back(mine + (n - mine) * (i - 1) / (parts - 1));
-    laneAt_.push_back(n);
-    lanes_->start(dsts_.data(), srcs, sizes_.data(), laneAt_, attr);
-  }
-  if (mine > 0) KV_CUDA(cudaMemcpyBatchAsync(dsts_.data(), srcs, sizes_.data(), mine, &attr, &attrIdx, 1, main_));
-  if (lanes_) lanes_->wait();
+  KV_CUDA(cudaMemcpyBatchAsync(dsts_.data(), const_cast<const void* const*>(srcs_.data()), sizes_.data(), n, &attr,
+                               &attrIdx, 1, main_));
 }
 
 void Copier::mapped(int layer, const int* ids, int count, char* host) {
@@ -231,7 +210,6 @@ void Copier::staged(int layer, const int* ids, int count, char* host) {
 }
 
 void Copier::recordDone(cudaEvent_t event) {
-  if (lanes_) lanes_->joinInto(main_);
   const bool onCopyStreams = cfg_.strategy == Strategy::StagedGather && cfg_.direction == Direction::Save;
   if (onCopyStreams) {
     joined_.record(aux2_->get());

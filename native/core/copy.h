@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "device.h"
-#include "enqueue_lanes.h"
 #include "kv.h"
 #include "strategy.h"
 
@@ -26,7 +25,6 @@ struct CopyConfig {
   int kernelCtas = 0;           // CTAs of the copy kernels (MappedKernel, gather/scatter)
   bool streaming = false;       // copy kernels read/write the paged cache evict-first (streaming)
   bool persistStaging = false;  // StagedGather: the staging ring is an L2 persisting window (the caller sets the L2 set-aside)
-  int batchLanes = 0;           // Batch: helper threads that enqueue slices of each call beside the caller
 };
 
 // Owns the staging buffers and events of one strategy on one pair of streams.
@@ -45,8 +43,6 @@ int stagingSlots(size_t bytes);
 class Copier {
  public:
   Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux);
-  // Everything enqueued from now on runs after `event` (on every stream the strategy uses).
-  void order(cudaEvent_t event);
   void enqueue(int layer, const int* blockIds, int count, char* host);
   // Records `event` once every job enqueued so far has completed.
   void recordDone(cudaEvent_t event);
@@ -74,8 +70,6 @@ class Copier {
   unsigned long long piece_ = 0;
   std::vector<void*> dsts_, srcs_;
   std::vector<size_t> sizes_;
-  std::unique_ptr<EnqueueLanes> lanes_;  // Batch with batchLanes > 0
-  std::vector<size_t> laneAt_;
 };
 
 }  // namespace kv

@@ -77,10 +77,6 @@ void validate(const SaveLoadPlan& p) {
   if (p.stagingBytes / stagingSlots(p.stagingBytes) < g.layerBlockBytes()) bad("staging buffer smaller than one block of one layer per ring slot");
 }
 
-// Helper threads beside the caller that enqueue the batch strategy's copies: one thread is
-// slower than the link on some hosts (0.85-0.9 µs per 32 KiB copy), four reach it there.
-constexpr int kBatchLanes = 3;
-
 // Everything one run allocates, created once and shared by the phases.
 struct Rig {
   const SaveLoadPlan& p;
@@ -182,7 +178,6 @@ struct Rig {
     c.kernelCtas = s == Strategy::MappedKernel ? p.mappedCtas : p.copyCtas;
     c.streaming = p.streamingCopies;
     c.persistStaging = p.persistStaging;
-    c.batchLanes = s == Strategy::Batch ? kBatchLanes : 0;
     return c;
   }
   bool cancelled() const { return p.cancel && p.cancel->load(); }
@@ -520,7 +515,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
         if (design == Design::Async) {
           batches[st % kBatchRing].push_back(j);  // published at the end of the step's launches
         } else {
-          if (p.fault != Fault::DropEventWait) copier->order(ev);
+          if (p.fault != Fault::DropEventWait) KV_CUDA(cudaStreamWaitEvent(saveMain->get(), ev, 0));
           for (int i = 0; i < n; ++i) copier->enqueue(l, j.part[i].blockIds, j.part[i].count, j.part[i].host);
         }
       }
