@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
-import {checkFits, memAvailableBytes, planWorkload} from '../dist/core/plan.js'
+import {checkFits, memAvailableBytes, planWorkload, stagingSlots} from '../dist/core/plan.js'
 import {applyOverrides, deriveSizes, listProfileNames, loadProfile, validateProfile} from '../dist/core/profile.js'
 import {kvbench, kvbenchJson, ROOT} from './helpers/cli.mjs'
 import {assertSchema} from './helpers/schema.mjs'
@@ -117,6 +117,18 @@ test('sizes that do not fit: needed versus available, before allocating', () => 
   assert.throws(() => checkFits(wp, {freeBytes: 80 * 2 ** 30}, 64 * 2 ** 30, 8 * 2 ** 20), /locked-memory limit \(ulimit -l\) is 8 MiB but the run pins 8.5 GiB/)
   assert.doesNotThrow(() => checkFits(wp, {freeBytes: 80 * 2 ** 30}, 64 * 2 ** 30, null))
   assert.ok(memAvailableBytes('MemTotal: 10 kB\nMemAvailable:    2048 kB\n') === 2048 * 1024)
+})
+
+test('staging ring slots: about 8 MiB each, 2 to 8, every slot aligned for 16-byte accesses', () => {
+  const MiB = 2 ** 20
+  assert.deepEqual(stagingSlots(64 * MiB), {slots: 8, slotBytes: 8 * MiB})
+  assert.deepEqual(stagingSlots(16 * MiB), {slots: 2, slotBytes: 8 * MiB})
+  assert.deepEqual(stagingSlots(4 * MiB), {slots: 2, slotBytes: 2 * MiB})
+  assert.deepEqual(stagingSlots(1024 * MiB), {slots: 8, slotBytes: 128 * MiB})
+  const odd = stagingSlots(25 * MiB)  // 25 MiB / 3 is not a whole number of bytes
+  assert.equal(odd.slots, 3)
+  assert.equal(odd.slotBytes % 256, 0)
+  assert.ok(odd.slotBytes <= (25 * MiB) / 3 && odd.slotBytes > (25 * MiB) / 3 - 256)
 })
 
 test('a block size that does not fit the staging layout is refused', () => {

@@ -39,6 +39,10 @@ constexpr size_t kStagingSlotTarget = size_t(8) << 20;
 constexpr int kMinStagingSlots = 2, kMaxStagingSlots = 8;
 // Slots of a ring of `bytes`: between kMinStagingSlots and kMaxStagingSlots, each about kStagingSlotTarget.
 int stagingSlots(size_t bytes);
+// Bytes of one slot: its share of the ring, rounded down so every slot starts aligned for the
+// copy kernels' 16-byte accesses (25 MiB in 3 slots would not be).
+constexpr size_t kStagingSlotAlign = 256;
+size_t stagingSlotBytes(size_t bytes);
 
 class Copier {
  public:

@@ -74,7 +74,7 @@ void validate(const SaveLoadPlan& p) {
   if (g.gpuBlocks != p.shape.batch * p.shape.contextBlocks + p.transferBlocks) bad("gpuBlocks must be context + transfer blocks");
   if (p.steps <= 0 || p.warmupSteps < 0) bad("steps must be positive");
   if (p.strategies.empty()) bad("no strategy");
-  if (p.stagingBytes / stagingSlots(p.stagingBytes) < g.layerBlockBytes()) bad("staging buffer smaller than one block of one layer per ring slot");
+  if (stagingSlotBytes(p.stagingBytes) < g.layerBlockBytes()) bad("staging buffer smaller than one block of one layer per ring slot");
 }
 
 // Everything one run allocates, created once and shared by the phases.

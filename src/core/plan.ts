@@ -57,9 +57,10 @@ const MiB = 1024 * 1024
 const CEILING_BYTES = 256 * MiB
 
 // The staged strategy's ring slots, as native/core/copy.h sizes them: about 8 MiB each
-// (one copy-engine copy per slot), two at least, eight at most.
-export function stagingSlots(stagingBytes: number): number {
-  return Math.min(8, Math.max(2, Math.floor(stagingBytes / (8 * MiB))))
+// (one copy-engine copy per slot), two at least, eight at most, each a multiple of 256 bytes.
+export function stagingSlots(stagingBytes: number): {slots: number; slotBytes: number} {
+  const slots = Math.min(8, Math.max(2, Math.floor(stagingBytes / (8 * MiB))))
+  return {slots, slotBytes: Math.floor(stagingBytes / slots / 256) * 256}
 }
 
 export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
@@ -79,9 +80,9 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   }
   const contextBlocks = Math.ceil(w.promptTokens / profile.blockSize)
   const stagingBytes = o.stagingMiB * MiB
-  const slots = stagingSlots(stagingBytes)
-  if (stagingBytes / slots < sizes.layerBlockBytes) {
-    throw badInput(`--staging-mib ${o.stagingMiB} gives ${slots} staging ring slots of ${formatBytes(stagingBytes / slots)}, less than one block of one layer (${formatBytes(sizes.layerBlockBytes)}) each`)
+  const {slots, slotBytes} = stagingSlots(stagingBytes)
+  if (slotBytes < sizes.layerBlockBytes) {
+    throw badInput(`--staging-mib ${o.stagingMiB} gives ${slots} staging ring slots of ${formatBytes(slotBytes)}, less than one block of one layer (${formatBytes(sizes.layerBlockBytes)}) each`)
   }
   const blocksPerJob = contextBlocks
   const transferBlocks = w.batch * contextBlocks
