@@ -9,6 +9,7 @@
 #                timed), async save beside the forward with the L2-persisting ring (4 and 8 CTAs)
 #                and with batch, async load with the persisting ring
 #   part defaults: the GPU suite, then default save and load twice each (wall timed)
+#   part ring:   the GPU suite, then save and load with rings of 3 and 5 slots (25 and 41 MiB)
 # Run from the repository root with the bundle and .device-carry/redis carried.
 set -uo pipefail
 part=${1:-suite}
@@ -112,4 +113,18 @@ fi
 if [ "$part" = targets ] || [ "$part" = defaults ]; then
   grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt; cat $OUT/walls.txt
   (cd $OUT && tar -czf results.tgz *.json test-gpu.txt walls.txt && rm -f *.json)
+fi
+
+if [ "$part" = ring ]; then
+  $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1
+  SMALL="--profile llama-3.2-1b --batch 4 --prompt-tokens 1024 --decode-steps 12 --strategy staged"
+  for mib in 25 41; do
+    for m in save load; do
+      $K $m $SMALL --staging-mib $mib --json > $OUT/ring-$m-$mib.json; echo "$m --staging-mib $mib: exit $?"
+    done
+    $K save $SMALL --staging-mib $mib --staging-l2 persist --json > $OUT/ring-l2-$mib.json; echo "save --staging-mib $mib persist: exit $?"
+  done
+  summary $OUT/ring-*.json | grep -E "==|staged|verified"
+  grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt
+  (cd $OUT && tar -czf results.tgz *.json test-gpu.txt && rm -f *.json)
 fi
