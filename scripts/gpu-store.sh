@@ -56,9 +56,13 @@ for f in sys.argv[1:]:
             print('      hooks p50/p99/max ' + ', '.join(f"{k} {h['us']['p50']:.2f}/{h['us']['p99']:.2f}/{h['us']['max']:.1f}" for k, h in d['hooks'].items()) + f" | blocked max {bp.get('max',0):.1f}")
 PY
 }
+suite() { $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1; }
+suite_result() { grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt; }
+# The run's JSONs and logs in one archive: what comes back from the device is a few files.
+archive() { (cd $OUT && tar -czf results.tgz *.json "$@" && rm -f *.json); }
 
 if [ "$part" = suite ]; then
-  $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1; grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt
+  suite; suite_result
   i=0
   for cfg in "--strategy staged" "--strategy batch" "--strategy staged --staging-mib 16 --staging-l2 persist --copy-cache stream --copy-ctas 4" \
              "--strategy staged --staging-mib 24 --staging-l2 persist --copy-cache stream"; do
@@ -71,7 +75,7 @@ if [ "$part" = suite ]; then
 fi
 
 if [ "$part" = final ]; then
-  $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1; grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt
+  suite; suite_result
   for b in host "file:$STORE"; do
     n=$(echo "$b" | cut -d: -f1)
     for m in save load; do /usr/bin/time -f "$m $n wall %e s" $K $m --backend "$b" --json > $OUT/final-$m-$n.json; done
@@ -96,7 +100,7 @@ if [ "$part" = store ]; then
 fi
 
 if [ "$part" = targets ] || [ "$part" = defaults ]; then
-  $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1
+  suite
   L2="--staging-mib 16 --staging-l2 persist --copy-cache stream"
   for k in 1 2; do
     for m in save load; do /usr/bin/time -a -o $OUT/walls.txt -f "default $m $k wall %e s" $K $m --json > $OUT/default-$m-$k.json; done
@@ -111,12 +115,12 @@ if [ "$part" = targets ]; then
   summary $OUT/l2c*.json $OUT/batch-*.json
 fi
 if [ "$part" = targets ] || [ "$part" = defaults ]; then
-  grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt; cat $OUT/walls.txt
-  (cd $OUT && tar -czf results.tgz *.json test-gpu.txt walls.txt && rm -f *.json)
+  suite_result; cat $OUT/walls.txt
+  archive test-gpu.txt walls.txt
 fi
 
 if [ "$part" = ring ]; then
-  $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1
+  suite
   SMALL="--profile llama-3.2-1b --batch 4 --prompt-tokens 1024 --decode-steps 12 --strategy staged"
   for mib in 25 41; do
     for m in save load; do
@@ -125,6 +129,6 @@ if [ "$part" = ring ]; then
     $K save $SMALL --staging-mib $mib --staging-l2 persist --json > $OUT/ring-l2-$mib.json; echo "save --staging-mib $mib persist: exit $?"
   done
   summary $OUT/ring-*.json | grep -E "==|staged|verified"
-  grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt
-  (cd $OUT && tar -czf results.tgz *.json test-gpu.txt && rm -f *.json)
+  suite_result
+  archive test-gpu.txt
 fi

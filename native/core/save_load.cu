@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -11,6 +10,7 @@
 
 #include "connector.h"
 #include "copy.h"
+#include "format.h"
 #include "forward.h"
 #include "cuda_check.h"
 #include "device.h"
@@ -42,12 +42,6 @@ void presize(V& v, size_t n) {
 double medianOf(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
-}
-
-std::string fixed1(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.1f", v);
-  return b;
 }
 
 // Bytes per millisecond of the median timed group; -1 when nothing was timed.
@@ -192,6 +186,11 @@ TransferResult transfer(Rig& rig, Strategy s, uint64_t gen) {
   r.strategy = strategyName(s);
   r.bytes = static_cast<double>(p.transferBlocks) * g.layerBlockBytes() * g.layers;
   rig.fillTransfer(gen);
+  // The pass is timed in groups of jobs, the same groups both ways.
+  const int perGroup = std::max(1, (rig.numJobs + kTransferSamples - 1) / kTransferSamples);
+  const int groups = (rig.numJobs + perGroup - 1) / perGroup;
+  for (int k = 0; k < groups; ++k)
+    r.sampleBytes.push_back(static_cast<double>(std::min(perGroup, rig.numJobs - k * perGroup)) * p.blocksPerJob * g.layerBlockBytes() * g.layers);
   Stream main(Priority::Low), aux(Priority::Low);
   for (Direction dir : {Direction::Save, Direction::Load}) {
     Copier copier(rig.copyConfig(s, dir), main.get(), aux.get());
@@ -201,8 +200,6 @@ TransferResult transfer(Rig& rig, Strategy s, uint64_t gen) {
       KV_CUDA(cudaStreamSynchronize(rig.compute.get()));
     }
     // marks[0] before the first copy, marks[k] once group k's copies completed.
-    const int perGroup = std::max(1, (rig.numJobs + kTransferSamples - 1) / kTransferSamples);
-    const int groups = (rig.numJobs + perGroup - 1) / perGroup;
     std::vector<Event> marks(groups + 1);
     marks[0].record(main.get());
     double t0 = nowUs();
@@ -213,12 +210,7 @@ TransferResult transfer(Rig& rig, Strategy s, uint64_t gen) {
     double enqueueMs = (nowUs() - t0) / 1000;
     marks.back().sync();
     std::vector<double>& sampleMs = dir == Direction::Save ? r.saveSampleMs : r.loadSampleMs;
-    r.sampleBytes.clear();
-    for (int k = 1; k <= groups; ++k) {
-      sampleMs.push_back(marks[k].since(marks[k - 1]));
-      const int jobs = std::min(perGroup, rig.numJobs - (k - 1) * perGroup);
-      r.sampleBytes.push_back(static_cast<double>(jobs) * p.blocksPerJob * g.layerBlockBytes() * g.layers);
-    }
+    for (int k = 1; k <= groups; ++k) sampleMs.push_back(marks[k].since(marks[k - 1]));
     const Event& e0 = marks.front();
     const Event& e1 = marks.back();
     if (dir == Direction::Save) {
@@ -944,8 +936,8 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
     measureLink(h2d, d2h);
     auto keepHigher = [&](double& kept, double again, const char* dir) {
       if (std::abs(again - kept) > 0.03 * std::max(again, kept))
-        out.notes.push_back(std::string("ceiling ") + dir + " read " + fixed1(kept) + " GB/s before the strategies and " + fixed1(again) +
-                            " GB/s after them: the higher is used (the host or link was busy for the other)");
+        out.notes.push_back(std::string("ceiling ") + dir +
+                            fmt(" read %.1f GB/s before the strategies and %.1f GB/s after them: the higher is used (the host or link was busy for the other)", kept, again));
       kept = std::max(kept, again);
     };
     keepHigher(out.ceilingH2dGBps, h2d, "H2D");

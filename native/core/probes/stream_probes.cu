@@ -7,6 +7,7 @@
 #include "../cuda_check.h"
 #include "../device.h"
 #include "../device_info.h"
+#include "../format.h"
 
 namespace kv {
 namespace {
@@ -25,12 +26,6 @@ long long cyclesFor(int device, double ms) {
   int khz = 0;
   KV_CUDA(cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, device));
   return static_cast<long long>(khz * ms);
-}
-
-std::string fmt(const char* f, double a, double b = 0) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, f, a, b);
-  return buf;
 }
 
 // A thread started by the process begins on device 0, whatever its parent chose.
