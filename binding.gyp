@@ -39,6 +39,7 @@
             "native/core/copy.cu",
             "native/core/device_info.cu",
             "native/core/forward.cu",
+            "native/core/host_noise.cc",
             "native/core/host_pool.cu",
             "native/core/kv_kernels.cu",
             "native/core/measure.cu",

@@ -132,3 +132,4 @@ if [ "$part" = ring ]; then
   suite_result
   archive test-gpu.txt
 fi
+

@@ -190,6 +190,18 @@ export interface NativeSaveLoadResult {
   storeNote: string | null
   storeDirect: boolean
   storeLeg: NativeStoreLeg | null
+  /** Probed on a thread of its own while the forward ran alone; null when no baseline ran. */
+  hostNoise: NativeHostNoise | null
+}
+
+export interface NativeHostNoise {
+  seconds: number
+  reps: number
+  repUs: number
+  over10us: number
+  over20us: number
+  over50us: number
+  maxUs: number
 }
 
 export interface RedisTarget {
@@ -274,7 +286,7 @@ interface Addon {
 }
 
 export const NO_CUDA_MESSAGE = 'kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild'
-const ADDON_ABI = 7
+const ADDON_ABI = 8
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */
 export function addonCandidates(): string[] {

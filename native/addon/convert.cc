@@ -288,6 +288,19 @@ Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r) {
   } else {
     o.Set("storeLeg", env.Null());
   }
+  if (r.hostNoise.seconds > 0) {
+    Napi::Object h = Napi::Object::New(env);
+    h.Set("seconds", r.hostNoise.seconds);
+    h.Set("reps", static_cast<double>(r.hostNoise.reps));
+    h.Set("repUs", r.hostNoise.repUs);
+    h.Set("over10us", static_cast<double>(r.hostNoise.over10us));
+    h.Set("over20us", static_cast<double>(r.hostNoise.over20us));
+    h.Set("over50us", static_cast<double>(r.hostNoise.over50us));
+    h.Set("maxUs", r.hostNoise.maxUs);
+    o.Set("hostNoise", h);
+  } else {
+    o.Set("hostNoise", env.Null());
+  }
   return o;
 }
 

@@ -1002,6 +1002,15 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
                         std::to_string(linkGBps).substr(0, 5) + " GB/s");
     return storeGBps;
   };
+  // The host's own noise, probed on another core while the forward runs alone (no hooks,
+  // no connector thread): what any per-step host timing on this machine is exposed to.
+  auto withNoiseProbe = [&](Design d, auto&& phase) {
+    if (d != Design::Off) return phase();
+    HostNoiseProbe probe;
+    ConcurrentResult r = phase();
+    out.hostNoise.add(probe.finish());
+    return r;
+  };
   const double jobBytes = static_cast<double>(p.blocksPerJob) * g.layerBlockBytes();
   if (!p.load) {
     const double ceiling = offeredGBps(out.ceilingD2hGBps, out.storeLeg.putMs, "put") * 1e9;
@@ -1012,7 +1021,7 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
       const std::vector<Strategy> list = d == Design::Off ? std::vector<Strategy>{concurrentStrategies.front()} : concurrentStrategies;
       for (Strategy s : list) {
         if (rig.cancelled()) break;
-        out.concurrent.push_back(concurrentSave(rig, d, s, jobsPerStep, 1000 * gen++));
+        out.concurrent.push_back(withNoiseProbe(d, [&] { return concurrentSave(rig, d, s, jobsPerStep, 1000 * gen++); }));
       }
     }
   } else {
@@ -1049,7 +1058,7 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
       const std::vector<Strategy> list = d == Design::Off ? std::vector<Strategy>{concurrentStrategies.front()} : concurrentStrategies;
       for (Strategy s : list) {
         if (rig.cancelled()) break;
-        out.concurrent.push_back(concurrentLoad(rig, d, s, requestsPerStep, loadBlocks, primeGen));
+        out.concurrent.push_back(withNoiseProbe(d, [&] { return concurrentLoad(rig, d, s, requestsPerStep, loadBlocks, primeGen); }));
       }
     }
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "host_noise.h"
 #include "kv.h"
 #include "store_tier.h"
 #include "strategy.h"
@@ -100,6 +101,7 @@ struct SaveLoadResult {
   std::string store, storeNote;  // set with --backend other than host
   bool storeDirect = false;
   StoreLegResult storeLeg;
+  HostNoise hostNoise;  // probed on a thread of its own while the forward ran alone
 };
 
 SaveLoadResult runSaveLoad(const SaveLoadPlan& plan);

@@ -61,6 +61,16 @@ export function renderTransfer(r: TransferResults): string {
     }
     if (hooks.length > 0) out.push('', 'Host time blocked in each connector hook', hooks.toString())
   }
+  const n = r.hostNoise
+  if (n) {
+    const rate = (v: number) => fixed(v, v >= 100 ? 0 : 1)
+    out.push(
+      '',
+      `Host noise (a probe thread on another core, ${fixed(n.probeSeconds, 1)} s while the forward ran alone): it lost the CPU for ` +
+        `>10 µs ${rate(n.stallsPerSecond.over10us)}/s, >20 µs ${rate(n.stallsPerSecond.over20us)}/s, >50 µs ${rate(n.stallsPerSecond.over50us)}/s; ` +
+        `longest ${us(n.longestUs)}. A hook's blocked time includes such stalls when they land in it.`,
+    )
+  }
   if (r.backend) out.push('', ...renderBackend(r))
   if (r.partial) out.push('', r.storeFailed ? 'PARTIAL: store requests failed; figures cover what completed' : 'PARTIAL: the run was interrupted; figures cover the steps measured')
   return out.join('\n')

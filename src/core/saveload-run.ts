@@ -141,6 +141,26 @@ export interface TransferResults {
   designs: DesignFigures[]
   /** null with --backend host: the pinned pool is the store. */
   backend: BackendFigures | null
+  /** The host's own noise while the forward ran alone; null when no connector-off baseline ran. */
+  hostNoise: HostNoiseFigures | null
+}
+
+export interface HostNoiseFigures {
+  probeSeconds: number
+  repUs: number
+  stallsPerSecond: {over10us: number; over20us: number; over50us: number}
+  longestUs: number
+}
+
+export function hostNoiseFigures(h: NativeSaveLoadResult['hostNoise'] | undefined): HostNoiseFigures | null {
+  if (!h || !(h.seconds > 0)) return null
+  const perSecond = (n: number) => n / h.seconds
+  return {
+    probeSeconds: h.seconds,
+    repUs: h.repUs,
+    stallsPerSecond: {over10us: perSecond(h.over10us), over20us: perSecond(h.over20us), over50us: perSecond(h.over50us)},
+    longestUs: h.maxUs,
+  }
 }
 
 export interface TransferOutcome {
@@ -320,6 +340,7 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
     best: {save: pick('save'), load: pick('load')},
     designs: native.concurrent.map((c) => designFigures(c, ceiling, baselineSteps, verify, mode, wp.plan.storeQueueDepth)),
     backend: native.store ? backendFigures(native, backendSpec, verify) : null,
+    hostNoise: hostNoiseFigures(native.hostNoise),
   }
 }
 

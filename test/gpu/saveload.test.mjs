@@ -25,6 +25,9 @@ describe('save and load on a GPU', gpuGate(), () => {
         assert.ok(s.save.gbps > 0.5 && s.load.gbps > 0.5)
       }
       assert.equal(res.designs.length, 1 + 2 * 4)
+      // The host noise probe ran beside the forward-only baseline: about 1 us a repetition.
+      assert.ok(res.hostNoise && res.hostNoise.probeSeconds > 0, JSON.stringify(res.hostNoise))
+      assert.ok(res.hostNoise.repUs > 0.3 && res.hostNoise.repUs < 3, `repUs ${res.hostNoise.repUs}`)
       for (const d of res.designs) {
         assert.equal(d.nonFiniteOutputs, 0, `${d.design}/${d.strategy} NaN`)
         if (d.design !== 'off') {
