@@ -10,6 +10,8 @@
 #                and with batch, async load with the persisting ring
 #   part defaults: the GPU suite, then default save and load twice each (wall timed)
 #   part ring:   the GPU suite, then save and load with rings of 3 and 5 slots (25 and 41 MiB)
+#   part share:  the GPU suite, default save and load, the host noise probe alone, and the staged
+#                ring with a batch share beside the forward (needs native/build/host_stall_probe carried)
 # Run from the repository root with the bundle and .device-carry/redis carried.
 set -uo pipefail
 part=${1:-suite}
@@ -133,3 +135,22 @@ if [ "$part" = ring ]; then
   archive test-gpu.txt
 fi
 
+
+if [ "$part" = share ]; then
+  # The GPU suite, default save and load (wall timed), the host noise alone, then the staged
+  # ring with a batch share (--batch-share) beside the forward against the ring alone.
+  suite
+  for m in save load; do /usr/bin/time -a -o $OUT/walls.txt -f "default $m wall %e s" $K $m --json > $OUT/default-$m.json; done
+  [ -x native/build/host_stall_probe ] && native/build/host_stall_probe 3 2
+  A="--strategy staged --design async"
+  L2="--staging-mib 16 --staging-l2 persist --copy-cache stream --copy-ctas 4"
+  i=0
+  for cfg in "save $A" "save $A --batch-share 50" "save $A --batch-share 50" "save $A --batch-share 30" "save $A --batch-share 70" \
+             "save $A --batch-share 50 $L2" "load $A" "load $A --batch-share 50"; do
+    i=$((i+1)); $K $cfg --json > $OUT/share$i.json; echo "## $cfg"; summary $OUT/share$i.json | grep -E "async|staged:"
+  done
+  summary $OUT/default-*.json | grep -vE "^      hooks"
+  python3 -c "import json,sys; [print(f, json.load(open(f))['results'].get('hostNoise')) for f in sys.argv[1:]]" $OUT/default-*.json
+  suite_result; cat $OUT/walls.txt
+  archive test-gpu.txt walls.txt
+fi

@@ -97,6 +97,8 @@ export interface SaveLoadPlan {
   streamingCopies: boolean
   /** staged: the staging ring is kept in an L2 persisting window */
   persistStaging: boolean
+  /** staged: share (%) of each part's blocks moved as batch copies beside the ring */
+  batchSharePct: number
   /** null: the pinned pool is the store (--backend host). */
   store: StoreSpec | null
   storeQueueDepth: number

@@ -13,7 +13,7 @@ import {assertSchema} from './helpers/schema.mjs'
 const dir = mkdtempSync(join(tmpdir(), 'kvbench-prof-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
 const base = JSON.parse(readFileSync(join(ROOT, 'profiles/llama-3.1-8b.json'), 'utf8'))
-const runOpts = {mode: 'save', device: 0, strategy: 'auto', design: 'all', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 16, mappedCtas: 264, streamingCopies: false, persistStaging: false, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
+const runOpts = {mode: 'save', device: 0, strategy: 'auto', design: 'all', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 16, mappedCtas: 264, streamingCopies: false, persistStaging: false, batchSharePct: 0, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
 
 test('the shipped profiles exist, validate against the schema, and derive the known sizes', () => {
   assert.deepEqual(listProfileNames(), ['deepseek-v3', 'llama-3.1-70b', 'llama-3.1-8b', 'llama-3.2-1b', 'qwen2.5-7b'])
@@ -81,6 +81,9 @@ test('bad counts on the command line exit 2 with the flag named', () => {
     [['save', '--warmup', '-1'], /--warmup must be a whole number/],
     [['save', '--profile', 'llama-3.2-1b', '--head-dim', '4'], /--head-dim must be a multiple of 8/],
     [['save', '--strategy', 'teleport'], /Expected --strategy=teleport to be one of/],
+    [['save', '--batch-share', '101'], /--batch-share must be a whole percentage from 0 to 100, got 101/],
+    [['load', '--batch-share', '-5'], /--batch-share must be a whole percentage from 0 to 100, got -5/],
+    [['save', '--batch-share', '50', '--strategy', 'batch'], /--batch-share splits the staged strategy's copies; it does nothing with --strategy batch/],
   ]) {
     const r = kvbench(args)
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
@@ -90,6 +93,7 @@ test('bad counts on the command line exit 2 with the flag named', () => {
 })
 
 test('the plan derives the run from the profile, once', () => {
+  assert.equal(planWorkload(loadProfile('llama-3.1-8b'), {...runOpts, batchSharePct: 50}).plan.batchSharePct, 50)
   const wp = planWorkload(loadProfile('llama-3.1-8b'), runOpts)
   assert.equal(wp.contextBlocks, 128)
   assert.equal(wp.plan.transferBlocks, 32 * 128)

@@ -9,7 +9,7 @@ import {renderTransfer} from '../dist/core/render-transfer.js'
 import {summarizeRun} from '../dist/core/saveload-run.js'
 
 const GiB = 2 ** 30
-const runOpts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 16, mappedCtas: 264, streamingCopies: false, persistStaging: false, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
+const runOpts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 16, mappedCtas: 264, streamingCopies: false, persistStaging: false, batchSharePct: 0, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
 
 function nativeResult(saveSampleMs, loadSampleMs) {
   const sum = (v) => v.reduce((a, b) => a + b, 0)

@@ -177,6 +177,9 @@ kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o) {
   p.streamingCopies = boolField(o, "streamingCopies");
   Napi::Value persist = o.Get("persistStaging");  // absent in older plans: off
   p.persistStaging = persist.IsBoolean() && persist.As<Napi::Boolean>().Value();
+  Napi::Value share = o.Get("batchSharePct");  // absent in older plans: 0
+  p.batchSharePct = share.IsNumber() ? share.As<Napi::Number>().Int32Value() : 0;
+  if (p.batchSharePct < 0 || p.batchSharePct > 100) throw kv::Error(kv::codes::kBadInput, "plan field 'batchSharePct' must be 0 to 100");
   Napi::Value store = o.Get("store");
   if (store.IsObject()) {  // null: the pinned pool is the store
     p.useStore = true;

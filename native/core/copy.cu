@@ -102,6 +102,8 @@ Copier::Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux) : cfg
       throw Error(codes::kBadInput, "staging buffer smaller than one block of one layer per ring slot");
     staging_ = allocDevice(slots_ * slotBytes_);
     aux2_ = std::make_unique<Stream>(Priority::Low);
+    if (cfg_.batchSharePct < 0 || cfg_.batchSharePct > 100) throw Error(codes::kBadInput, "batch share must be 0 to 100%");
+    if (cfg_.batchSharePct > 0) batchStream_ = std::make_unique<Stream>(Priority::Low);
     if (cfg_.persistStaging) {
       // The gather writes and the scatter reads the ring as persisting lines: the copy engine
       // then finds the ring in L2, and HBM sees each byte about once instead of three times.
@@ -126,9 +128,20 @@ Copier::Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux) : cfg
 void Copier::enqueue(int layer, const int* ids, int count, char* host) {
   switch (cfg_.strategy) {
     case Strategy::PerChunk: return perChunk(layer, ids, count, host);
-    case Strategy::Batch: return batch(layer, ids, count, host);
+    case Strategy::Batch: return batch(layer, ids, count, host, main_);
     case Strategy::MappedKernel: return mapped(layer, ids, count, host);
-    case Strategy::StagedGather: return staged(layer, ids, count, host);
+    case Strategy::StagedGather:
+      if (batchStream_) {
+        const int viaBatch = count * cfg_.batchSharePct / 100, viaRing = count - viaBatch;
+        if (viaBatch > 0) {
+          batchOrdered_.record(main_);  // what main_ waits for (a compute event) comes first
+          KV_CUDA(cudaStreamWaitEvent(batchStream_->get(), batchOrdered_.get(), 0));
+          batch(layer, ids + viaRing, viaBatch, host + viaRing * cfg_.geometry.layerBlockBytes(), batchStream_->get());
+        }
+        if (viaRing > 0) staged(layer, ids, viaRing, host);
+        return;
+      }
+      return staged(layer, ids, count, host);
   }
 }
 
@@ -147,7 +160,7 @@ void Copier::perChunk(int layer, const int* ids, int count, char* host) {
   }
 }
 
-void Copier::batch(int layer, const int* ids, int count, char* host) {
+void Copier::batch(int layer, const int* ids, int count, char* host, cudaStream_t stream) {
   const KvGeometry& g = cfg_.geometry;
   char* cache = static_cast<char*>(cfg_.cache);
   const size_t n = static_cast<size_t>(count) * g.parts;
@@ -168,7 +181,7 @@ void Copier::batch(int layer, const int* ids, int count, char* host) {
   attr.flags = cudaMemcpyFlagPreferOverlapWithCompute;
   size_t attrIdx = 0;
   KV_CUDA(cudaMemcpyBatchAsync(dsts_.data(), const_cast<const void* const*>(srcs_.data()), sizes_.data(), n, &attr,
-                               &attrIdx, 1, main_));
+                               &attrIdx, 1, stream));
 }
 
 void Copier::mapped(int layer, const int* ids, int count, char* host) {
@@ -213,11 +226,16 @@ void Copier::staged(int layer, const int* ids, int count, char* host) {
 
 void Copier::recordDone(cudaEvent_t event) {
   const bool onCopyStreams = cfg_.strategy == Strategy::StagedGather && cfg_.direction == Direction::Save;
+  const cudaStream_t last = onCopyStreams ? aux_ : main_;
   if (onCopyStreams) {
     joined_.record(aux2_->get());
     KV_CUDA(cudaStreamWaitEvent(aux_, joined_.get(), 0));
   }
-  KV_CUDA(cudaEventRecord(event, onCopyStreams ? aux_ : main_));
+  if (batchStream_) {
+    batchJoined_.record(batchStream_->get());
+    KV_CUDA(cudaStreamWaitEvent(last, batchJoined_.get(), 0));
+  }
+  KV_CUDA(cudaEventRecord(event, last));
 }
 
 void Copier::joinInto(cudaStream_t stream) {

@@ -25,6 +25,7 @@ struct CopyConfig {
   int kernelCtas = 0;           // CTAs of the copy kernels (MappedKernel, gather/scatter)
   bool streaming = false;       // copy kernels read/write the paged cache evict-first (streaming)
   bool persistStaging = false;  // StagedGather: the staging ring is an L2 persisting window (the caller sets the L2 set-aside)
+  int batchSharePct = 0;        // StagedGather: this share of each part's blocks goes as batch copies instead
 };
 
 // Owns the staging buffers and events of one strategy on one pair of streams.
@@ -56,7 +57,7 @@ class Copier {
 
  private:
   void perChunk(int layer, const int* ids, int count, char* host);
-  void batch(int layer, const int* ids, int count, char* host);
+  void batch(int layer, const int* ids, int count, char* host, cudaStream_t stream);
   void mapped(int layer, const int* ids, int count, char* host);
   void staged(int layer, const int* ids, int count, char* host);
 
@@ -72,6 +73,11 @@ class Copier {
   size_t slotBytes_ = 0;
   std::vector<Event> stageReady_, stageFree_;
   unsigned long long piece_ = 0;
+  // Staged with a batch share: those blocks move as cudaMemcpyBatchAsync copies between
+  // the cache and the host extent on a stream of their own, beside the ring: the copy engine
+  // reads the cache directly (one HBM pass, no SM), and the gather moves less.
+  std::unique_ptr<Stream> batchStream_;
+  Event batchOrdered_{cudaEventDisableTiming}, batchJoined_{cudaEventDisableTiming};
   std::vector<void*> dsts_, srcs_;
   std::vector<size_t> sizes_;
 };

@@ -172,6 +172,7 @@ struct Rig {
     c.kernelCtas = s == Strategy::MappedKernel ? p.mappedCtas : p.copyCtas;
     c.streaming = p.streamingCopies;
     c.persistStaging = p.persistStaging;
+    c.batchSharePct = s == Strategy::StagedGather ? p.batchSharePct : 0;
     return c;
   }
   bool cancelled() const { return p.cancel && p.cancel->load(); }

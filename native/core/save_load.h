@@ -33,6 +33,7 @@ struct SaveLoadPlan {
   int copyCtas = 0, mappedCtas = 0;
   bool streamingCopies = false;     // copy kernels bypass L2 retention (evict-first)
   bool persistStaging = false;      // staged: set aside L2 for the staging ring (persisting window)
+  int batchSharePct = 0;            // staged: share of each part's blocks moved as batch copies beside the ring
   size_t ceilingBytes = 0;
   int ceilingIterations = 0;
   bool verify = true;

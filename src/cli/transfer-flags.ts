@@ -39,6 +39,10 @@ export const transferFlags = {
     options: ['persist', 'normal'],
     default: 'normal',
   }),
+  'batch-share': Flags.integer({
+    description: 'staged: move this % of each job\'s blocks as cudaMemcpyBatchAsync copies straight from the cache, beside the ring (fewer SM and HBM cycles taken from the forward; the rest goes through the ring)',
+    default: 0,
+  }),
   inject: Flags.string({description: 'testing: break something on purpose to prove verification catches it', options: ['none', 'corrupt-host', 'drop-event-wait', 'corrupt-store'], default: 'none', hidden: true}),
   layers: Flags.integer({description: 'transformer layers', helpGroup: profileGroup}),
   'query-heads': Flags.integer({description: 'query heads', helpGroup: profileGroup}),
@@ -80,6 +84,7 @@ export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferReque
     mappedCtas: f['mapped-ctas'] as number,
     streamingCopies: f['copy-cache'] === 'stream',
     persistStaging: f['staging-l2'] === 'persist',
+    batchSharePct: f['batch-share'] as number,
     fault: f.inject as FaultName,
     backend: f.backend as string,
     ioThreads: f['io-threads'] as number,

@@ -27,6 +27,8 @@ export interface RunOptions {
   streamingCopies: boolean
   /** staged: keep the staging ring in L2 (persisting access window) */
   persistStaging: boolean
+  /** staged: share (%) of each part's blocks moved as batch copies beside the ring */
+  batchSharePct: number
   fault: FaultName
   /** host (the pinned pool), file:DIR, redis://..., plugin:PATH.so */
   backend: string
@@ -71,6 +73,12 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   if (!Number.isInteger(o.stagingMiB) || o.stagingMiB < 1) throw badInput(`--staging-mib must be a positive whole number, got ${o.stagingMiB}`)
   for (const [flag, v] of [['copy-ctas', o.copyCtas], ['mapped-ctas', o.mappedCtas]] as const) {
     if (!Number.isInteger(v) || v < 1 || v > 65535) throw badInput(`--${flag} must be between 1 and 65535, got ${v}`)
+  }
+  if (!Number.isInteger(o.batchSharePct) || o.batchSharePct < 0 || o.batchSharePct > 100) {
+    throw badInput(`--batch-share must be a whole percentage from 0 to 100, got ${o.batchSharePct}`)
+  }
+  if (o.batchSharePct > 0 && !['staged', 'auto', 'all'].includes(o.strategy)) {
+    throw badInput(`--batch-share splits the staged strategy's copies; it does nothing with --strategy ${o.strategy}`)
   }
   if (!Number.isInteger(o.storeQueue) || o.storeQueue < 1 || o.storeQueue > 65536) throw badInput(`--store-queue must be between 1 and 65536, got ${o.storeQueue}`)
   const store = storeSpec(o.backend, {threads: o.ioThreads, pipeline: o.pipeline, fsync: o.fsync, direct: o.direct}, 'io-threads', true)
@@ -129,6 +137,7 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
       pickBest: o.strategy === 'auto',
       streamingCopies: o.streamingCopies,
       persistStaging: o.persistStaging,
+      batchSharePct: o.batchSharePct,
       store,
       storeQueueDepth: o.storeQueue,
       storePipeline: o.pipeline,

@@ -133,6 +133,8 @@ export interface TransferResults {
     gpuCacheBytes: number
     pinnedBytes: number
     stagingBytes: number
+    /** --batch-share: % of each staged job's blocks moved as batch copies beside the ring */
+    batchSharePct: number
   }
   ceilings: {h2dGBps: number; d2hGBps: number}
   forward: {gemmEngine: string; stepMs: Summary | null; tflops: number | null; hbmGBps: number | null}
@@ -328,6 +330,7 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
       gpuCacheBytes: wp.gpuCacheBytes,
       pinnedBytes: wp.pinnedBytes,
       stagingBytes: wp.plan.stagingBytes,
+      batchSharePct: wp.plan.batchSharePct,
     },
     ceilings: {h2dGBps: native.ceilingH2dGBps, d2hGBps: native.ceilingD2hGBps},
     forward: {
@@ -385,6 +388,9 @@ export async function runTransferBench(req: TransferRequest, publish: (env: Envi
   const notes: string[] = []
   if (!req.verify) notes.push('verification skipped: --no-verify (saved and loaded data were not checked)')
   if (req.fault !== 'none') notes.push(`fault injected on purpose: ${req.fault}`)
+  if (req.batchSharePct > 0) {
+    notes.push(`--batch-share ${req.batchSharePct}: staged moves ${req.batchSharePct}% of each job's blocks as batch copies straight from the cache beside its ring; "staged" figures include them`)
+  }
   const onSigint = () => {
     notes.push('interrupted (Ctrl-C): stopped after the current step; figures cover what was measured')
     cancelRun()

@@ -38,6 +38,23 @@ describe('save and load on a GPU', gpuGate(), () => {
     })
   }
 
+  for (const mode of ['save', 'load']) {
+    test(`${mode}: staged with a batch share moves bit-exact data through both paths`, () => {
+      const r = kvbenchJson([mode, ...SMALL, '--strategy', 'staged', '--batch-share', '50'])
+      assert.equal(r.code, 0, r.stderr + r.json.notes.join('\n'))
+      assertSchema(`${mode}.schema.json`, r.json)
+      const res = r.json.results
+      assert.equal(res.workload.batchSharePct, 50)
+      assert.ok(r.json.notes.some((n) => n.startsWith('--batch-share 50')), r.json.notes.join('\n'))
+      assert.equal(res.strategies[0].save.verified, true)
+      assert.equal(res.strategies[0].load.verified, true)
+      for (const d of res.designs.filter((x) => x.design !== 'off')) {
+        assert.equal(d.verified, true, `${d.design}`)
+        assert.ok(d.transfer.jobsDone > 0)
+      }
+    })
+  }
+
   test('verification catches an injected corruption', () => {
     const r = kvbenchJson(['save', ...SMALL, '--strategy', 'staged', '--connector', 'off', '--inject', 'corrupt-host'])
     assert.equal(r.code, 1)
