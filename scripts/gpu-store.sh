@@ -135,7 +135,6 @@ if [ "$part" = ring ]; then
   archive test-gpu.txt
 fi
 
-
 if [ "$part" = share ]; then
   # The GPU suite, default save and load (wall timed), the host noise alone, then the staged
   # ring with a batch share (--batch-share) beside the forward against the ring alone.

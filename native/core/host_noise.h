@@ -1,8 +1,8 @@
 // Host noise: how often a thread that only computes loses its CPU, and for how long.
 // The async design's per-step blocked time is microseconds of work spread over ~35 hook
 // calls; a VM or kernel that takes the CPU away for 20 us anywhere in them shows up in the
-// p99 whatever the connector does. Measured beside the forward-only baseline, this says
-// how much of a p99 the host itself explains. Plain C++: no CUDA.
+// p99 whatever the connector does. Measured beside the forward-only baseline, this says how
+// often this host does that, to read a run's p99 against. Plain C++: no CUDA.
 #pragma once
 #include <atomic>
 #include <thread>
