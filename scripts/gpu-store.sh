@@ -12,6 +12,8 @@
 #   part ring:   the GPU suite, then save and load with rings of 3 and 5 slots (25 and 41 MiB)
 #   part share:  the GPU suite, default save and load, the host noise probe alone, and the staged
 #                ring with a batch share beside the forward (needs native/build/host_stall_probe carried)
+#   part noise:  the GPU suite, the host noise probe alone, default save twice, the ring with a
+#                batch share of 50 twice: blocked-per-step p99 beside the host's slow spells
 # Run from the repository root with the bundle and .device-carry/redis carried.
 set -uo pipefail
 part=${1:-suite}
@@ -150,6 +152,17 @@ if [ "$part" = share ]; then
   done
   summary $OUT/default-*.json | grep -vE "^      hooks"
   python3 -c "import json,sys; [print(f, json.load(open(f))['results'].get('hostNoise')) for f in sys.argv[1:]]" $OUT/default-*.json
+  suite_result; cat $OUT/walls.txt
+  archive test-gpu.txt walls.txt
+fi
+
+if [ "$part" = noise ]; then
+  suite
+  native/build/host_stall_probe 5 4
+  for k in 1 2; do /usr/bin/time -a -o $OUT/walls.txt -f "default save $k wall %e s" $K save --json > $OUT/noise-default-$k.json; done
+  for k in 1 2; do $K save --strategy staged --design async --batch-share 50 --json > $OUT/noise-share-$k.json; done
+  summary $OUT/noise-*.json | grep -E "==|async|staged:"
+  python3 -c "import json,sys; [print(f, {k: (round(v,2) if isinstance(v,float) else v) for k,v in json.load(open(f))['results']['hostNoise'].items()}) for f in sys.argv[1:]]" $OUT/noise-*.json
   suite_result; cat $OUT/walls.txt
   archive test-gpu.txt walls.txt
 fi

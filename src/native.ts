@@ -203,6 +203,8 @@ export interface NativeHostNoise {
   over10us: number
   over20us: number
   over50us: number
+  /** repetitions over twice repUs */
+  slowReps: number
   maxUs: number
 }
 

@@ -299,6 +299,7 @@ Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r) {
     h.Set("over10us", static_cast<double>(r.hostNoise.over10us));
     h.Set("over20us", static_cast<double>(r.hostNoise.over20us));
     h.Set("over50us", static_cast<double>(r.hostNoise.over50us));
+    h.Set("slowReps", static_cast<double>(r.hostNoise.slowReps));
     h.Set("maxUs", r.hostNoise.maxUs);
     o.Set("hostNoise", h);
   } else {

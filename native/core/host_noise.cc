@@ -51,6 +51,7 @@ void HostNoise::add(const HostNoise& o) {
   over10us += o.over10us;
   over20us += o.over20us;
   over50us += o.over50us;
+  slowReps += o.slowReps;
   maxUs = std::max(maxUs, o.maxUs);
 }
 
@@ -58,6 +59,7 @@ HostNoise probeHostNoise(const std::atomic<bool>& stop) {
   HostNoise h;
   const int n = calibrate(&h.repUs);
   unsigned x = 1;
+  const double slow = 2 * h.repUs;
   const double start = nowUs();
   double t0 = start;
   while (!stop.load(std::memory_order_relaxed)) {
@@ -66,6 +68,7 @@ HostNoise probeHostNoise(const std::atomic<bool>& stop) {
     t0 = t1;
     ++h.reps;
     h.maxUs = std::max(h.maxUs, dt);
+    if (dt > slow) ++h.slowReps;
     if (dt > 10) {
       ++h.over10us;
       if (dt > 20) ++h.over20us;

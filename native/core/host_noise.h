@@ -14,6 +14,9 @@ struct HostNoise {
   long long reps = 0;        // repetitions of about 1 us of work
   double repUs = 0;          // what one repetition takes undisturbed (calibrated)
   long long over10us = 0, over20us = 0, over50us = 0;  // repetitions that took longer
+  // Repetitions that took over twice the undisturbed time: the thread ran at under half
+  // speed (a busy sibling hyperthread, a shared physical core) without losing its CPU.
+  long long slowReps = 0;
   double maxUs = 0;
   void add(const HostNoise& o);
 };

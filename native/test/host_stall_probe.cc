@@ -24,8 +24,8 @@ int main(int argc, char** argv) {
   for (int t = 0; t < threads; ++t) {
     const kv::HostNoise h = probes[t]->finish();
     const double s = h.seconds > 0 ? h.seconds : 1;
-    std::printf("thread %d: %.1f s, %lld repetitions of %.2f us | lost the CPU >10 us %.1f/s, >20 us %.1f/s, >50 us %.1f/s, longest %.1f us\n",
-                t, h.seconds, h.reps, h.repUs, h.over10us / s, h.over20us / s, h.over50us / s, h.maxUs);
+    std::printf("thread %d: %.1f s, %lld repetitions of %.2f us, %.2f%% over twice that | lost the CPU >10 us %.1f/s, >20 us %.1f/s, >50 us %.1f/s, longest %.1f us\n",
+                t, h.seconds, h.reps, h.repUs, h.reps ? 100.0 * h.slowReps / h.reps : 0.0, h.over10us / s, h.over20us / s, h.over50us / s, h.maxUs);
   }
   return 0;
 }

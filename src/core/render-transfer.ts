@@ -68,7 +68,9 @@ export function renderTransfer(r: TransferResults): string {
       '',
       `Host noise (a probe thread on another core, ${fixed(n.probeSeconds, 1)} s while the forward ran alone): it lost the CPU for ` +
         `>10 µs ${rate(n.stallsPerSecond.over10us)}/s, >20 µs ${rate(n.stallsPerSecond.over20us)}/s, >50 µs ${rate(n.stallsPerSecond.over50us)}/s; ` +
-        `longest ${us(n.longestUs)}. A hook's blocked time includes such stalls when they land in it.`,
+        `longest ${us(n.longestUs)}` +
+        (n.slowRepsPct == null ? '' : `; ${fixed(n.slowRepsPct, 2)}% of its ${fixed(n.repUs, 2)} µs repetitions ran at under half speed`) +
+        `. A hook's blocked time includes such stalls and slow spells when they land in it.`,
     )
   }
   if (r.backend) out.push('', ...renderBackend(r))

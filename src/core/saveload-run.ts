@@ -151,6 +151,8 @@ export interface HostNoiseFigures {
   probeSeconds: number
   repUs: number
   stallsPerSecond: {over10us: number; over20us: number; over50us: number}
+  /** % of repetitions that took over twice repUs: the thread ran at under half speed */
+  slowRepsPct: number | null
   longestUs: number
 }
 
@@ -161,6 +163,7 @@ export function hostNoiseFigures(h: NativeSaveLoadResult['hostNoise'] | undefine
     probeSeconds: h.seconds,
     repUs: h.repUs,
     stallsPerSecond: {over10us: perSecond(h.over10us), over20us: perSecond(h.over20us), over50us: perSecond(h.over50us)},
+    slowRepsPct: h.reps > 0 ? (100 * h.slowReps) / h.reps : null,
     longestUs: h.maxUs,
   }
 }

@@ -28,6 +28,7 @@ describe('save and load on a GPU', gpuGate(), () => {
       // The host noise probe ran beside the forward-only baseline: about 1 us a repetition.
       assert.ok(res.hostNoise && res.hostNoise.probeSeconds > 0, JSON.stringify(res.hostNoise))
       assert.ok(res.hostNoise.repUs > 0.3 && res.hostNoise.repUs < 3, `repUs ${res.hostNoise.repUs}`)
+      assert.ok(res.hostNoise.slowRepsPct >= 0 && res.hostNoise.slowRepsPct <= 100, `slowRepsPct ${res.hostNoise.slowRepsPct}`)
       for (const d of res.designs) {
         assert.equal(d.nonFiniteOutputs, 0, `${d.design}/${d.strategy} NaN`)
         if (d.design !== 'off') {
