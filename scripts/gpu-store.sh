@@ -14,6 +14,8 @@
 #                ring with a batch share beside the forward (needs native/build/host_stall_probe carried)
 #   part noise:  the GPU suite, the host noise probe alone, default save twice, the ring with a
 #                batch share of 50 twice: blocked-per-step p99 beside the host's slow spells
+#   part ab:     the GPU suite, then async saves alternating between an earlier build
+#                (old-kvbench.tar.xz, carried) and this one, on the same machine
 # Run from the repository root with the bundle and .device-carry/redis carried.
 set -uo pipefail
 part=${1:-suite}
@@ -165,4 +167,24 @@ if [ "$part" = noise ]; then
   python3 -c "import json,sys; [print(f, {k: (round(v,2) if isinstance(v,float) else v) for k,v in json.load(open(f))['results']['hostNoise'].items()}) for f in sys.argv[1:]]" $OUT/noise-*.json
   suite_result; cat $OUT/walls.txt
   archive test-gpu.txt walls.txt
+fi
+
+if [ "$part" = ab ]; then
+  suite
+  O=/tmp/kvb-old; rm -rf $O; mkdir -p $O && tar -xJf old-kvbench.tar.xz -C $O
+  for k in 1 2 3 4; do
+    $O/kvbench/bin/kvbench save --strategy staged --design async --json > $OUT/ab-old-$k.json
+    $K save --strategy staged --design async --json > $OUT/ab-new-$k.json
+  done
+  for f in $OUT/ab-*.json; do
+    python3 - "$f" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1])); d = [x for x in j['results']['designs'] if x['design'] == 'async'][0]
+h = {k: round(v['us']['p50'], 2) for k, v in d['hooks'].items()}
+b = d['blockedPerStepUs']; n = j['results'].get('hostNoise') or {}
+print(sys.argv[1].split('/')[-1], j['tool']['gitSha'][:7], 'blocked p50 %.1f p90 %.1f p99 %.1f' % (b['p50'], b['p90'], b['p99']), 'slow %.2f%%' % d['slowdownPct'], 'moved %.1f%%' % d['transfer']['pctOfCeiling'], 'verified', d['verified'], h, 'noise slow%', n.get('slowRepsPct'))
+PY
+  done
+  suite_result
+  archive test-gpu.txt
 fi

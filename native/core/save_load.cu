@@ -375,9 +375,10 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   // Which generation each host extent last received whole: what verification expects.
   const size_t slots = rig.slots();
   std::vector<long long> lastGen(slots, -1);
-  // Newest descriptor that saves each (job slot, layer): an engine cannot rewrite a block
-  // whose save has not finished, so the forward waits for it (a slow connector's cost).
-  std::vector<long long> slotPending(slots, -1);
+  // Newest descriptor that saves any layer of each job's blocks: an engine cannot rewrite a
+  // block whose save has not finished, so the forward waits for it (a slow connector's cost).
+  // Descriptors complete in order, so the newest one stands for every layer of the job.
+  std::vector<long long> jobPending(slots / g.layers, -1);
   struct Pending {
     long long gen;
     double enqueuedUs, bytes;
@@ -417,6 +418,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   std::vector<std::vector<ConnectorJob>> batches(kBatchRing);
   for (auto& b : batches) presize(b, static_cast<size_t>(g.layers) * ((jobsPerStep + kMaxParts - 1) / kMaxParts));
   long long batchesSubmitted = 0;
+  ConnectorJob blockingJob;  // blocking: the descriptor save_layer enqueues at once
 
   auto complete = [&](double doneUs) {
     const Pending& d = pending[completed++];
@@ -452,14 +454,13 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
         std::this_thread::yield();
       }
       batches[st % kBatchRing].clear();
-      for (int k = 0; k < jobsPerStep; ++k)
-        for (int l = 0; l < g.layers; ++l) {
-          const long long id = slotPending[rig.slotOf(st * jobsPerStep + k, l)];
-          while (id >= completed) {
-            drainCompletions();
-            if (id >= completed) { conn->rethrow(); std::this_thread::yield(); }
-          }
+      for (int k = 0; k < jobsPerStep; ++k) {
+        const long long id = jobPending[rig.slotOf(st * jobsPerStep + k, 0) / g.layers];
+        while (id >= completed) {
+          drainCompletions();
+          if (id >= completed) { conn->rethrow(); std::this_thread::yield(); }
         }
+      }
       double us = nowUs() - t0;
       blocked += us;
       if (measured) hooks["wait_for_block_free"].push_back(us);
@@ -489,9 +490,10 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
             continue;
           }
         }
-        Pending d{static_cast<long long>(genBase + st), t0, n * jobBytes, {}, n};
-        ConnectorJob j;
-        j.id = pending.size();
+        Pending& d = pending.emplace_back(Pending{static_cast<long long>(genBase + st), t0, n * jobBytes, {}, n});
+        // Async: written in place in the step's batch (published at the end of the step's launches).
+        ConnectorJob& j = design == Design::Async ? batches[st % kBatchRing].emplace_back() : (blockingJob = ConnectorJob{});
+        j.id = pending.size() - 1;
         j.parts = n;
         j.after = ev;
         j.enqueuedUs = t0;
@@ -500,14 +502,11 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
           const int job = st * jobsPerStep + k0 + i;
           d.slots[i] = static_cast<int>(rig.slotOf(job, l));
           j.part[i] = CopyPart{rig.jobIds(job), p.blocksPerJob, rig.pool->extentFor(job % rig.numJobs, l).host, l};
-          slotPending[d.slots[i]] = static_cast<long long>(j.id);
+          jobPending[d.slots[i] / g.layers] = static_cast<long long>(j.id);
         }
-        pending.push_back(d);
         if (firstEnqueue < 0) firstEnqueue = t0;
         inflightBytes += d.bytes;
-        if (design == Design::Async) {
-          batches[st % kBatchRing].push_back(j);  // published at the end of the step's launches
-        } else {
+        if (design != Design::Async) {
           if (p.fault != Fault::DropEventWait) KV_CUDA(cudaStreamWaitEvent(saveMain->get(), ev, 0));
           for (int i = 0; i < n; ++i) copier->enqueue(l, j.part[i].blockIds, j.part[i].count, j.part[i].host);
         }
