@@ -68,7 +68,7 @@ test('host noise: stalls per second of the probe, shown under the tables and val
   const native = {...nativeResult([100], [100]), hostNoise: {seconds: 5, reps: 4.9e6, repUs: 1.02, over10us: 2000, over20us: 300, over50us: 20, slowReps: 49000, maxUs: 412.5}}
   const r = summarizeRun(native, planWorkload(profile, runOpts), profile, 'save')
   assert.deepEqual(r.hostNoise, {probeSeconds: 5, repUs: 1.02, stallsPerSecond: {over10us: 400, over20us: 60, over50us: 4}, slowRepsPct: 1, longestUs: 412.5})
-  assert.match(renderTransfer(r), /Host noise \(a probe thread on another core, 5\.0 s while the forward ran alone\): it lost the CPU for >10 µs 400\/s, >20 µs 60\.0\/s, >50 µs 4\.0\/s; longest 412\.5 µs; 1\.00% of its 1\.02 µs repetitions ran at under half speed/)
+  assert.match(renderTransfer(r), /Host noise \(a probe thread of its own, 5\.0 s while the forward ran alone\): it lost the CPU for >10 µs 400\/s, >20 µs 60\.0\/s, >50 µs 4\.0\/s; longest 412\.5 µs; 1\.00% of its 1\.02 µs repetitions ran at under half speed/)
   const j = JSON.parse(readFileSync(new URL('./fixtures/results/save-file-h100.json', import.meta.url), 'utf8'))
   assertSchema('save.schema.json', j)  // results from before 1.3.0 have no hostNoise
   assertSchema('save.schema.json', {...j, results: {...j.results, hostNoise: r.hostNoise}})

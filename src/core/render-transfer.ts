@@ -66,7 +66,7 @@ export function renderTransfer(r: TransferResults): string {
     const rate = (v: number) => fixed(v, v >= 100 ? 0 : 1)
     out.push(
       '',
-      `Host noise (a probe thread on another core, ${fixed(n.probeSeconds, 1)} s while the forward ran alone): it lost the CPU for ` +
+      `Host noise (a probe thread of its own, ${fixed(n.probeSeconds, 1)} s while the forward ran alone): it lost the CPU for ` +
         `>10 µs ${rate(n.stallsPerSecond.over10us)}/s, >20 µs ${rate(n.stallsPerSecond.over20us)}/s, >50 µs ${rate(n.stallsPerSecond.over50us)}/s; ` +
         `longest ${us(n.longestUs)}` +
         (n.slowRepsPct == null ? '' : `; ${fixed(n.slowRepsPct, 2)}% of its ${fixed(n.repUs, 2)} µs repetitions ran at under half speed`) +
