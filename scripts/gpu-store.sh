@@ -62,6 +62,9 @@ for f in sys.argv[1:]:
             print('      hooks p50/p99/max ' + ', '.join(f"{k} {h['us']['p50']:.2f}/{h['us']['p99']:.2f}/{h['us']['max']:.1f}" for k, h in d['hooks'].items()) + f" | blocked max {bp.get('max',0):.1f}")
 PY
 }
+host_noise() {  # results.hostNoise of save/load JSONs, one line each
+  python3 -c "import json,sys; [print(f, {k: (round(v,2) if isinstance(v,float) else v) for k,v in (json.load(open(f))['results'].get('hostNoise') or {}).items()}) for f in sys.argv[1:]]" "$@"
+}
 suite() { $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1; }
 suite_result() { grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt; }
 # The run's JSONs and logs in one archive: what comes back from the device is a few files.
@@ -153,7 +156,7 @@ if [ "$part" = share ]; then
     i=$((i+1)); $K $cfg --json > $OUT/share$i.json; echo "## $cfg"; summary $OUT/share$i.json | grep -E "async|staged:"
   done
   summary $OUT/default-*.json | grep -vE "^      hooks"
-  python3 -c "import json,sys; [print(f, json.load(open(f))['results'].get('hostNoise')) for f in sys.argv[1:]]" $OUT/default-*.json
+  host_noise $OUT/default-*.json
   suite_result; cat $OUT/walls.txt
   archive test-gpu.txt walls.txt
 fi
@@ -164,7 +167,7 @@ if [ "$part" = noise ]; then
   for k in 1 2; do /usr/bin/time -a -o $OUT/walls.txt -f "default save $k wall %e s" $K save --json > $OUT/noise-default-$k.json; done
   for k in 1 2; do $K save --strategy staged --design async --batch-share 50 --json > $OUT/noise-share-$k.json; done
   summary $OUT/noise-*.json | grep -E "==|async|staged:"
-  python3 -c "import json,sys; [print(f, {k: (round(v,2) if isinstance(v,float) else v) for k,v in json.load(open(f))['results']['hostNoise'].items()}) for f in sys.argv[1:]]" $OUT/noise-*.json
+  host_noise $OUT/noise-*.json
   suite_result; cat $OUT/walls.txt
   archive test-gpu.txt walls.txt
 fi

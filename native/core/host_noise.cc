@@ -13,24 +13,9 @@ inline unsigned work(unsigned x, int n) {
   return x;
 }
 
-// Iterations that take about 1 us here: the shortest of several timings, so a stall
-// during calibration does not shrink the unit.
-int calibrate(double* repUs) {
-  int n = 256;
-  for (;;) {
-    double best = 1e9;
-    for (int k = 0; k < 16; ++k) {
-      const double t0 = nowUs();
-      volatile unsigned sink = work(k + 1, n);
-      (void)sink;
-      best = std::min(best, nowUs() - t0);
-    }
-    if (best >= 0.5 || n >= (1 << 24)) {
-      n = std::max(1, static_cast<int>(n / best));
-      break;
-    }
-    n *= 2;
-  }
+// The shortest of 16 timings of `n` iterations, so a stall during calibration does not
+// shrink the unit.
+double shortestUs(int n) {
   double best = 1e9;
   for (int k = 0; k < 16; ++k) {
     const double t0 = nowUs();
@@ -38,7 +23,21 @@ int calibrate(double* repUs) {
     (void)sink;
     best = std::min(best, nowUs() - t0);
   }
-  *repUs = best;
+  return best;
+}
+
+// Iterations that take about 1 us here, and what they take.
+int calibrate(double* repUs) {
+  int n = 256;
+  for (;;) {
+    const double best = shortestUs(n);
+    if (best >= 0.5 || n >= (1 << 24)) {
+      n = std::max(1, static_cast<int>(n / best));
+      break;
+    }
+    n *= 2;
+  }
+  *repUs = shortestUs(n);
   return n;
 }
 
