@@ -41,6 +41,7 @@
             "native/core/forward.cu",
             "native/core/host_noise.cc",
             "native/core/host_pool.cu",
+            "native/core/link_reference.cu",
             "native/core/kv_kernels.cu",
             "native/core/measure.cu",
             "native/core/pattern.cu",

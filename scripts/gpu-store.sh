@@ -14,6 +14,8 @@
 #                ring with a batch share beside the forward (needs native/build/host_stall_probe carried)
 #   part noise:  the GPU suite, the host noise probe alone, default save twice, the ring with a
 #                batch share of 50 twice: blocked-per-step p99 beside the host's slow spells
+#   part reference: the GPU suite, default save and load, then the ring and batch shares beside the
+#                forward, each with its run's link reference (a contiguous copy stream beside it)
 #   part ab:     the GPU suite, then async saves alternating between an earlier build
 #                (old-kvbench.tar.xz, carried) and this one, on the same machine
 # Run from the repository root with the bundle and .device-carry/redis carried.
@@ -60,6 +62,8 @@ for f in sys.argv[1:]:
         print(line)
         if d['design'] == 'async':
             print('      hooks p50/p99/max ' + ', '.join(f"{k} {h['us']['p50']:.2f}/{h['us']['p99']:.2f}/{h['us']['max']:.1f}" for k, h in d['hooks'].items()) + f" | blocked max {bp.get('max',0):.1f}")
+    ref = r.get('reference')
+    if ref: print(f"   reference ({ref['steps']} steps, {ref['chunkBytes'] >> 20} MiB copies): {ref['gbps']:.1f} GB/s {ref['pctOfCeiling']:.1f}% slow {ref['slowdownPct'] if ref['slowdownPct'] is None else round(ref['slowdownPct'], 2)}% NaN {ref['nonFiniteOutputs']}")
 PY
 }
 host_noise() {  # results.hostNoise of save/load JSONs, one line each
@@ -168,6 +172,24 @@ if [ "$part" = noise ]; then
   for k in 1 2; do $K save --strategy staged --design async --batch-share 50 --json > $OUT/noise-share-$k.json; done
   summary $OUT/noise-*.json | grep -E "==|async|staged:"
   host_noise $OUT/noise-*.json
+  suite_result; cat $OUT/walls.txt
+  archive test-gpu.txt walls.txt
+fi
+
+if [ "$part" = reference ]; then
+  # The GPU suite, default save and load (wall timed, link reference included), then the ring,
+  # batch shares and the persisting ring beside the forward, each against its run's link reference.
+  suite
+  for m in save load; do /usr/bin/time -a -o $OUT/walls.txt -f "default $m wall %e s" $K $m --json > $OUT/default-$m.json; done
+  A="--strategy staged --design async"
+  L2="--staging-mib 16 --staging-l2 persist --copy-cache stream --copy-ctas 4"
+  i=0
+  for cfg in "save $A" "save $A --batch-share 50" "save $A --batch-share 70" "save $A --batch-share 100" "save $A --batch-share 30 $L2" \
+             "save $A --reference-steps 200" "load $A" "load $A --batch-share 50"; do
+    i=$((i+1)); $K $cfg --json > $OUT/ref$i.json; echo "## $cfg"; summary $OUT/ref$i.json | grep -E "async|staged:|reference"
+  done
+  summary $OUT/default-*.json | grep -vE "^      hooks"
+  host_noise $OUT/default-*.json
   suite_result; cat $OUT/walls.txt
   archive test-gpu.txt walls.txt
 fi

@@ -85,6 +85,8 @@ export interface SaveLoadPlan {
   steps: number
   warmupSteps: number
   offeredFactor: number
+  /** measured steps of the link reference (a contiguous copy stream beside the forward); 0: not run */
+  referenceSteps: number
   stagingBytes: number
   copyCtas: number
   mappedCtas: number
@@ -194,6 +196,16 @@ export interface NativeSaveLoadResult {
   storeLeg: NativeStoreLeg | null
   /** Probed on a thread of its own while the forward ran alone; null when no baseline ran. */
   hostNoise: NativeHostNoise | null
+  /** The forward with a contiguous copy stream beside it instead of a connector; null when not run. */
+  reference: NativeLinkReference | null
+}
+
+export interface NativeLinkReference {
+  /** a connector-off phase (design 'reference'): its step times and measured window */
+  steps: NativeConcurrent
+  /** copied during the measured steps */
+  bytes: number
+  chunkBytes: number
 }
 
 export interface NativeHostNoise {
@@ -290,7 +302,7 @@ interface Addon {
 }
 
 export const NO_CUDA_MESSAGE = 'kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild'
-const ADDON_ABI = 8
+const ADDON_ABI = 9
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */
 export function addonCandidates(): string[] {

@@ -84,6 +84,7 @@ test('bad counts on the command line exit 2 with the flag named', () => {
     [['save', '--batch-share', '101'], /--batch-share must be a whole percentage from 0 to 100, got 101/],
     [['load', '--batch-share', '-5'], /--batch-share must be a whole percentage from 0 to 100, got -5/],
     [['save', '--batch-share', '50', '--strategy', 'batch'], /--batch-share splits the staged strategy's copies; it does nothing with --strategy batch/],
+    [['save', '--reference-steps', '-4'], /--reference-steps must be a whole number, 0 or more, got -4/],
   ]) {
     const r = kvbench(args)
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)

@@ -76,3 +76,43 @@ test('host noise: stalls per second of the probe, shown under the tables and val
   assert.throws(() => assertSchema('save.schema.json', {...j, results: {...j.results, hostNoise: {...r.hostNoise, stallsPerSecond: {over10us: 1}}}}), /over20us|required/)
   assert.doesNotMatch(renderTransfer({...r, hostNoise: null}), /Host noise/)
 })
+
+test('link reference: its rate and slowdown against the same ceiling and baseline, shown under the tables and valid in the schema', async () => {
+  const {referenceFigures} = await import('../dist/core/saveload-run.js')
+  const {assertSchema} = await import('./helpers/schema.mjs')
+  const {readFileSync} = await import('node:fs')
+  assert.equal(referenceFigures(null, 55, null), null)
+  assert.equal(referenceFigures(undefined, 55, null), null)  // an addon result from before the reference
+  const profile = loadProfile('llama-3.1-8b')
+  const phase = (design, stepMs, n) => ({
+    design, strategy: '-', stepGpuMs: Array(n).fill(stepMs), stepWallMs: Array(n).fill(stepMs + 0.1), hookUs: {}, transferLatencyMs: [],
+    bytesMoved: 0, windowMs: 0, jobsOffered: 0, jobsDone: 0, jobsSkipped: 0, mismatches: 0, chunksChecked: 0, nonFinite: 0,
+    requestsScheduled: 0, requestsNotReadySteps: 0, offeredBytesPerStep: 0, stepsRun: n, store: null,
+  })
+  // 64 steps of 10.2 ms against a 10 ms baseline; 27.5 GB copied in 500 ms: 55 GB/s, the whole ceiling.
+  const reference = {steps: {...phase('reference', 10.2, 64), windowMs: 500}, bytes: 27.5e9, chunkBytes: 8 << 20}
+  const native = {...nativeResult([100], [100]), concurrent: [phase('off', 10, 100)], reference}
+  const r = summarizeRun(native, planWorkload(profile, runOpts), profile, 'save')
+  assert.equal(r.designs.length, 1)  // the reference is not a design row
+  assert.equal(r.reference.steps, 64)
+  assert.ok(Math.abs(r.reference.gbps - 55) < 1e-9)
+  assert.ok(Math.abs(r.reference.pctOfCeiling - 100) < 1e-9)
+  assert.ok(Math.abs(r.reference.slowdownPct - 2) < 1e-9)
+  assert.match(renderTransfer(r), /Link reference \(64 steps\): contiguous 8(\.0)? MiB copies on a stream of their own beside the forward moved 55\.0 GB\/s \(100\.0% of the ceiling\) at 2\.0% slowdown \(GPU step\)/)
+  assert.doesNotMatch(renderTransfer({...r, reference: null}), /Link reference/)
+  const j = JSON.parse(readFileSync(new URL('./fixtures/results/save-file-h100.json', import.meta.url), 'utf8'))
+  assertSchema('save.schema.json', j)  // results from before 1.4.0 have no reference
+  assertSchema('save.schema.json', {...j, results: {...j.results, reference: r.reference}})
+  assertSchema('save.schema.json', {...j, results: {...j.results, reference: null}})
+  assert.throws(() => assertSchema('save.schema.json', {...j, results: {...j.results, reference: {...r.reference, steps: 0}}}), /steps|minimum/)
+})
+
+test('link reference steps: the decode steps up to 64 by default, none with the connector off, whole numbers only', () => {
+  const profile = loadProfile('llama-3.1-8b')
+  assert.equal(planWorkload(profile, runOpts).plan.referenceSteps, Math.min(64, profile.workload.decodeSteps))
+  assert.equal(planWorkload({...profile, workload: {...profile.workload, decodeSteps: 20}}, runOpts).plan.referenceSteps, 20)
+  assert.equal(planWorkload(profile, {...runOpts, connector: false}).plan.referenceSteps, 0)
+  assert.equal(planWorkload(profile, {...runOpts, referenceSteps: 0}).plan.referenceSteps, 0)
+  assert.equal(planWorkload(profile, {...runOpts, referenceSteps: 300}).plan.referenceSteps, 300)
+  for (const bad of [-1, 1.5]) assert.throws(() => planWorkload(profile, {...runOpts, referenceSteps: bad}), /--reference-steps must be a whole number/)
+})

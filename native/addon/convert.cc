@@ -163,6 +163,8 @@ kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o) {
   p.steps = static_cast<int>(numberField(o, "steps"));
   p.warmupSteps = static_cast<int>(numberField(o, "warmupSteps"));
   p.offeredFactor = numberField(o, "offeredFactor");
+  p.referenceSteps = static_cast<int>(numberField(o, "referenceSteps"));
+  if (p.referenceSteps < 0) throw kv::Error(kv::codes::kBadInput, "plan field 'referenceSteps' must be 0 or more");
   p.stagingBytes = static_cast<size_t>(numberField(o, "stagingBytes"));
   p.copyCtas = static_cast<int>(numberField(o, "copyCtas"));
   p.mappedCtas = static_cast<int>(numberField(o, "mappedCtas"));
@@ -216,6 +218,32 @@ Napi::Object toJs(Napi::Env env, const kv::ConcurrentStore& s) {
   return o;
 }
 
+Napi::Object toJs(Napi::Env env, const kv::ConcurrentResult& x) {
+  Napi::Object j = Napi::Object::New(env);
+  j.Set("design", x.design);
+  j.Set("strategy", x.strategy);
+  j.Set("stepGpuMs", numbers(env, x.stepGpuMs));
+  j.Set("stepWallMs", numbers(env, x.stepWallMs));
+  Napi::Object hooks = Napi::Object::New(env);
+  for (const auto& [name, us] : x.hookUs) hooks.Set(name, numbers(env, us));
+  j.Set("hookUs", hooks);
+  j.Set("transferLatencyMs", numbers(env, x.transferLatencyMs));
+  j.Set("bytesMoved", x.bytesMoved);
+  j.Set("windowMs", x.windowMs);
+  j.Set("jobsOffered", static_cast<double>(x.jobsOffered));
+  j.Set("jobsDone", static_cast<double>(x.jobsDone));
+  j.Set("jobsSkipped", static_cast<double>(x.jobsSkipped));
+  j.Set("mismatches", static_cast<double>(x.mismatches));
+  j.Set("chunksChecked", static_cast<double>(x.chunksChecked));
+  j.Set("nonFinite", static_cast<double>(x.nonFinite));
+  j.Set("requestsScheduled", static_cast<double>(x.requestsScheduled));
+  j.Set("requestsNotReadySteps", static_cast<double>(x.requestsNotReadySteps));
+  j.Set("offeredBytesPerStep", x.offeredBytesPerStep);
+  j.Set("stepsRun", x.stepsRun);
+  j.Set("store", x.store.used ? toJs(env, x.store) : env.Null());
+  return j;
+}
+
 Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("ceilingH2dGBps", r.ceilingH2dGBps);
@@ -246,32 +274,7 @@ Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r) {
   }
   o.Set("transfers", t);
   Napi::Array c = Napi::Array::New(env, r.concurrent.size());
-  for (size_t i = 0; i < r.concurrent.size(); ++i) {
-    const kv::ConcurrentResult& x = r.concurrent[i];
-    Napi::Object j = Napi::Object::New(env);
-    j.Set("design", x.design);
-    j.Set("strategy", x.strategy);
-    j.Set("stepGpuMs", numbers(env, x.stepGpuMs));
-    j.Set("stepWallMs", numbers(env, x.stepWallMs));
-    Napi::Object hooks = Napi::Object::New(env);
-    for (const auto& [name, us] : x.hookUs) hooks.Set(name, numbers(env, us));
-    j.Set("hookUs", hooks);
-    j.Set("transferLatencyMs", numbers(env, x.transferLatencyMs));
-    j.Set("bytesMoved", x.bytesMoved);
-    j.Set("windowMs", x.windowMs);
-    j.Set("jobsOffered", static_cast<double>(x.jobsOffered));
-    j.Set("jobsDone", static_cast<double>(x.jobsDone));
-    j.Set("jobsSkipped", static_cast<double>(x.jobsSkipped));
-    j.Set("mismatches", static_cast<double>(x.mismatches));
-    j.Set("chunksChecked", static_cast<double>(x.chunksChecked));
-    j.Set("nonFinite", static_cast<double>(x.nonFinite));
-    j.Set("requestsScheduled", static_cast<double>(x.requestsScheduled));
-    j.Set("requestsNotReadySteps", static_cast<double>(x.requestsNotReadySteps));
-    j.Set("offeredBytesPerStep", x.offeredBytesPerStep);
-    j.Set("stepsRun", x.stepsRun);
-    j.Set("store", x.store.used ? toJs(env, x.store) : env.Null());
-    c.Set(i, j);
-  }
+  for (size_t i = 0; i < r.concurrent.size(); ++i) c.Set(i, toJs(env, r.concurrent[i]));
   o.Set("concurrent", c);
   o.Set("store", r.store.empty() ? env.Null() : Napi::String::New(env, r.store));
   o.Set("storeNote", r.storeNote.empty() ? env.Null() : Napi::String::New(env, r.storeNote));
@@ -304,6 +307,15 @@ Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r) {
     o.Set("hostNoise", h);
   } else {
     o.Set("hostNoise", env.Null());
+  }
+  if (r.reference.ran) {
+    Napi::Object ref = Napi::Object::New(env);
+    ref.Set("steps", toJs(env, r.reference.steps));
+    ref.Set("bytes", r.reference.bytes);
+    ref.Set("chunkBytes", static_cast<double>(r.reference.chunkBytes));
+    o.Set("reference", ref);
+  } else {
+    o.Set("reference", env.Null());
   }
   return o;
 }

@@ -16,6 +16,7 @@
 #include "device.h"
 #include "device_info.h"
 #include "host_pool.h"
+#include "link_reference.h"
 #include "kv_kernels.cuh"
 #include "measure.h"
 
@@ -315,6 +316,8 @@ struct StepClock {
 void endStep(ConcurrentResult& r, const StepClock& clk, bool measured, Design design, double blockedUs, const StoreTier* tier) {
   clk.end.sync();
   if (!measured) return;
+  if (r.measuredFromUs < 0) r.measuredFromUs = clk.wall0;
+  r.measuredToUs = nowUs();
   r.stepGpuMs.push_back(clk.end.since(clk.start));
   r.stepWallMs.push_back((nowUs() - clk.wall0) / 1000);
   if (design != Design::Off) r.hookUs["blocked_per_step"].push_back(blockedUs);
@@ -338,14 +341,14 @@ void finishPhase(std::unique_ptr<AsyncConnector>& conn, TakeCompletions takeComp
 }
 
 // The forward with the connector beside it, saving every layer's new blocks.
-ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPerStep, uint64_t genBase) {
+ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPerStep, uint64_t genBase, int steps) {
   const SaveLoadPlan& p = rig.p;
   const KvGeometry& g = rig.g;
   ConcurrentResult r;
   r.design = designName(design);
   r.strategy = design == Design::Off ? "-" : strategyName(s);
   const double jobBytes = static_cast<double>(p.blocksPerJob) * g.layerBlockBytes();
-  const int total = p.warmupSteps + p.steps;
+  const int total = p.warmupSteps + steps;
   r.offeredBytesPerStep = jobBytes * jobsPerStep * g.layers;
 
   // Each step's KV writes [layer][job][block][part], built on the host and uploaded
@@ -572,14 +575,14 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
 // loads the first `loadBlocks` blocks saved by job q into the GPU blocks of job q + half;
 // every destination therefore always receives the same source, which is what the
 // end-of-phase verification expects (no verification work inside the measured steps).
-ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requestsPerStep, int loadBlocks, uint64_t gen) {
+ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requestsPerStep, int loadBlocks, uint64_t gen, int steps) {
   const SaveLoadPlan& p = rig.p;
   const KvGeometry& g = rig.g;
   ConcurrentResult r;
   r.design = designName(design);
   r.strategy = design == Design::Off ? "-" : strategyName(s);
   const double reqBytes = static_cast<double>(loadBlocks) * g.layerBlockBytes() * g.layers;
-  const int total = p.warmupSteps + p.steps;
+  const int total = p.warmupSteps + steps;
   r.offeredBytesPerStep = reqBytes * requestsPerStep;
   const int half = std::max(1, rig.numJobs / 2);
   // Poison every destination first, so a block never loaded cannot pass.
@@ -852,6 +855,9 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
 
 // The baseline runs first and again last: clocks drift over a run, and the slowdown
 // is taken against both.
+// The link reference's copies: large enough that each one alone reaches the link's ceiling.
+constexpr size_t kReferenceChunk = 8u << 20;
+
 std::vector<Design> designsWithClosingBaseline(const std::vector<Design>& designs) {
   std::vector<Design> out = designs;
   bool off = std::find(designs.begin(), designs.end(), Design::Off) != designs.end();
@@ -1011,19 +1017,44 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
     out.hostNoise.add(probe.finish());
     return r;
   };
+  // The link reference: a connector-off phase with a contiguous copy stream beside the forward.
+  auto linkReference = [&](auto&& phase) {
+    if (p.referenceSteps <= 0 || rig.cancelled()) return;
+    ContiguousCopyStream link(p.device, p.load ? Direction::Load : Direction::Save, p.ceilingBytes, std::min<size_t>(kReferenceChunk, p.ceilingBytes));
+    LinkReferenceResult& ref = out.reference;
+    ref.steps = phase(Design::Off, concurrentStrategies.front(), p.referenceSteps);
+    link.finish();
+    ref.steps.design = "reference";
+    ref.chunkBytes = link.chunkBytes();
+    if (ref.steps.stepsRun > 0) {
+      ref.bytes = link.bytesDoneBetween(ref.steps.measuredFromUs, ref.steps.measuredToUs);
+      ref.steps.windowMs = (ref.steps.measuredToUs - ref.steps.measuredFromUs) / 1000;
+      ref.ran = true;
+    }
+  };
+  // Each design in turn between the two baselines, then the link reference inside that bracket
+  // (just before the closing baseline, or last when only the baseline runs).
+  auto forEachPhase = [&](auto&& phase) {
+    const std::vector<Design> designs = designsWithClosingBaseline(p.designs);
+    const size_t referenceAt = designs.size() > 1 && designs.back() == Design::Off ? designs.size() - 1 : designs.size();
+    for (size_t i = 0; i <= designs.size(); ++i) {
+      if (i == referenceAt) linkReference(phase);
+      if (i == designs.size()) break;
+      const Design d = designs[i];
+      const std::vector<Strategy> list = d == Design::Off ? std::vector<Strategy>{concurrentStrategies.front()} : concurrentStrategies;
+      for (Strategy s : list) {
+        if (rig.cancelled()) break;
+        out.concurrent.push_back(withNoiseProbe(d, [&] { return phase(d, s, p.steps); }));
+      }
+    }
+  };
   const double jobBytes = static_cast<double>(p.blocksPerJob) * g.layerBlockBytes();
   if (!p.load) {
     const double ceiling = offeredGBps(out.ceilingD2hGBps, out.storeLeg.putMs, "put") * 1e9;
     int jobsPerStep = static_cast<int>(std::ceil(p.offeredFactor * ceiling * stepMs / 1000 / (jobBytes * g.layers)));
     jobsPerStep = std::max(1, std::min(jobsPerStep, std::max(1, rig.numJobs / 4)));
     if (jobsPerStep == rig.numJobs / 4) out.notes.push_back("saves per step capped by the transfer set: the link may not be saturated");
-    for (Design d : designsWithClosingBaseline(p.designs)) {
-      const std::vector<Strategy> list = d == Design::Off ? std::vector<Strategy>{concurrentStrategies.front()} : concurrentStrategies;
-      for (Strategy s : list) {
-        if (rig.cancelled()) break;
-        out.concurrent.push_back(withNoiseProbe(d, [&] { return concurrentSave(rig, d, s, jobsPerStep, 1000 * gen++); }));
-      }
-    }
+    forEachPhase([&](Design d, Strategy s, int steps) { return concurrentSave(rig, d, s, jobsPerStep, 1000 * gen++, steps); });
   } else {
     const int loadBlocks = std::max(1, static_cast<int>(std::lround(p.blocksPerJob * p.prefixHitRate)));
     // Every job's blocks, saved once (staged) with a known generation, are what requests load.
@@ -1054,13 +1085,7 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
     }
     const double reqBytes = static_cast<double>(loadBlocks) * g.layerBlockBytes() * g.layers;
     const double requestsPerStep = p.offeredFactor * offeredGBps(out.ceilingH2dGBps, out.storeLeg.getMs, "get") * 1e9 * stepMs / 1000 / reqBytes;
-    for (Design d : designsWithClosingBaseline(p.designs)) {
-      const std::vector<Strategy> list = d == Design::Off ? std::vector<Strategy>{concurrentStrategies.front()} : concurrentStrategies;
-      for (Strategy s : list) {
-        if (rig.cancelled()) break;
-        out.concurrent.push_back(withNoiseProbe(d, [&] { return concurrentLoad(rig, d, s, requestsPerStep, loadBlocks, primeGen); }));
-      }
-    }
+    forEachPhase([&](Design d, Strategy s, int steps) { return concurrentLoad(rig, d, s, requestsPerStep, loadBlocks, primeGen, steps); });
   }
   out.cancelled = rig.cancelled();
   KV_CUDA(cudaStreamSynchronize(rig.compute.get()));

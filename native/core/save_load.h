@@ -1,6 +1,7 @@
 // One `kvbench save` / `kvbench load` run: ceilings, then each copy strategy alone
 // (transfer phase), then the forward with each connector design beside it
-// (concurrent phase). Returns raw samples; statistics are computed in TypeScript.
+// (concurrent phase), and with the link reference beside it. Returns raw samples;
+// statistics are computed in TypeScript.
 #pragma once
 #include <atomic>
 #include <map>
@@ -29,6 +30,7 @@ struct SaveLoadPlan {
   int blocksPerJob = 0;               // blocks of one layer per save job; a load request is this many blocks x all layers
   int steps = 0, warmupSteps = 0;
   double offeredFactor = 1.15;        // concurrent phase offers this x ceiling x baseline step time
+  int referenceSteps = 0;             // the link reference's measured steps (0: not run)
   size_t stagingBytes = 0;
   int copyCtas = 0, mappedCtas = 0;
   bool streamingCopies = false;     // copy kernels bypass L2 retention (evict-first)
@@ -87,7 +89,17 @@ struct ConcurrentResult {
   long long requestsScheduled = 0, requestsNotReadySteps = 0;
   double offeredBytesPerStep = 0;
   int stepsRun = 0;
+  double measuredFromUs = -1, measuredToUs = -1;  // nowUs at the first measured step's start, the last one's end
   ConcurrentStore store;
+};
+
+// The forward with a plain contiguous copy stream beside it (link_reference.h) in place of a
+// connector: the most a connector can move here while the forward runs, and the least it costs.
+struct LinkReferenceResult {
+  bool ran = false;
+  ConcurrentResult steps;  // a connector-off phase: its step times
+  double bytes = 0;        // copied during its measured steps
+  size_t chunkBytes = 0;
 };
 
 struct SaveLoadResult {
@@ -103,6 +115,7 @@ struct SaveLoadResult {
   bool storeDirect = false;
   StoreLegResult storeLeg;
   HostNoise hostNoise;  // probed on a thread of its own while the forward ran alone
+  LinkReferenceResult reference;
 };
 
 SaveLoadResult runSaveLoad(const SaveLoadPlan& plan);

@@ -43,6 +43,9 @@ export const transferFlags = {
     description: 'staged: move this % of each job\'s blocks as cudaMemcpyBatchAsync copies straight from the cache, beside the ring (fewer SM and HBM cycles taken from the forward; the rest goes through the ring)',
     default: 0,
   }),
+  'reference-steps': Flags.integer({
+    description: 'measured steps of the link reference: a plain contiguous copy stream beside the forward instead of a connector, the most a connector can move here and the least it can cost (default: the decode steps, at most 64; 0 skips it)',
+  }),
   inject: Flags.string({description: 'testing: break something on purpose to prove verification catches it', options: ['none', 'corrupt-host', 'drop-event-wait', 'corrupt-store'], default: 'none', hidden: true}),
   layers: Flags.integer({description: 'transformer layers', helpGroup: profileGroup}),
   'query-heads': Flags.integer({description: 'query heads', helpGroup: profileGroup}),
@@ -85,6 +88,7 @@ export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferReque
     streamingCopies: f['copy-cache'] === 'stream',
     persistStaging: f['staging-l2'] === 'persist',
     batchSharePct: f['batch-share'] as number,
+    referenceSteps: f['reference-steps'] as number | undefined,
     fault: f.inject as FaultName,
     backend: f.backend as string,
     ioThreads: f['io-threads'] as number,

@@ -29,6 +29,8 @@ export interface RunOptions {
   persistStaging: boolean
   /** staged: share (%) of each part's blocks moved as batch copies beside the ring */
   batchSharePct: number
+  /** measured steps of the link reference; undefined: the decode steps, at most 64 (none with the connector off) */
+  referenceSteps?: number
   fault: FaultName
   /** host (the pinned pool), file:DIR, redis://..., plugin:PATH.so */
   backend: string
@@ -57,6 +59,8 @@ export interface WorkloadPlan {
 
 const MiB = 1024 * 1024
 const CEILING_BYTES = 256 * MiB
+// The link reference's default length: enough for a stable median step, little added wall time.
+const REFERENCE_STEPS = 64
 
 // The staged strategy's ring slots, as native/core/copy.h sizes them: about 8 MiB each
 // (one copy-engine copy per slot), two at least, eight at most, each a multiple of 256 bytes.
@@ -79,6 +83,9 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   }
   if (o.batchSharePct > 0 && !['staged', 'auto', 'all'].includes(o.strategy)) {
     throw badInput(`--batch-share splits the staged strategy's copies; it does nothing with --strategy ${o.strategy}`)
+  }
+  if (o.referenceSteps !== undefined && (!Number.isInteger(o.referenceSteps) || o.referenceSteps < 0)) {
+    throw badInput(`--reference-steps must be a whole number, 0 or more, got ${o.referenceSteps}`)
   }
   if (!Number.isInteger(o.storeQueue) || o.storeQueue < 1 || o.storeQueue > 65536) throw badInput(`--store-queue must be between 1 and 65536, got ${o.storeQueue}`)
   const store = storeSpec(o.backend, {threads: o.ioThreads, pipeline: o.pipeline, fsync: o.fsync, direct: o.direct}, 'io-threads', true)
@@ -126,6 +133,7 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
       steps: w.decodeSteps,
       warmupSteps: o.warmupSteps,
       offeredFactor: 1.15,
+      referenceSteps: o.referenceSteps ?? (o.connector ? Math.min(w.decodeSteps, REFERENCE_STEPS) : 0),
       stagingBytes,
       copyCtas: o.copyCtas,
       mappedCtas: o.mappedCtas,

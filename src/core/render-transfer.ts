@@ -61,6 +61,16 @@ export function renderTransfer(r: TransferResults): string {
     }
     if (hooks.length > 0) out.push('', 'Host time blocked in each connector hook', hooks.toString())
   }
+  const ref = r.reference
+  if (ref) {
+    const slow = ref.slowdownPct === null ? '' : ` at ${fixed(ref.slowdownPct)}% slowdown (GPU step)`
+    out.push(
+      '',
+      `Link reference (${ref.steps} steps): contiguous ${formatBytes(ref.chunkBytes)} copies on a stream of their own beside the forward moved ` +
+        `${fixed(ref.gbps)} GB/s (${fixed(ref.pctOfCeiling)}% of the ceiling)${slow}: the most a connector can move here while the forward runs, ` +
+        `and the least that costs it` + (ref.nonFiniteOutputs ? ` (NaN! in ${ref.nonFiniteOutputs} forward outputs)` : ''),
+    )
+  }
   const n = r.hostNoise
   if (n) {
     const rate = (v: number) => fixed(v, v >= 100 ? 0 : 1)

@@ -145,6 +145,49 @@ export interface TransferResults {
   backend: BackendFigures | null
   /** The host's own noise while the forward ran alone; null when no connector-off baseline ran. */
   hostNoise: HostNoiseFigures | null
+  /** The forward with a contiguous copy stream beside it instead of a connector; null when not run. */
+  reference: ReferenceFigures | null
+}
+
+/**
+ * The link reference: back-to-back contiguous copies of `chunkBytes` on a stream of their own
+ * while the forward runs. What they move is the most any connector can move here beside the
+ * forward, and their slowdown the least a connector moving that much can cost.
+ */
+export interface ReferenceFigures {
+  steps: number
+  chunkBytes: number
+  stepGpuMs: Summary | null
+  slowdownPct: number | null
+  wallSlowdownPct: number | null
+  gbps: number
+  pctOfCeiling: number
+  bytes: number
+  windowMs: number
+  nonFiniteOutputs: number
+}
+
+export function referenceFigures(
+  ref: NativeSaveLoadResult['reference'] | undefined,
+  ceiling: number,
+  baseline: {gpu: number; wall: number} | null,
+): ReferenceFigures | null {
+  if (!ref || ref.steps.stepsRun === 0) return null
+  const gpu = summarizeOrNull(ref.steps.stepGpuMs)
+  const wall = summarizeOrNull(ref.steps.stepWallMs)
+  const gbps = ref.steps.windowMs > 0 ? gbPerSecond(ref.bytes, ref.steps.windowMs) : 0
+  return {
+    steps: ref.steps.stepsRun,
+    chunkBytes: ref.chunkBytes,
+    stepGpuMs: gpu,
+    slowdownPct: gpu && baseline ? (100 * (gpu.p50 - baseline.gpu)) / baseline.gpu : null,
+    wallSlowdownPct: wall && baseline ? (100 * (wall.p50 - baseline.wall)) / baseline.wall : null,
+    gbps,
+    pctOfCeiling: (100 * gbps) / ceiling,
+    bytes: ref.bytes,
+    windowMs: ref.steps.windowMs,
+    nonFiniteOutputs: ref.steps.nonFinite,
+  }
 }
 
 export interface HostNoiseFigures {
@@ -347,6 +390,7 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
     designs: native.concurrent.map((c) => designFigures(c, ceiling, baselineSteps, verify, mode, wp.plan.storeQueueDepth)),
     backend: native.store ? backendFigures(native, backendSpec, verify) : null,
     hostNoise: hostNoiseFigures(native.hostNoise),
+    reference: referenceFigures(native.reference, ceiling, baselineSteps),
   }
 }
 

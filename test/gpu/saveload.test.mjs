@@ -29,6 +29,13 @@ describe('save and load on a GPU', gpuGate(), () => {
       assert.ok(res.hostNoise && res.hostNoise.probeSeconds > 0, JSON.stringify(res.hostNoise))
       assert.ok(res.hostNoise.repUs > 0.3 && res.hostNoise.repUs < 3, `repUs ${res.hostNoise.repUs}`)
       assert.ok(res.hostNoise.slowRepsPct >= 0 && res.hostNoise.slowRepsPct <= 100, `slowRepsPct ${res.hostNoise.slowRepsPct}`)
+      // The link reference ran between the baselines: a contiguous copy stream in the run's direction.
+      const ref = res.reference
+      assert.ok(ref, 'a link reference')
+      assert.equal(ref.steps, 12)
+      assert.equal(ref.nonFiniteOutputs, 0)
+      assert.ok(ref.gbps > 1 && ref.pctOfCeiling > 20 && ref.pctOfCeiling < 115, `reference ${ref.gbps} GB/s, ${ref.pctOfCeiling}%`)
+      assert.equal(typeof ref.slowdownPct, 'number')
       for (const d of res.designs) {
         assert.equal(d.nonFiniteOutputs, 0, `${d.design}/${d.strategy} NaN`)
         if (d.design !== 'off') {
@@ -41,10 +48,11 @@ describe('save and load on a GPU', gpuGate(), () => {
 
   for (const mode of ['save', 'load']) {
     test(`${mode}: staged with a batch share moves bit-exact data through both paths`, () => {
-      const r = kvbenchJson([mode, ...SMALL, '--strategy', 'staged', '--batch-share', '50'])
+      const r = kvbenchJson([mode, ...SMALL, '--strategy', 'staged', '--batch-share', '50', '--reference-steps', '0'])
       assert.equal(r.code, 0, r.stderr + r.json.notes.join('\n'))
       assertSchema(`${mode}.schema.json`, r.json)
       const res = r.json.results
+      assert.equal(res.reference, null, '--reference-steps 0 skips the link reference')
       assert.equal(res.workload.batchSharePct, 50)
       assert.ok(r.json.notes.some((n) => n.startsWith('--batch-share 50')), r.json.notes.join('\n'))
       assert.equal(res.strategies[0].save.verified, true)
