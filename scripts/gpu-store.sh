@@ -177,21 +177,21 @@ if [ "$part" = noise ]; then
 fi
 
 if [ "$part" = reference ]; then
-  # The GPU suite, default save and load (wall timed, link reference included), then the ring,
-  # batch shares and the persisting ring beside the forward, each against its run's link reference.
-  suite
-  for m in save load; do /usr/bin/time -a -o $OUT/walls.txt -f "default $m wall %e s" $K $m --json > $OUT/default-$m.json; done
+  # The GPU suite, default save and load (wall timed, link reference included), then the ring
+  # and batch shares beside the forward, each against its run's link reference. Every JSON goes
+  # into results.tar as soon as it is written: what a timeout cuts short still comes back.
+  keep() { tar -rf $OUT/results.tar -C $OUT "$@" && (cd $OUT && rm -f "$@"); }
+  s0=$(date +%s); suite; suite_result; echo "suite $(( $(date +%s) - s0 )) s"
+  /usr/bin/time -a -o $OUT/walls.txt -f "default save wall %e s" $K save --json > $OUT/default-save.json
+  summary $OUT/default-save.json | grep -vE "^      hooks"; keep default-save.json; cat $OUT/walls.txt
   A="--strategy staged --design async"
-  L2="--staging-mib 16 --staging-l2 persist --copy-cache stream --copy-ctas 4"
   i=0
-  for cfg in "save $A" "save $A --batch-share 50" "save $A --batch-share 70" "save $A --batch-share 100" "save $A --batch-share 30 $L2" \
-             "save $A --reference-steps 200" "load $A" "load $A --batch-share 50"; do
-    i=$((i+1)); $K $cfg --json > $OUT/ref$i.json; echo "## $cfg"; summary $OUT/ref$i.json | grep -E "async|staged:|reference"
+  for cfg in "save $A" "save $A --batch-share 50" "save $A" "save $A --reference-steps 200"; do
+    i=$((i+1)); $K $cfg --json > $OUT/ref$i.json; echo "## $cfg"; summary $OUT/ref$i.json | grep -E "async|staged:|reference"; keep ref$i.json
   done
-  summary $OUT/default-*.json | grep -vE "^      hooks"
-  host_noise $OUT/default-*.json
-  suite_result; cat $OUT/walls.txt
-  archive test-gpu.txt walls.txt
+  /usr/bin/time -a -o $OUT/walls.txt -f "default load wall %e s" $K load --json > $OUT/default-load.json
+  summary $OUT/default-load.json | grep -vE "^      hooks"; host_noise $OUT/default-load.json; keep default-load.json
+  cat $OUT/walls.txt
 fi
 
 if [ "$part" = ab ]; then

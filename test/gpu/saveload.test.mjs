@@ -117,7 +117,8 @@ describe('save and load on a GPU', gpuGate(), () => {
       device: 0, load: false, strategies: [3], designs: [0, 1], pickBest: false,
       geometry: {layers: 16, parts: 2, chunkBytes: 16384, gpuBlocks: 512, layout: 0},
       forward: {batch: 4, contextBlocks: 64, kvHeads: 8, headDim: 64, queryHeads: 32, hiddenSize: 2048, mlpSize: 8192, blockSize: 16},
-      transferBlocks: 256, blocksPerJob: 64, steps: 100000, warmupSteps: 1, offeredFactor: 1.15, stagingBytes: 64 << 20,
+      // A short connector phase, then a link reference long enough that the cancel lands in it.
+      transferBlocks: 256, blocksPerJob: 64, steps: 50, referenceSteps: 100000, warmupSteps: 1, offeredFactor: 1.15, stagingBytes: 64 << 20,
       copyCtas: 16, mappedCtas: 264, ceilingBytes: 64 << 20, ceilingIterations: 3, verify: true, fault: 0, prefixHitRate: 0.5, streamingCopies: false,
     }
     const run = addon.runSaveLoad(plan)
@@ -125,6 +126,7 @@ describe('save and load on a GPU', gpuGate(), () => {
     addon.cancelRun()
     const res = await run
     assert.equal(res.cancelled, true)
+    assert.ok(res.reference === null || res.reference.steps.stepsRun < 100000, 'the reference stopped with the run')
     const after = addon.memInfo(0).freeBytes
     assert.ok(before - after < 64 << 20, `GPU memory not returned: ${(before - after) / 2 ** 20} MiB still held`)
   })
