@@ -23,6 +23,8 @@ ContiguousCopyStream::~ContiguousCopyStream() {
   if (thread_.joinable()) thread_.join();
 }
 
+void ContiguousCopyStream::start() { go_.store(true); }
+
 void ContiguousCopyStream::finish() {
   stop_.store(true);
   if (thread_.joinable()) thread_.join();
@@ -43,6 +45,7 @@ void ContiguousCopyStream::loop() {
     std::vector<Event> done;
     for (int i = 0; i < inFlight_; ++i) done.emplace_back(cudaEventDisableTiming);
     const size_t chunks = dev_.bytes() / chunk_;
+    while (!go_.load() && !stop_.load()) std::this_thread::sleep_for(std::chrono::microseconds(20));
     long long issued = 0, completed = 0;
     while (!stop_.load() || completed < issued) {
       // Keep `inFlight_` copies queued so the copy engine never idles between them.

@@ -16,11 +16,12 @@ namespace kv {
 
 class ContiguousCopyStream {
  public:
-  // Allocates both buffers on the calling thread (a failure throws here, nothing started),
-  // then copies chunk after chunk through them, `inFlight` chunks queued, until finish().
-  // The device buffer is larger than any L2, so every copy reads or writes HBM.
+  // Allocates both buffers on the calling thread (a failure throws here, nothing started).
+  // From start() to finish() its thread copies chunk after chunk through them, `inFlight`
+  // chunks queued. The device buffer is larger than any L2, so every copy reads or writes HBM.
   ContiguousCopyStream(int device, Direction dir, size_t bufferBytes, size_t chunkBytes, int inFlight = 4);
   ~ContiguousCopyStream();  // stops and joins; never throws
+  void start();
   // Stops, waits for the queued copies, joins; rethrows the thread's CUDA error.
   void finish();
   // Bytes of the copies that completed in (fromUs, toUs] (nowUs clock); after finish().
@@ -38,7 +39,7 @@ class ContiguousCopyStream {
   DeviceBuffer dev_;
   PinnedBuffer host_;
   std::vector<double> doneUs_;  // completion time of each copy, in order
-  std::atomic<bool> stop_{false};
+  std::atomic<bool> go_{false}, stop_{false};
   std::exception_ptr error_;
   std::thread thread_;
 };

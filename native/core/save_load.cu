@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -325,6 +326,13 @@ void endStep(ConcurrentResult& r, const StepClock& clk, bool measured, Design de
   ++r.stepsRun;
 }
 
+// Called just before a phase's first step and just after its last: what runs beside the
+// steps (the link reference) starts and stops there, clear of the phase's own allocations
+// and frees (cudaFree and cudaFreeHost wait for the whole device).
+struct StepsWindow {
+  std::function<void()> begin, end;
+};
+
 // The end of a concurrent phase: every connector copy completed and taken, the
 // connector thread joined, then every store request finished and taken.
 template <class TakeCompletions, class TakeStoreDone>
@@ -341,7 +349,7 @@ void finishPhase(std::unique_ptr<AsyncConnector>& conn, TakeCompletions takeComp
 }
 
 // The forward with the connector beside it, saving every layer's new blocks.
-ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPerStep, uint64_t genBase, int steps) {
+ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPerStep, uint64_t genBase, int steps, const StepsWindow& around) {
   const SaveLoadPlan& p = rig.p;
   const KvGeometry& g = rig.g;
   ConcurrentResult r;
@@ -442,6 +450,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     if (tier) tier->flush(false);  // what the full queue refuses is dropped, counted
   };
 
+  if (around.begin) around.begin();
   for (int st = 0; st < total; ++st) {
     if (rig.cancelled()) break;
     const bool measured = st >= p.warmupSteps;
@@ -553,6 +562,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     }
     endStep(r, clk, measured, design, blocked, tier);
   }
+  if (around.end) around.end();
   finishPhase(conn, drainCompletions, tier, [&] { tier->drain(ignore, ignore); });
   if (firstEnqueue >= 0) r.windowMs = (lastDone - firstEnqueue) / 1000;
   r.nonFinite = rig.forward->nonFiniteOutputs();
@@ -575,7 +585,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
 // loads the first `loadBlocks` blocks saved by job q into the GPU blocks of job q + half;
 // every destination therefore always receives the same source, which is what the
 // end-of-phase verification expects (no verification work inside the measured steps).
-ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requestsPerStep, int loadBlocks, uint64_t gen, int steps) {
+ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requestsPerStep, int loadBlocks, uint64_t gen, int steps, const StepsWindow& around) {
   const SaveLoadPlan& p = rig.p;
   const KvGeometry& g = rig.g;
   ConcurrentResult r;
@@ -741,6 +751,7 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     return true;
   };
 
+  if (around.begin) around.begin();
   for (int st = 0; st < total; ++st) {
     if (rig.cancelled()) break;
     const bool measured = st >= p.warmupSteps;
@@ -830,6 +841,7 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     }
     endStep(r, clk, measured, design, blocked, tier);
   }
+  if (around.end) around.end();
   if (tier && conn) {  // records still being read: let them land and their copies start, then drain
     tier->waitIdle();
     drainStore();
@@ -1022,8 +1034,7 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
     if (p.referenceSteps <= 0 || rig.cancelled()) return;
     ContiguousCopyStream link(p.device, p.load ? Direction::Load : Direction::Save, p.ceilingBytes, std::min<size_t>(kReferenceChunk, p.ceilingBytes));
     LinkReferenceResult& ref = out.reference;
-    ref.steps = phase(Design::Off, concurrentStrategies.front(), p.referenceSteps);
-    link.finish();
+    ref.steps = phase(Design::Off, concurrentStrategies.front(), p.referenceSteps, StepsWindow{[&] { link.start(); }, [&] { link.finish(); }});
     ref.steps.design = "reference";
     ref.chunkBytes = link.chunkBytes();
     if (ref.steps.stepsRun > 0) {
@@ -1044,7 +1055,7 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
       const std::vector<Strategy> list = d == Design::Off ? std::vector<Strategy>{concurrentStrategies.front()} : concurrentStrategies;
       for (Strategy s : list) {
         if (rig.cancelled()) break;
-        out.concurrent.push_back(withNoiseProbe(d, [&] { return phase(d, s, p.steps); }));
+        out.concurrent.push_back(withNoiseProbe(d, [&] { return phase(d, s, p.steps, StepsWindow{}); }));
       }
     }
   };
@@ -1054,7 +1065,7 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
     int jobsPerStep = static_cast<int>(std::ceil(p.offeredFactor * ceiling * stepMs / 1000 / (jobBytes * g.layers)));
     jobsPerStep = std::max(1, std::min(jobsPerStep, std::max(1, rig.numJobs / 4)));
     if (jobsPerStep == rig.numJobs / 4) out.notes.push_back("saves per step capped by the transfer set: the link may not be saturated");
-    forEachPhase([&](Design d, Strategy s, int steps) { return concurrentSave(rig, d, s, jobsPerStep, 1000 * gen++, steps); });
+    forEachPhase([&](Design d, Strategy s, int steps, const StepsWindow& w) { return concurrentSave(rig, d, s, jobsPerStep, 1000 * gen++, steps, w); });
   } else {
     const int loadBlocks = std::max(1, static_cast<int>(std::lround(p.blocksPerJob * p.prefixHitRate)));
     // Every job's blocks, saved once (staged) with a known generation, are what requests load.
@@ -1085,7 +1096,7 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
     }
     const double reqBytes = static_cast<double>(loadBlocks) * g.layerBlockBytes() * g.layers;
     const double requestsPerStep = p.offeredFactor * offeredGBps(out.ceilingH2dGBps, out.storeLeg.getMs, "get") * 1e9 * stepMs / 1000 / reqBytes;
-    forEachPhase([&](Design d, Strategy s, int steps) { return concurrentLoad(rig, d, s, requestsPerStep, loadBlocks, primeGen, steps); });
+    forEachPhase([&](Design d, Strategy s, int steps, const StepsWindow& w) { return concurrentLoad(rig, d, s, requestsPerStep, loadBlocks, primeGen, steps, w); });
   }
   out.cancelled = rig.cancelled();
   KV_CUDA(cudaStreamSynchronize(rig.compute.get()));
