@@ -865,11 +865,11 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
   return r;
 }
 
-// The baseline runs first and again last: clocks drift over a run, and the slowdown
-// is taken against both.
 // The link reference's copies: large enough that each one alone reaches the link's ceiling.
 constexpr size_t kReferenceChunk = 8u << 20;
 
+// The baseline runs first and again last: clocks drift over a run, and the slowdown
+// is taken against both.
 std::vector<Design> designsWithClosingBaseline(const std::vector<Design>& designs) {
   std::vector<Design> out = designs;
   bool off = std::find(designs.begin(), designs.end(), Design::Off) != designs.end();

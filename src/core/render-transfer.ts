@@ -68,7 +68,7 @@ export function renderTransfer(r: TransferResults): string {
       '',
       `Link reference (${ref.steps} steps): contiguous ${formatBytes(ref.chunkBytes)} copies on a stream of their own beside the forward moved ` +
         `${fixed(ref.gbps)} GB/s (${fixed(ref.pctOfCeiling)}% of the ceiling)${slow}: the most a connector can move here while the forward runs, ` +
-        `and the least that costs it` + (ref.nonFiniteOutputs ? ` (NaN! in ${ref.nonFiniteOutputs} forward outputs)` : ''),
+        `and the least moving that much costs the forward` + (ref.nonFiniteOutputs ? ` (NaN! in ${ref.nonFiniteOutputs} forward outputs)` : ''),
     )
   }
   const n = r.hostNoise
