@@ -100,6 +100,11 @@ test('link reference: its rate and slowdown against the same ceiling and baselin
   assert.ok(Math.abs(r.reference.slowdownPct - 2) < 1e-9)
   assert.match(renderTransfer(r), /Link reference \(64 steps\): contiguous 8(\.0)? MiB copies on a stream of their own beside the forward moved 55\.0 GB\/s \(100\.0% of the ceiling\) at 2\.0% slowdown \(GPU step\)/)
   assert.doesNotMatch(renderTransfer({...r, reference: null}), /Link reference/)
+  assert.doesNotMatch(renderTransfer(r), /Against it/)  // no connector row
+  // A connector row: 53.9 GB/s at 5% slowdown against the reference's 55 GB/s at 2%.
+  const conn = {...phase('async', 10.5, 100), strategy: 'staged', bytesMoved: 53.9e9, windowMs: 1000}
+  const withConn = summarizeRun({...native, concurrent: [phase('off', 10, 100), conn]}, planWorkload(profile, runOpts), profile, 'save')
+  assert.match(renderTransfer(withConn), /Against it: async\/staged 98\.0% of its rate, \+3\.0 points of slowdown/)
   const j = JSON.parse(readFileSync(new URL('./fixtures/results/save-file-h100.json', import.meta.url), 'utf8'))
   assertSchema('save.schema.json', j)  // results from before 1.4.0 have no reference
   assertSchema('save.schema.json', {...j, results: {...j.results, reference: r.reference}})

@@ -70,6 +70,14 @@ export function renderTransfer(r: TransferResults): string {
         `${fixed(ref.gbps)} GB/s (${fixed(ref.pctOfCeiling)}% of the ceiling)${slow}: the most a connector can move here while the forward runs, ` +
         `and the least moving that much costs the forward` + (ref.nonFiniteOutputs ? ` (NaN! in ${ref.nonFiniteOutputs} forward outputs)` : ''),
     )
+    // Each connector row against it: the share of the reachable rate, the slowdown above the floor.
+    const against = r.designs
+      .filter((d) => d.transfer && ref.gbps > 0)
+      .map((d) => {
+        const extra = d.slowdownPct === null || ref.slowdownPct === null ? '' : `, ${d.slowdownPct >= ref.slowdownPct ? '+' : ''}${fixed(d.slowdownPct - ref.slowdownPct)} points of slowdown`
+        return `${d.design}/${d.strategy} ${fixed((100 * d.transfer!.gbps) / ref.gbps)}% of its rate${extra}`
+      })
+    if (against.length > 0) out.push(`Against it: ${against.join('; ')}`)
   }
   const n = r.hostNoise
   if (n) {
