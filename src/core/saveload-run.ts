@@ -180,8 +180,7 @@ export function referenceFigures(
     steps: ref.steps.stepsRun,
     chunkBytes: ref.chunkBytes,
     stepGpuMs: gpu,
-    slowdownPct: gpu && baseline ? (100 * (gpu.p50 - baseline.gpu)) / baseline.gpu : null,
-    wallSlowdownPct: wall && baseline ? (100 * (wall.p50 - baseline.wall)) / baseline.wall : null,
+    ...slowdowns(gpu, wall, baseline),
     gbps,
     pctOfCeiling: (100 * gbps) / ceiling,
     bytes: ref.bytes,
@@ -236,6 +235,14 @@ function direction(t: NativeTransfer, dir: 'save' | 'load', ceiling: number, ver
   }
 }
 
+/** Median GPU and wall step time over the connector-off baseline's, in percent. */
+function slowdowns(gpu: Summary | null, wall: Summary | null, baseline: {gpu: number; wall: number} | null) {
+  return {
+    slowdownPct: gpu && baseline ? (100 * (gpu.p50 - baseline.gpu)) / baseline.gpu : null,
+    wallSlowdownPct: wall && baseline ? (100 * (wall.p50 - baseline.wall)) / baseline.wall : null,
+  }
+}
+
 function summarizeOrNull(v: number[]): Summary | null {
   return v.length > 0 ? summarize(v) : null
 }
@@ -263,8 +270,7 @@ function designFigures(
     steps: c.stepsRun,
     stepGpuMs: gpu,
     stepWallMs: wall,
-    slowdownPct: gpu && baseline ? (100 * (gpu.p50 - baseline.gpu)) / baseline.gpu : null,
-    wallSlowdownPct: wall && baseline ? (100 * (wall.p50 - baseline.wall)) / baseline.wall : null,
+    ...slowdowns(gpu, wall, baseline),
     transfer: on
       ? {
           gbps,
