@@ -16,6 +16,8 @@
 #                batch share of 50 twice: blocked-per-step p99 beside the host's slow spells
 #   part reference: the GPU suite, default save and load, then the ring and batch shares beside the
 #                forward, each with its run's link reference (a contiguous copy stream beside it)
+#   part l2:     the staged ring's gather CTAs and L2 window swept beside the forward (async save,
+#                link reference in each run): which costs the forward less at full rate
 #   part ab:     the GPU suite, then async saves alternating between an earlier build
 #                (old-kvbench.tar.xz, carried) and this one, on the same machine
 # Run from the repository root with the bundle and .device-carry/redis carried.
@@ -192,6 +194,19 @@ if [ "$part" = reference ]; then
   /usr/bin/time -a -o $OUT/walls.txt -f "default load wall %e s" $K load --json > $OUT/default-load.json
   summary $OUT/default-load.json | grep -vE "^      hooks"; host_noise $OUT/default-load.json; keep default-load.json
   cat $OUT/walls.txt
+fi
+
+if [ "$part" = l2 ]; then
+  # Every JSON goes into results.tar as soon as it is written: what a timeout cuts short still comes back.
+  keep() { tar -rf $OUT/results.tar -C $OUT "$@" && (cd $OUT && rm -f "$@"); }
+  A="--strategy staged --design async"
+  P16="--staging-mib 16 --staging-l2 persist --copy-cache stream"
+  i=0
+  for cfg in "$A" "$A --copy-ctas 256" "$A $P16" "$A $P16 --copy-ctas 256" "$A --copy-ctas 64" "$A $P16 --copy-ctas 4" \
+             "$A" "$A --copy-ctas 256" "$A $P16" "$A $P16 --copy-ctas 256" "$A $P16 --copy-ctas 8" "$A --staging-mib 16 --staging-l2 persist"; do
+    i=$((i+1)); s0=$(date +%s); $K save $cfg --json > $OUT/l2-$i.json
+    echo "## $i: save $cfg ($(( $(date +%s) - s0 )) s)"; summary $OUT/l2-$i.json | grep -E "==|async|staged:|reference"; keep l2-$i.json
+  done
 fi
 
 if [ "$part" = ab ]; then
