@@ -18,6 +18,9 @@
 #                forward, each with its run's link reference (a contiguous copy stream beside it)
 #   part l2:     the staged ring's gather CTAs and L2 window swept beside the forward (async save,
 #                link reference in each run): which costs the forward less at full rate
+#   part ctas:   the GPU suite, default save (wall timed), the one-CTA-per-chunk gather and scatter
+#                beside the forward (HBM ring and 16 MiB persisting ring; loads also with 16 CTAs),
+#                default load (wall timed)
 #   part ab:     the GPU suite, then async saves alternating between an earlier build
 #                (old-kvbench.tar.xz, carried) and this one, on the same machine
 # Run from the repository root with the bundle and .device-carry/redis carried.
@@ -207,6 +210,23 @@ if [ "$part" = l2 ]; then
     i=$((i+1)); s0=$(date +%s); $K save $cfg --json > $OUT/l2-$i.json
     echo "## $i: save $cfg ($(( $(date +%s) - s0 )) s)"; summary $OUT/l2-$i.json | grep -E "==|async|staged:|reference"; keep l2-$i.json
   done
+fi
+
+if [ "$part" = ctas ]; then
+  keep() { tar -rf $OUT/results.tar -C $OUT "$@" && (cd $OUT && rm -f "$@"); }
+  s0=$(date +%s); suite; suite_result; echo "suite $(( $(date +%s) - s0 )) s"; cp $OUT/test-gpu.txt $OUT/test-gpu.keep
+  /usr/bin/time -a -o $OUT/walls.txt -f "default save wall %e s" $K save --json > $OUT/default-save.json
+  summary $OUT/default-save.json | grep -vE "^      hooks"; keep default-save.json; cat $OUT/walls.txt
+  A="--strategy staged --design async"
+  P16="--staging-mib 16 --staging-l2 persist --copy-cache stream"
+  i=0
+  for cfg in "save $A" "save $A $P16" "load $A" "load $A --copy-ctas 16" "save $A" "save $A $P16" "load $A" "load $A $P16"; do
+    i=$((i+1)); $K $cfg --json > $OUT/ctas-$i.json
+    echo "## $i: $cfg"; summary $OUT/ctas-$i.json | grep -E "async|staged:|reference"; keep ctas-$i.json
+  done
+  /usr/bin/time -a -o $OUT/walls.txt -f "default load wall %e s" $K load --json > $OUT/default-load.json
+  summary $OUT/default-load.json | grep -vE "^      hooks"; keep default-load.json
+  cat $OUT/walls.txt
 fi
 
 if [ "$part" = ab ]; then

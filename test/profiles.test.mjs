@@ -13,7 +13,7 @@ import {assertSchema} from './helpers/schema.mjs'
 const dir = mkdtempSync(join(tmpdir(), 'kvbench-prof-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
 const base = JSON.parse(readFileSync(join(ROOT, 'profiles/llama-3.1-8b.json'), 'utf8'))
-const runOpts = {mode: 'save', device: 0, strategy: 'auto', design: 'all', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 16, mappedCtas: 264, streamingCopies: false, persistStaging: false, batchSharePct: 0, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
+const runOpts = {mode: 'save', device: 0, strategy: 'auto', design: 'all', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 0, mappedCtas: 264, streamingCopies: false, persistStaging: false, batchSharePct: 0, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
 
 test('the shipped profiles exist, validate against the schema, and derive the known sizes', () => {
   assert.deepEqual(listProfileNames(), ['deepseek-v3', 'llama-3.1-70b', 'llama-3.1-8b', 'llama-3.2-1b', 'qwen2.5-7b'])
@@ -85,6 +85,8 @@ test('bad counts on the command line exit 2 with the flag named', () => {
     [['load', '--batch-share', '-5'], /--batch-share must be a whole percentage from 0 to 100, got -5/],
     [['save', '--batch-share', '50', '--strategy', 'batch'], /--batch-share splits the staged strategy's copies; it does nothing with --strategy batch/],
     [['save', '--reference-steps', '-4'], /--reference-steps must be a whole number, 0 or more, got -4/],
+    [['save', '--copy-ctas', '-1'], /--copy-ctas must be between 0 \(one per chunk\) and 65535, got -1/],
+    [['load', '--mapped-ctas', '0'], /--mapped-ctas must be between 1 and 65535, got 0/],
   ]) {
     const r = kvbench(args)
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)

@@ -9,7 +9,7 @@ import {renderTransfer} from '../dist/core/render-transfer.js'
 import {summarizeRun} from '../dist/core/saveload-run.js'
 
 const GiB = 2 ** 30
-const runOpts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 16, mappedCtas: 264, streamingCopies: false, persistStaging: false, batchSharePct: 0, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
+const runOpts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 0, mappedCtas: 264, streamingCopies: false, persistStaging: false, batchSharePct: 0, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
 
 function nativeResult(saveSampleMs, loadSampleMs) {
   const sum = (v) => v.reduce((a, b) => a + b, 0)
@@ -120,4 +120,11 @@ test('link reference steps: the decode steps up to 64 by default, none with the 
   assert.equal(planWorkload(profile, {...runOpts, referenceSteps: 0}).plan.referenceSteps, 0)
   assert.equal(planWorkload(profile, {...runOpts, referenceSteps: 300}).plan.referenceSteps, 300)
   for (const bad of [-1, 1.5]) assert.throws(() => planWorkload(profile, {...runOpts, referenceSteps: bad}), /--reference-steps must be a whole number/)
+})
+
+test('copy CTAs: 0 (one per chunk, the flag default) reaches the addon; out of range names the flag', () => {
+  const profile = loadProfile('llama-3.1-8b')
+  assert.equal(planWorkload(profile, {...runOpts, copyCtas: 0}).plan.copyCtas, 0)
+  assert.equal(planWorkload(profile, {...runOpts, copyCtas: 4}).plan.copyCtas, 4)
+  for (const bad of [-1, 65536, 2.5]) assert.throws(() => planWorkload(profile, {...runOpts, copyCtas: bad}), /--copy-ctas must be between 0 \(one per chunk\) and 65535/)
 })

@@ -68,7 +68,12 @@ void launchChunkCopy(const CopyConfig& cfg, char* other, int layer, const int* i
   a.toCache = cfg.direction == Direction::Load;
   a.streamCache = cfg.streaming ? 1 : 0;
   std::copy(ids, ids + count, a.ids);
-  int grid = std::max(1, std::min(cfg.kernelCtas, count * cfg.geometry.parts));
+  // By default one CTA per chunk: each moves its chunk in a few microseconds and leaves, so
+  // the forward's kernels, whose CTAs each want a whole SM, get it back at once. A few CTAs
+  // looping over a whole ring slot held SMs for tens of microseconds each time and cost an
+  // H200's forward about 1.2 points more at the same rate (docs/benchmarks.md, sixth pass).
+  const int chunks = count * cfg.geometry.parts;
+  int grid = std::max(1, cfg.kernelCtas > 0 ? std::min(cfg.kernelCtas, chunks) : chunks);
   chunkCopyKernel<<<grid, 256, 0, s>>>(a);
   KV_CUDA_LAUNCHED("chunkCopyKernel");
 }
@@ -94,7 +99,6 @@ size_t stagingSlotBytes(size_t bytes) { return bytes / stagingSlots(bytes) / kSt
 
 Copier::Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux) : cfg_(cfg), main_(main), aux_(aux) {
   if (cfg_.geometry.chunkBytes % 16) throw Error(codes::kBadInput, "chunk size must be a multiple of 16 bytes");
-  if (cfg_.kernelCtas <= 0) cfg_.kernelCtas = 16;
   if (cfg_.strategy == Strategy::StagedGather) {
     slots_ = stagingSlots(cfg_.stagingBytes);
     slotBytes_ = stagingSlotBytes(cfg_.stagingBytes);

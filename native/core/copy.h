@@ -22,7 +22,7 @@ struct CopyConfig {
   KvGeometry geometry;
   void* cache = nullptr;        // device base of the paged cache
   size_t stagingBytes = 0;      // StagedGather: the whole staging ring
-  int kernelCtas = 0;           // CTAs of the copy kernels (MappedKernel, gather/scatter)
+  int kernelCtas = 0;           // CTAs of a copy-kernel launch (MappedKernel, gather/scatter); 0: one per chunk
   bool streaming = false;       // copy kernels read/write the paged cache evict-first (streaming)
   bool persistStaging = false;  // StagedGather: the staging ring is an L2 persisting window (the caller sets the L2 set-aside)
   int batchSharePct = 0;        // StagedGather: this share of each part's blocks goes as batch copies instead

@@ -22,7 +22,10 @@ export const transferFlags = {
   verify: Flags.boolean({description: 'check every saved and loaded byte (--no-verify skips it)', default: true, allowNo: true}),
   warmup: Flags.integer({description: 'warm-up steps before measuring', default: 3}),
   'staging-mib': Flags.integer({description: 'device staging ring of the staged strategy, MiB (slots of about 8 MiB, 2 to 8)', default: 64}),
-  'copy-ctas': Flags.integer({description: 'CTAs of the gather/scatter kernels', default: 16}),
+  'copy-ctas': Flags.integer({
+    description: 'CTAs of each gather/scatter launch; 0 (default): one per chunk, short CTAs that hand SMs back to the forward at once',
+    default: 0,
+  }),
   'mapped-ctas': Flags.integer({description: 'CTAs of the mapped-memory copy kernel', default: 264}),
   'copy-cache': Flags.string({description: 'cache policy of the copy kernels on the paged cache: stream (evict-first, spares the forward L2) or default', options: ['stream', 'default'], default: 'default'}),
   backend: Flags.string({

@@ -75,9 +75,10 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   const a = profile.attention
   if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) throw badInput(`--warmup must be a whole number, got ${o.warmupSteps}`)
   if (!Number.isInteger(o.stagingMiB) || o.stagingMiB < 1) throw badInput(`--staging-mib must be a positive whole number, got ${o.stagingMiB}`)
-  for (const [flag, v] of [['copy-ctas', o.copyCtas], ['mapped-ctas', o.mappedCtas]] as const) {
-    if (!Number.isInteger(v) || v < 1 || v > 65535) throw badInput(`--${flag} must be between 1 and 65535, got ${v}`)
+  if (!Number.isInteger(o.copyCtas) || o.copyCtas < 0 || o.copyCtas > 65535) {
+    throw badInput(`--copy-ctas must be between 0 (one per chunk) and 65535, got ${o.copyCtas}`)
   }
+  if (!Number.isInteger(o.mappedCtas) || o.mappedCtas < 1 || o.mappedCtas > 65535) throw badInput(`--mapped-ctas must be between 1 and 65535, got ${o.mappedCtas}`)
   if (!Number.isInteger(o.batchSharePct) || o.batchSharePct < 0 || o.batchSharePct > 100) {
     throw badInput(`--batch-share must be a whole percentage from 0 to 100, got ${o.batchSharePct}`)
   }

@@ -64,6 +64,21 @@ describe('save and load on a GPU', gpuGate(), () => {
     })
   }
 
+  for (const mode of ['save', 'load']) {
+    // The default gather runs one CTA per chunk; a capped grid loops each CTA over several chunks.
+    test(`${mode}: staged with 3 looping gather CTAs and an L2-persisting ring moves bit-exact data`, () => {
+      const r = kvbenchJson([mode, ...SMALL, '--strategy', 'staged', '--copy-ctas', '3', '--staging-mib', '16', '--staging-l2', 'persist', '--copy-cache', 'stream', '--reference-steps', '0'])
+      assert.equal(r.code, 0, r.stderr + r.json.notes.join('\n'))
+      const res = r.json.results
+      assert.equal(res.strategies[0].save.verified, true)
+      assert.equal(res.strategies[0].load.verified, true)
+      for (const d of res.designs.filter((x) => x.design !== 'off')) {
+        assert.equal(d.verified, true, `${d.design}`)
+        assert.ok(d.transfer.jobsDone > 0)
+      }
+    })
+  }
+
   test('verification catches an injected corruption', () => {
     const r = kvbenchJson(['save', ...SMALL, '--strategy', 'staged', '--connector', 'off', '--inject', 'corrupt-host'])
     assert.equal(r.code, 1)
@@ -119,7 +134,7 @@ describe('save and load on a GPU', gpuGate(), () => {
       forward: {batch: 4, contextBlocks: 64, kvHeads: 8, headDim: 64, queryHeads: 32, hiddenSize: 2048, mlpSize: 8192, blockSize: 16},
       // A short connector phase, then a link reference long enough that the cancel lands in it.
       transferBlocks: 256, blocksPerJob: 64, steps: 50, referenceSteps: 100000, warmupSteps: 1, offeredFactor: 1.15, stagingBytes: 64 << 20,
-      copyCtas: 16, mappedCtas: 264, ceilingBytes: 64 << 20, ceilingIterations: 3, verify: true, fault: 0, prefixHitRate: 0.5, streamingCopies: false,
+      copyCtas: 0, mappedCtas: 264, ceilingBytes: 64 << 20, ceilingIterations: 3, verify: true, fault: 0, prefixHitRate: 0.5, streamingCopies: false,
     }
     const run = addon.runSaveLoad(plan)
     await new Promise((r) => setTimeout(r, 4000))
