@@ -21,6 +21,8 @@
 #   part ctas:   the GPU suite, default save (wall timed), the one-CTA-per-chunk gather and scatter
 #                beside the forward (HBM ring and 16 MiB persisting ring; loads also with 16 CTAs),
 #                default load (wall timed)
+#   part sixth:  the GPU suite, default save and load twice each (wall timed), then async staged
+#                saves with the new defaults and with the HBM ring of 64 MiB, same machine
 #   part ab:     the GPU suite, then async saves alternating between an earlier build
 #                (old-kvbench.tar.xz, carried) and this one, on the same machine
 # Run from the repository root with the bundle and .device-carry/redis carried.
@@ -226,6 +228,24 @@ if [ "$part" = ctas ]; then
   done
   /usr/bin/time -a -o $OUT/walls.txt -f "default load wall %e s" $K load --json > $OUT/default-load.json
   summary $OUT/default-load.json | grep -vE "^      hooks"; keep default-load.json
+  cat $OUT/walls.txt
+fi
+
+if [ "$part" = sixth ]; then
+  keep() { tar -rf $OUT/results.tar -C $OUT "$@" && (cd $OUT && rm -f "$@"); }
+  s0=$(date +%s); suite; suite_result; echo "suite $(( $(date +%s) - s0 )) s"; cp $OUT/test-gpu.txt $OUT/test-gpu.keep
+  for k in 1 2; do
+    for m in save load; do
+      /usr/bin/time -a -o $OUT/walls.txt -f "default $m $k wall %e s" $K $m --json > $OUT/default-$m-$k.json
+      summary $OUT/default-$m-$k.json | grep -vE "^      hooks"; keep default-$m-$k.json
+    done
+  done
+  A="--strategy staged --design async"
+  i=0
+  for cfg in "save $A" "save $A --staging-l2 normal --staging-mib 64" "save $A" "save $A --staging-l2 normal --staging-mib 64"; do
+    i=$((i+1)); $K $cfg --json > $OUT/sixth-$i.json
+    echo "## $i: $cfg"; summary $OUT/sixth-$i.json | grep -E "==|async|staged:|reference"; keep sixth-$i.json
+  done
   cat $OUT/walls.txt
 fi
 

@@ -72,6 +72,8 @@ export const DESIGN_CODES = {off: 0, async: 1, blocking: 2} as const
 export type DesignName = keyof typeof DESIGN_CODES
 export const FAULT_CODES = {none: 0, 'corrupt-host': 1, 'drop-event-wait': 2, 'corrupt-store': 3} as const
 export type FaultName = keyof typeof FAULT_CODES
+/** Where the staged ring lives; native/core/save_load.h StagingL2 (passed by name). */
+export type StagingL2 = 'normal' | 'persist' | 'auto'
 
 export interface SaveLoadPlan {
   device: number
@@ -97,8 +99,8 @@ export interface SaveLoadPlan {
   prefixHitRate: number
   pickBest: boolean
   streamingCopies: boolean
-  /** staged: the staging ring is kept in an L2 persisting window */
-  persistStaging: boolean
+  /** staged: the staging ring in HBM, in an L2 persisting window, or in L2 where the GPU's set-aside holds it */
+  stagingL2: StagingL2
   /** staged: share (%) of each part's blocks moved as batch copies beside the ring */
   batchSharePct: number
   /** null: the pinned pool is the store (--backend host). */
@@ -193,6 +195,8 @@ export interface NativeSaveLoadResult {
   store: string | null
   storeNote: string | null
   storeDirect: boolean
+  /** The staged ring ran in an L2 persisting window. */
+  stagingInL2: boolean
   storeLeg: NativeStoreLeg | null
   /** Probed on a thread of its own while the forward ran alone; null when no baseline ran. */
   hostNoise: NativeHostNoise | null
@@ -302,7 +306,7 @@ interface Addon {
 }
 
 export const NO_CUDA_MESSAGE = 'kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild'
-const ADDON_ABI = 9
+const ADDON_ABI = 10
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */
 export function addonCandidates(): string[] {

@@ -13,7 +13,7 @@ import {assertSchema} from './helpers/schema.mjs'
 const dir = mkdtempSync(join(tmpdir(), 'kvbench-prof-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
 const base = JSON.parse(readFileSync(join(ROOT, 'profiles/llama-3.1-8b.json'), 'utf8'))
-const runOpts = {mode: 'save', device: 0, strategy: 'auto', design: 'all', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 0, mappedCtas: 264, streamingCopies: false, persistStaging: false, batchSharePct: 0, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
+const runOpts = {mode: 'save', device: 0, strategy: 'auto', design: 'all', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 0, mappedCtas: 264, streamingCopies: false, stagingL2: 'normal', batchSharePct: 0, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
 
 test('the shipped profiles exist, validate against the schema, and derive the known sizes', () => {
   assert.deepEqual(listProfileNames(), ['deepseek-v3', 'llama-3.1-70b', 'llama-3.1-8b', 'llama-3.2-1b', 'qwen2.5-7b'])

@@ -3,13 +3,14 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
+import {transferFlags, transferRequest} from '../dist/cli/transfer-flags.js'
 import {planWorkload} from '../dist/core/plan.js'
 import {loadProfile} from '../dist/core/profile.js'
 import {renderTransfer} from '../dist/core/render-transfer.js'
 import {summarizeRun} from '../dist/core/saveload-run.js'
 
 const GiB = 2 ** 30
-const runOpts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 0, mappedCtas: 264, streamingCopies: false, persistStaging: false, batchSharePct: 0, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
+const runOpts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 0, mappedCtas: 264, streamingCopies: false, stagingL2: 'normal', batchSharePct: 0, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
 
 function nativeResult(saveSampleMs, loadSampleMs) {
   const sum = (v) => v.reduce((a, b) => a + b, 0)
@@ -19,7 +20,7 @@ function nativeResult(saveSampleMs, loadSampleMs) {
       strategy: 'staged', bytes: 8 * GiB, saveMs: sum(saveSampleMs), loadMs: sum(loadSampleMs), saveEnqueueMs: 40, loadEnqueueMs: 41,
       saveSampleMs, loadSampleMs, sampleBytes: Array(8).fill(GiB), saveMismatches: 0, loadMismatches: 0, chunksChecked: 10,
     }],
-    concurrent: [], store: null, storeNote: null, storeDirect: false, storeLeg: null,
+    concurrent: [], store: null, storeNote: null, storeDirect: false, stagingInL2: true, storeLeg: null,
   }
 }
 
@@ -120,6 +121,22 @@ test('link reference steps: the decode steps up to 64 by default, none with the 
   assert.equal(planWorkload(profile, {...runOpts, referenceSteps: 0}).plan.referenceSteps, 0)
   assert.equal(planWorkload(profile, {...runOpts, referenceSteps: 300}).plan.referenceSteps, 300)
   for (const bad of [-1, 1.5]) assert.throws(() => planWorkload(profile, {...runOpts, referenceSteps: bad}), /--reference-steps must be a whole number/)
+})
+
+test('the staged defaults are the measured best: a 16 MiB ring, in L2 where the GPU allows it, one CTA per chunk, evict-first', () => {
+  const defaults = Object.fromEntries(Object.entries(transferFlags).map(([k, f]) => [k, f.default]))
+  const req = transferRequest('save', defaults)
+  assert.equal(req.stagingMiB, 16)
+  assert.equal(req.stagingL2, 'auto')
+  assert.equal(req.copyCtas, 0)
+  assert.equal(req.streamingCopies, true)
+  const wp = planWorkload(loadProfile('llama-3.1-8b'), req)
+  assert.equal(wp.plan.stagingL2, 'auto')
+  assert.equal(wp.plan.stagingBytes, 16 * 2 ** 20)
+  // Where the ring ran comes back from the addon, with the CTAs, in the workload.
+  const r = summarizeRun(nativeResult(Array(8).fill(10), Array(8).fill(10)), wp, loadProfile('llama-3.1-8b'), 'save')
+  assert.equal(r.workload.stagingInL2, true)
+  assert.equal(r.workload.copyCtas, 0)
 })
 
 test('copy CTAs: 0 (one per chunk, the flag default) reaches the addon; out of range names the flag', () => {

@@ -152,7 +152,7 @@ static Napi::Object InitKvbench(Napi::Env env, Napi::Object exports) {
   exports.Set("StoreHandle", storeHandleClass(env));
   exports.Set("memInfo", Napi::Function::New(env, MemInfo, "memInfo"));
   exports.Set("cancelRun", Napi::Function::New(env, CancelRun, "cancelRun"));
-  exports.Set("abiVersion", Napi::Number::New(env, 9));
+  exports.Set("abiVersion", Napi::Number::New(env, 10));
   return exports;
 }
 

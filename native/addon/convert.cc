@@ -17,6 +17,12 @@ bool boolField(const Napi::Object& o, const char* name) {
   return v.As<Napi::Boolean>().Value();
 }
 
+std::string stringField(const Napi::Object& o, const char* name) {
+  Napi::Value v = o.Get(name);
+  if (!v.IsString()) throw kv::Error(kv::codes::kBadInput, std::string("plan field '") + name + "' must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
 Napi::Object objectField(const Napi::Object& o, const char* name) {
   Napi::Value v = o.Get(name);
   if (!v.IsObject()) throw kv::Error(kv::codes::kBadInput, std::string("plan field '") + name + "' must be an object");
@@ -177,8 +183,11 @@ kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o) {
   p.prefixHitRate = numberField(o, "prefixHitRate");
   p.pickBest = boolField(o, "pickBest");
   p.streamingCopies = boolField(o, "streamingCopies");
-  Napi::Value persist = o.Get("persistStaging");  // absent in older plans: off
-  p.persistStaging = persist.IsBoolean() && persist.As<Napi::Boolean>().Value();
+  const std::string l2 = stringField(o, "stagingL2");
+  if (l2 == "normal") p.stagingL2 = kv::StagingL2::Normal;
+  else if (l2 == "persist") p.stagingL2 = kv::StagingL2::Persist;
+  else if (l2 == "auto") p.stagingL2 = kv::StagingL2::Auto;
+  else throw kv::Error(kv::codes::kBadInput, "save/load plan: stagingL2 must be normal, persist or auto, got '" + l2 + "'");
   Napi::Value share = o.Get("batchSharePct");  // absent in older plans: 0
   p.batchSharePct = share.IsNumber() ? share.As<Napi::Number>().Int32Value() : 0;
   if (p.batchSharePct < 0 || p.batchSharePct > 100) throw kv::Error(kv::codes::kBadInput, "plan field 'batchSharePct' must be 0 to 100");
@@ -279,6 +288,7 @@ Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r) {
   o.Set("store", r.store.empty() ? env.Null() : Napi::String::New(env, r.store));
   o.Set("storeNote", r.storeNote.empty() ? env.Null() : Napi::String::New(env, r.storeNote));
   o.Set("storeDirect", r.storeDirect);
+  o.Set("stagingInL2", r.stagingInL2);
   if (r.storeLeg.ran) {
     Napi::Object l = Napi::Object::New(env);
     l.Set("bytes", r.storeLeg.bytes);

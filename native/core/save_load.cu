@@ -85,6 +85,7 @@ struct Rig {
   std::unique_ptr<Forward> forward;
   DeviceBuffer counter;
   StoreTier* store;  // null: the pinned pool is the store
+  bool stagingInL2 = false;  // resolved from the plan's StagingL2 once the L2 set-aside is made
 
   Rig(const SaveLoadPlan& plan, StoreTier* st) : p(plan), g(plan.geometry), numJobs(plan.transferBlocks / plan.blocksPerJob), store(st) {
     cache = allocDevice(g.cacheBytes());
@@ -173,7 +174,7 @@ struct Rig {
     c.stagingBytes = p.stagingBytes;
     c.kernelCtas = s == Strategy::MappedKernel ? p.mappedCtas : p.copyCtas;
     c.streaming = p.streamingCopies;
-    c.persistStaging = p.persistStaging;
+    c.persistStaging = stagingInL2;
     c.batchSharePct = s == Strategy::StagedGather ? p.batchSharePct : 0;
     return c;
   }
@@ -504,7 +505,8 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
         }
         Pending& d = pending.emplace_back(Pending{static_cast<long long>(genBase + st), t0, n * jobBytes, {}, n});
         // Async: written in place in the step's batch (published at the end of the step's launches).
-        ConnectorJob& j = design == Design::Async ? batches[st % kBatchRing].emplace_back() : (blockingJob = ConnectorJob{});
+        if (design != Design::Async) blockingJob = ConnectorJob{};
+        ConnectorJob& j = design == Design::Async ? batches[st % kBatchRing].emplace_back() : blockingJob;
         j.id = pending.size() - 1;
         j.parts = n;
         j.after = ev;
@@ -925,19 +927,30 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
       cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, 0);
     }
   } setAside;
-  if (p.persistStaging) {
+  // Auto keeps the ring in L2 only where the whole ring fits the GPU's set-aside; Persist
+  // sets aside what it can and says when the ring is larger.
+  if (p.stagingL2 != StagingL2::Normal) {
     int maxPersist = 0;
     KV_CUDA(cudaDeviceGetAttribute(&maxPersist, cudaDevAttrMaxPersistingL2CacheSize, p.device));
-    if (maxPersist <= 0) throw Error(codes::kBadInput, "--staging-l2 persist: this GPU has no persisting L2");
-    KV_CUDA(cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, std::min<size_t>(p.stagingBytes, static_cast<size_t>(maxPersist))));
-    setAside.on = true;
-    out.notes.push_back("--staging-l2 persist: L2 set-aside " + std::to_string(std::min<size_t>(p.stagingBytes, static_cast<size_t>(maxPersist)) >> 20) +
-                        " MiB (this GPU allows " + std::to_string(maxPersist >> 20) + " MiB)");
-    if (p.stagingBytes > static_cast<size_t>(maxPersist))
-      out.notes.push_back("--staging-l2 persist: the staging ring (" + std::to_string(p.stagingBytes >> 20) + " MiB) is larger than the L2 set-aside (" +
-                          std::to_string(maxPersist >> 20) + " MiB); lower --staging-mib to keep it resident");
+    const size_t allowed = maxPersist > 0 ? static_cast<size_t>(maxPersist) : 0;
+    const std::string ring = std::to_string(p.stagingBytes >> 20) + " MiB", mib = std::to_string(allowed >> 20) + " MiB";
+    if (p.stagingL2 == StagingL2::Persist && allowed == 0) throw Error(codes::kBadInput, "--staging-l2 persist: this GPU has no persisting L2");
+    if (p.stagingL2 == StagingL2::Auto && allowed < p.stagingBytes) {
+      out.notes.push_back("--staging-l2 auto: the " + ring + " staging ring stays in HBM (this GPU's persisting L2 allows " + mib + ")");
+    } else {
+      KV_CUDA(cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, std::min(p.stagingBytes, allowed)));
+      setAside.on = true;
+      out.stagingInL2 = true;
+      const char* flag = p.stagingL2 == StagingL2::Auto ? "--staging-l2 auto" : "--staging-l2 persist";
+      out.notes.push_back(std::string(flag) + ": the staging ring in an L2 set-aside of " + std::to_string(std::min(p.stagingBytes, allowed) >> 20) +
+                          " MiB (this GPU allows " + mib + ")");
+      if (p.stagingBytes > allowed)
+        out.notes.push_back("--staging-l2 persist: the staging ring (" + ring + ") is larger than the L2 set-aside (" + mib +
+                            "); lower --staging-mib to keep it resident");
+    }
   }
   Rig rig(p, store.get());
+  rig.stagingInL2 = out.stagingInL2;
   out.gemmEngine = rig.forward->gemmEngine();
   const KvGeometry& g = rig.g;
 

@@ -18,6 +18,9 @@ namespace kv {
 enum class Design : int { Off = 0, Async = 1, Blocking = 2 };
 enum class Fault : int { None = 0, CorruptHostWord = 1, DropEventWait = 2, CorruptStoreRecord = 3 };
 
+// The staged ring in HBM, in an L2 persisting window, or in L2 when the ring fits the GPU's set-aside.
+enum class StagingL2 { Normal = 0, Persist = 1, Auto = 2 };
+
 struct SaveLoadPlan {
   int device = 0;
   bool load = false;                  // false: save run, true: load run
@@ -34,7 +37,7 @@ struct SaveLoadPlan {
   size_t stagingBytes = 0;
   int copyCtas = 0, mappedCtas = 0;
   bool streamingCopies = false;     // copy kernels bypass L2 retention (evict-first)
-  bool persistStaging = false;      // staged: set aside L2 for the staging ring (persisting window)
+  StagingL2 stagingL2 = StagingL2::Normal;  // staged: where the staging ring lives (Auto: L2 where the GPU's set-aside holds it)
   int batchSharePct = 0;            // staged: share of each part's blocks moved as batch copies beside the ring
   size_t ceilingBytes = 0;
   int ceilingIterations = 0;
@@ -116,6 +119,7 @@ struct SaveLoadResult {
   StoreLegResult storeLeg;
   HostNoise hostNoise;  // probed on a thread of its own while the forward ran alone
   LinkReferenceResult reference;
+  bool stagingInL2 = false;  // the staged ring ran in an L2 persisting window (Persist, or Auto where it fit)
 };
 
 SaveLoadResult runSaveLoad(const SaveLoadPlan& plan);

@@ -5,7 +5,7 @@ import {Flags} from '@oclif/core'
 import type {DesignChoice, StrategyChoice} from '../core/plan.js'
 import type {Layout} from '../core/profile.js'
 import type {TransferRequest} from '../core/saveload-run.js'
-import type {FaultName} from '../native.js'
+import type {FaultName, StagingL2} from '../native.js'
 
 const profileGroup = 'PROFILE OVERRIDE'
 
@@ -21,13 +21,13 @@ export const transferFlags = {
   connector: Flags.string({description: 'off: only the forward (baseline)', options: ['on', 'off'], default: 'on'}),
   verify: Flags.boolean({description: 'check every saved and loaded byte (--no-verify skips it)', default: true, allowNo: true}),
   warmup: Flags.integer({description: 'warm-up steps before measuring', default: 3}),
-  'staging-mib': Flags.integer({description: 'device staging ring of the staged strategy, MiB (slots of about 8 MiB, 2 to 8)', default: 64}),
+  'staging-mib': Flags.integer({description: 'device staging ring of the staged strategy, MiB (slots of about 8 MiB, 2 to 8)', default: 16}),
   'copy-ctas': Flags.integer({
     description: 'CTAs of each gather/scatter launch; 0 (default): one per chunk, short CTAs that hand SMs back to the forward at once',
     default: 0,
   }),
   'mapped-ctas': Flags.integer({description: 'CTAs of the mapped-memory copy kernel', default: 264}),
-  'copy-cache': Flags.string({description: 'cache policy of the copy kernels on the paged cache: stream (evict-first, spares the forward L2) or default', options: ['stream', 'default'], default: 'default'}),
+  'copy-cache': Flags.string({description: 'cache policy of the copy kernels on the paged cache: stream (evict-first, spares the forward L2) or default', options: ['stream', 'default'], default: 'stream'}),
   backend: Flags.string({
     description: 'where saves go: host (pinned pool), file:DIR, redis://[user:pass@]host:port[/db], rediss://...[?cacert=PATH] (TLS) or plugin:PATH.so[?config]',
     default: 'host',
@@ -38,9 +38,10 @@ export const transferFlags = {
   fsync: Flags.string({description: 'fsync each record (file backend)', options: ['never', 'always'], default: 'never'}),
   direct: Flags.boolean({description: 'O_DIRECT where the filesystem allows it (file backend; --no-direct: page cache)', default: true, allowNo: true}),
   'staging-l2': Flags.string({
-    description: 'staged: persist keeps the staging ring in an L2 set-aside, so the copy engine reads it from L2 (fewer HBM bytes under the forward)',
-    options: ['persist', 'normal'],
-    default: 'normal',
+    description:
+      'staged: persist keeps the staging ring in an L2 set-aside, so the copy engine reads it from L2 (fewer HBM bytes under the forward); auto: persist where the GPU can set aside the whole ring, else HBM; normal: HBM',
+    options: ['auto', 'persist', 'normal'],
+    default: 'auto',
   }),
   'batch-share': Flags.integer({
     description: 'staged: move this % of each job\'s blocks as cudaMemcpyBatchAsync copies straight from the cache, beside the ring (fewer SM and HBM cycles taken from the forward; the rest goes through the ring)',
@@ -89,7 +90,7 @@ export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferReque
     copyCtas: f['copy-ctas'] as number,
     mappedCtas: f['mapped-ctas'] as number,
     streamingCopies: f['copy-cache'] === 'stream',
-    persistStaging: f['staging-l2'] === 'persist',
+    stagingL2: f['staging-l2'] as StagingL2,
     batchSharePct: f['batch-share'] as number,
     referenceSteps: f['reference-steps'] as number | undefined,
     fault: f.inject as FaultName,

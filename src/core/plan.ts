@@ -6,7 +6,7 @@ import {badInput} from './errors.js'
 import {deriveSizes, type DerivedSizes, type Profile} from './profile.js'
 import {formatBytes} from './render.js'
 import {storeSpec} from './store-spec.js'
-import {DESIGN_CODES, FAULT_CODES, STRATEGY_CODES, type DesignName, type FaultName, type SaveLoadPlan, type StrategyName} from '../native.js'
+import {DESIGN_CODES, FAULT_CODES, STRATEGY_CODES, type DesignName, type FaultName, type SaveLoadPlan, type StagingL2, type StrategyName} from '../native.js'
 
 export const STRATEGIES = Object.keys(STRATEGY_CODES) as StrategyName[]
 export type StrategyChoice = StrategyName | 'auto' | 'all'
@@ -26,7 +26,7 @@ export interface RunOptions {
   /** Copy kernels use evict-first loads and stores. */
   streamingCopies: boolean
   /** staged: keep the staging ring in L2 (persisting access window) */
-  persistStaging: boolean
+  stagingL2: StagingL2
   /** staged: share (%) of each part's blocks moved as batch copies beside the ring */
   batchSharePct: number
   /** measured steps of the link reference; undefined: the decode steps, at most 64 (none with the connector off) */
@@ -145,7 +145,7 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
       prefixHitRate: w.prefixHitRate,
       pickBest: o.strategy === 'auto',
       streamingCopies: o.streamingCopies,
-      persistStaging: o.persistStaging,
+      stagingL2: o.stagingL2,
       batchSharePct: o.batchSharePct,
       store,
       storeQueueDepth: o.storeQueue,

@@ -135,6 +135,10 @@ export interface TransferResults {
     stagingBytes: number
     /** --batch-share: % of each staged job's blocks moved as batch copies beside the ring */
     batchSharePct: number
+    /** The staged ring ran in an L2 persisting window (--staging-l2 persist, or auto where it fit). */
+    stagingInL2: boolean
+    /** CTAs of each gather/scatter launch; 0: one per chunk. */
+    copyCtas: number
   }
   ceilings: {h2dGBps: number; d2hGBps: number}
   forward: {gemmEngine: string; stepMs: Summary | null; tflops: number | null; hbmGBps: number | null}
@@ -383,6 +387,8 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
       pinnedBytes: wp.pinnedBytes,
       stagingBytes: wp.plan.stagingBytes,
       batchSharePct: wp.plan.batchSharePct,
+      stagingInL2: native.stagingInL2,
+      copyCtas: wp.plan.copyCtas,
     },
     ceilings: {h2dGBps: native.ceilingH2dGBps, d2hGBps: native.ceilingD2hGBps},
     forward: {

@@ -25,6 +25,11 @@ describe('save and load on a GPU', gpuGate(), () => {
         assert.ok(s.save.gbps > 0.5 && s.load.gbps > 0.5)
       }
       assert.equal(res.designs.length, 1 + 2 * 4)
+      // The defaults: one gather CTA per chunk, a 16 MiB ring in L2 where the GPU's set-aside holds it.
+      assert.equal(res.workload.copyCtas, 0)
+      assert.equal(res.workload.stagingBytes, 16 * 2 ** 20)
+      const where = res.workload.stagingInL2 ? /^--staging-l2 auto: the staging ring in an L2 set-aside of 16 MiB/ : /^--staging-l2 auto: the 16 MiB staging ring stays in HBM/
+      assert.ok(r.json.notes.some((n) => where.test(n)), r.json.notes.join('\n'))
       // The host noise probe ran beside the forward-only baseline: about 1 us a repetition.
       assert.ok(res.hostNoise && res.hostNoise.probeSeconds > 0, JSON.stringify(res.hostNoise))
       assert.ok(res.hostNoise.repUs > 0.3 && res.hostNoise.repUs < 3, `repUs ${res.hostNoise.repUs}`)
@@ -48,12 +53,13 @@ describe('save and load on a GPU', gpuGate(), () => {
 
   for (const mode of ['save', 'load']) {
     test(`${mode}: staged with a batch share moves bit-exact data through both paths`, () => {
-      const r = kvbenchJson([mode, ...SMALL, '--strategy', 'staged', '--batch-share', '50', '--reference-steps', '0'])
+      const r = kvbenchJson([mode, ...SMALL, '--strategy', 'staged', '--batch-share', '50', '--reference-steps', '0', '--staging-l2', 'normal', '--staging-mib', '64'])
       assert.equal(r.code, 0, r.stderr + r.json.notes.join('\n'))
       assertSchema(`${mode}.schema.json`, r.json)
       const res = r.json.results
       assert.equal(res.reference, null, '--reference-steps 0 skips the link reference')
       assert.equal(res.workload.batchSharePct, 50)
+      assert.equal(res.workload.stagingInL2, false, '--staging-l2 normal: the ring in HBM')
       assert.ok(r.json.notes.some((n) => n.startsWith('--batch-share 50')), r.json.notes.join('\n'))
       assert.equal(res.strategies[0].save.verified, true)
       assert.equal(res.strategies[0].load.verified, true)
@@ -70,6 +76,8 @@ describe('save and load on a GPU', gpuGate(), () => {
       const r = kvbenchJson([mode, ...SMALL, '--strategy', 'staged', '--copy-ctas', '3', '--staging-mib', '16', '--staging-l2', 'persist', '--copy-cache', 'stream', '--reference-steps', '0'])
       assert.equal(r.code, 0, r.stderr + r.json.notes.join('\n'))
       const res = r.json.results
+      assert.equal(res.workload.stagingInL2, true)
+      assert.equal(res.workload.copyCtas, 3)
       assert.equal(res.strategies[0].save.verified, true)
       assert.equal(res.strategies[0].load.verified, true)
       for (const d of res.designs.filter((x) => x.design !== 'off')) {
@@ -133,8 +141,9 @@ describe('save and load on a GPU', gpuGate(), () => {
       geometry: {layers: 16, parts: 2, chunkBytes: 16384, gpuBlocks: 512, layout: 0},
       forward: {batch: 4, contextBlocks: 64, kvHeads: 8, headDim: 64, queryHeads: 32, hiddenSize: 2048, mlpSize: 8192, blockSize: 16},
       // A short connector phase, then a link reference long enough that the cancel lands in it.
-      transferBlocks: 256, blocksPerJob: 64, steps: 50, referenceSteps: 100000, warmupSteps: 1, offeredFactor: 1.15, stagingBytes: 64 << 20,
-      copyCtas: 0, mappedCtas: 264, ceilingBytes: 64 << 20, ceilingIterations: 3, verify: true, fault: 0, prefixHitRate: 0.5, streamingCopies: false,
+      transferBlocks: 256, blocksPerJob: 64, steps: 50, referenceSteps: 100000, warmupSteps: 1, offeredFactor: 1.15, stagingBytes: 16 << 20,
+      copyCtas: 0, mappedCtas: 264, ceilingBytes: 64 << 20, ceilingIterations: 3, verify: true, fault: 0, prefixHitRate: 0.5, streamingCopies: true,
+      stagingL2: 'auto',  // the defaults: a 16 MiB ring in L2 where the GPU allows it
     }
     const run = addon.runSaveLoad(plan)
     await new Promise((r) => setTimeout(r, 4000))
