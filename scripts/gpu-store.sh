@@ -24,6 +24,8 @@
 #   part sixth:  the GPU suite, default save and load twice each (wall timed), then async staged
 #                saves with the new defaults and with the HBM ring of 64 MiB, same machine
 #   part sixth-h100: part sixth's runs without the suite (another card, the same build)
+#   part profiles: async staged saves of llama-3.1-70b (4 KiB chunks) and deepseek-v3 (MLA, block-contiguous)
+#                with the staged defaults and with the earlier ones (16 CTAs, 64 MiB HBM ring, cache reads kept)
 #   part ab:     the GPU suite, then async saves alternating between an earlier build
 #                (old-kvbench.tar.xz, carried) and this one, on the same machine
 # Run from the repository root with the bundle and .device-carry/redis carried.
@@ -248,6 +250,17 @@ if [ "$part" = sixth ] || [ "$part" = sixth-h100 ]; then
     echo "## $i: $cfg"; summary $OUT/sixth-$i.json | grep -E "==|async|staged:|reference"; keep sixth-$i.json
   done
   cat $OUT/walls.txt
+fi
+
+if [ "$part" = profiles ]; then
+  keep() { tar -rf $OUT/results.tar -C $OUT "$@" && (cd $OUT && rm -f "$@"); }
+  OLD="--copy-ctas 16 --staging-l2 normal --staging-mib 64 --copy-cache default"
+  i=0
+  for cfg in "--profile llama-3.1-70b" "--profile llama-3.1-70b $OLD" "--profile deepseek-v3" "--profile deepseek-v3 $OLD" \
+             "--profile llama-3.1-70b" "--profile llama-3.1-70b $OLD" "--profile deepseek-v3" "--profile deepseek-v3 $OLD"; do
+    i=$((i+1)); $K save --strategy staged --design async $cfg --json > $OUT/prof-$i.json
+    echo "## $i: $cfg"; summary $OUT/prof-$i.json | grep -E "==|async|staged:|reference"; keep prof-$i.json
+  done
 fi
 
 if [ "$part" = ab ]; then
