@@ -26,6 +26,9 @@
 #   part sixth-h100: part sixth's runs without the suite (another card, the same build)
 #   part profiles: async staged saves of llama-3.1-70b (4 KiB chunks) and deepseek-v3 (MLA, block-contiguous)
 #                with the staged defaults and with the earlier ones (16 CTAs, 64 MiB HBM ring, cache reads kept)
+#   part baseline-l2: (with suite=1: the GPU suite first) default save twice and load once (wall
+#                timed), async staged saves with the defaults and with the 64 MiB HBM ring: the
+#                L2 set-aside held only while the ring runs, the baselines with the whole L2
 #   part ab:     the GPU suite, then async saves alternating between an earlier build
 #                (old-kvbench.tar.xz, carried) and this one, on the same machine
 # Run from the repository root with the bundle and .device-carry/redis carried.
@@ -261,6 +264,18 @@ if [ "$part" = profiles ]; then
     i=$((i+1)); $K save --strategy staged --design async $cfg --json > $OUT/prof-$i.json
     echo "## $i: $cfg"; summary $OUT/prof-$i.json | grep -E "==|async|staged:|reference"; keep prof-$i.json
   done
+fi
+
+if [ "$part" = baseline-l2 ]; then
+  keep() { tar -rf $OUT/results.tar -C $OUT "$@" && (cd $OUT && rm -f "$@"); }
+  if [ "${suite:-0}" = 1 ]; then s0=$(date +%s); suite; suite_result; echo "suite $(( $(date +%s) - s0 )) s"; cp $OUT/test-gpu.txt $OUT/test-gpu.keep; fi
+  A="--strategy staged --design async"
+  i=0
+  for cfg in "save" "save $A" "save $A --staging-l2 normal --staging-mib 64" "save" "save $A" "load"; do
+    i=$((i+1)); /usr/bin/time -a -o $OUT/walls.txt -f "$i $cfg wall %e s" $K $cfg --json > $OUT/bl-$i.json
+    echo "## $i: $cfg"; summary $OUT/bl-$i.json | grep -vE "^      hooks|per-chunk|mapped"; keep bl-$i.json
+  done
+  cat $OUT/walls.txt
 fi
 
 if [ "$part" = ab ]; then
