@@ -25,7 +25,7 @@ export interface RunOptions {
   mappedCtas: number
   /** Copy kernels use evict-first loads and stores. */
   streamingCopies: boolean
-  /** staged: keep the staging ring in L2 (persisting access window) */
+  /** staged: the ring in HBM (normal), in an L2 persisting window (persist), or there where the GPU's set-aside holds it (auto) */
   stagingL2: StagingL2
   /** staged: share (%) of each part's blocks moved as batch copies beside the ring */
   batchSharePct: number
