@@ -318,10 +318,11 @@ struct StepClock {
 void endStep(ConcurrentResult& r, const StepClock& clk, bool measured, Design design, double blockedUs, const StoreTier* tier) {
   clk.end.sync();
   if (!measured) return;
+  const double now = nowUs();  // the step's wall end and the measured window's end are one instant
   if (r.measuredFromUs < 0) r.measuredFromUs = clk.wall0;
-  r.measuredToUs = nowUs();
+  r.measuredToUs = now;
   r.stepGpuMs.push_back(clk.end.since(clk.start));
-  r.stepWallMs.push_back((nowUs() - clk.wall0) / 1000);
+  r.stepWallMs.push_back((now - clk.wall0) / 1000);
   if (design != Design::Off) r.hookUs["blocked_per_step"].push_back(blockedUs);
   if (tier && design != Design::Off) r.store.queueDepth.push_back(static_cast<double>(tier->outstanding()));
   ++r.stepsRun;
