@@ -31,6 +31,9 @@
 #                L2 set-aside held only while the ring runs, the baselines with the whole L2
 #   part ab:     the GPU suite, then async saves alternating between an earlier build
 #                (old-kvbench.tar.xz, carried) and this one, on the same machine
+#   part tasks:  the GPU suite, then async staged saves and loads alternating between an earlier build
+#                (.device-carry/old-kvbench.tar.xz: a bundle without its node/, which this one lends)
+#                and this one, three pairs each, then default save and load (wall timed)
 # Run from the repository root with the bundle and .device-carry/redis carried.
 set -uo pipefail
 part=${1:-suite}
@@ -296,4 +299,34 @@ PY
   done
   suite_result
   archive test-gpu.txt
+fi
+
+if [ "$part" = tasks ]; then
+  keep() { tar -rf $OUT/results.tar -C $OUT "$@" && (cd $OUT && rm -f "$@"); }
+  s0=$(date +%s); suite; suite_result; echo "suite $(( $(date +%s) - s0 )) s"; cp $OUT/test-gpu.txt $OUT/test-gpu.keep
+  echo "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+  O=/tmp/kvb-old; rm -rf $O; mkdir -p $O && tar -xJf .device-carry/old-kvbench.tar.xz -C $O && ln -s $B/kvbench/node $O/kvbench/node
+  abline() {
+    python3 - "$@" <<'PY'
+import json, sys
+for f in sys.argv[1:]:
+    j = json.load(open(f)); d = [x for x in j['results']['designs'] if x['design'] == 'async'][0]
+    h = ', '.join(f"{k} {v['us']['p50']:.2f}/{v['us']['p99']:.2f}" for k, v in d['hooks'].items())
+    b = d['blockedPerStepUs']; ref = j['results'].get('reference') or {}
+    print(f.split('/')[-1], j['tool']['gitSha'][:7], 'blocked p50 %.1f p90 %.1f p99 %.1f max %.1f' % (b['p50'], b['p90'], b['p99'], b['max']),
+          '| slow %.2f%% moved %.1f%% verified %s | ref %.1f%% at %.2f%% |' % (d['slowdownPct'], d['transfer']['pctOfCeiling'], d['verified'], ref.get('pctOfCeiling', 0), ref.get('slowdownPct') or 0), h)
+PY
+  }
+  A="--strategy staged --design async"
+  for k in 1 2 3; do
+    for m in save load; do
+      $O/kvbench/bin/kvbench $m $A --json > $OUT/ab-$m-old-$k.json; abline $OUT/ab-$m-old-$k.json; keep ab-$m-old-$k.json
+      $K $m $A --json > $OUT/ab-$m-new-$k.json; abline $OUT/ab-$m-new-$k.json; keep ab-$m-new-$k.json
+    done
+  done
+  for m in save load; do
+    /usr/bin/time -a -o $OUT/walls.txt -f "default $m wall %e s" $K $m --json > $OUT/default-$m.json
+    summary $OUT/default-$m.json | grep -vE "per-chunk|mapped"; keep default-$m.json
+  done
+  cat $OUT/walls.txt
 fi

@@ -1,14 +1,12 @@
 #include "connector.h"
 
-#include <deque>
-
 #include "cuda_check.h"
 #include "device.h"
 
 namespace kv {
 
-AsyncConnector::AsyncConnector(int device, const CopyConfig& cfg, bool dropEventWait, size_t depth)
-    : device_(device), cfg_(cfg), dropEventWait_(dropEventWait), batches_(depth), done_(depth) {
+AsyncConnector::AsyncConnector(int device, const CopyConfig& cfg, TaskExpander expand, bool dropEventWait, size_t depth)
+    : device_(device), cfg_(cfg), expand_(std::move(expand)), dropEventWait_(dropEventWait), batches_(depth), done_(depth) {
   thread_ = std::thread([this] { loop(); });
   while (!ready_.load()) std::this_thread::yield();
   rethrow();
@@ -32,7 +30,8 @@ bool AsyncConnector::poll(ConnectorDone* out) {
 }
 
 void AsyncConnector::drain() {
-  while (completed_.load() < pushed_) {
+  // Once every batch is taken, expanded_ is final.
+  while (batchesTaken_.load(std::memory_order_acquire) < pushed_ || completed_.load() < expanded_.load()) {
     rethrow();
     std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
@@ -57,9 +56,11 @@ void AsyncConnector::loop() {
     ready_.store(true);
     for (;;) {
       bool idle = true;
-      // Every published batch is copied out at once, so the main loop never waits for its memory.
+      // Every published batch is expanded at once, so the main loop never waits for its memory.
       while (auto b = batches_.pop()) {
-        waiting.insert(waiting.end(), b->jobs, b->jobs + b->count);
+        const size_t before = waiting.size();
+        for (int i = 0; i < b->count; ++i) expand_(b->tasks[i], waiting);
+        expanded_.fetch_add(static_cast<long long>(waiting.size() - before));
         batchesTaken_.fetch_add(1, std::memory_order_release);
         idle = false;
       }
@@ -69,7 +70,7 @@ void AsyncConnector::loop() {
       while (!waiting.empty() && inflight.size() < events.size() && (inflight.empty() || queuedBytes < kQueuedBytes)) {
         const ConnectorJob& job = waiting.front();
         idle = false;
-        if (job.after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job.after, 0));
+        if (job.from.after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job.from.after, 0));
         for (int i = 0; i < job.parts; ++i) {
           const CopyPart& c = job.part[i];
           copier.enqueue(c.layer, c.blockIds, c.count, c.host);
@@ -85,7 +86,7 @@ void AsyncConnector::loop() {
         if (q == cudaErrorNotReady) break;
         if (q != cudaSuccess) throwCuda(q, "cudaEventQuery(connector job)");
         const ConnectorJob& j = inflight.front().job;
-        ConnectorDone d{j.id, j.enqueuedUs, nowUs(), j.bytes};
+        ConnectorDone d{j.id, nowUs(), j.bytes, j.from};
         while (!done_.push(d)) std::this_thread::yield();  // main loop drains every step
         queuedBytes -= j.bytes;
         inflight.pop_front();

@@ -5,6 +5,8 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -23,32 +25,50 @@ struct CopyPart {
   int layer = 0;
 };
 
-// What the main loop hands the connector: up to kMaxParts copies behind one compute
-// event (a save: several sequences' blocks of one layer; a load: several layers of one
-// request), completed together.
+// What a hook hands the connector: a few words naming the work (which jobs, which layer,
+// after which event), not its copies. The connector thread expands each task into jobs
+// (block ids, host extents) with the TaskExpander it was built with, so save_layer writes
+// 40 bytes, not a 232-byte descriptor plus a record of its own: what a hook costs is mostly
+// the cache lines it writes, and on a busy host each costs several times more (H100 steps
+// whose 32 save_layer calls took 1.5-2 us each). `first`, `layer` and `count` mean what the
+// expander makes of them.
+struct ConnectorTask {
+  uint64_t id = 0;
+  double enqueuedUs = 0;
+  cudaEvent_t after = nullptr;  // compute event the copies must follow (save); null for loads
+  int first = 0, layer = 0, count = 0;
+};
+
+// One unit of the connector's work: up to kMaxParts copies behind one compute event (a
+// save: several sequences' blocks of one layer; a load: several layers of one request),
+// completed together. Built on the connector thread from a ConnectorTask.
 constexpr int kMaxParts = 8;
 struct ConnectorJob {
+  ConnectorTask from;  // its task: the compute event it follows, its enqueue time; echoed when done
   uint64_t id = 0;
   int parts = 0;
   CopyPart part[kMaxParts];
-  cudaEvent_t after = nullptr;     // compute event the copies must follow (save); null for loads
-  double enqueuedUs = 0;
   double bytes = 0;
 };
 
-// Descriptors written by the main loop into memory of its own and published with one
-// queue push: a step's saves at the end of its launches (the layers have not run yet, so
-// nothing waits longer), or the copies a load hook starts. save_layer then costs a local
-// store instead of a cross-core handoff. The memory stays untouched until batchesTaken()
-// passes it (the connector copies a batch out as soon as it sees it).
+// Appends the jobs of `task` to `out`; runs on the connector thread, so it may read only what
+// the main loop does not change while the connector lives.
+using TaskExpander = std::function<void(const ConnectorTask& task, std::deque<ConnectorJob>& out)>;
+
+// Tasks written by the main loop into memory of its own and published with one queue push:
+// a step's saves at the end of its launches (the layers have not run yet, so nothing waits
+// longer), or the loads a hook starts. The memory stays untouched until batchesTaken()
+// passes it (the connector expands a batch as soon as it sees it).
 struct ConnectorBatch {
-  const ConnectorJob* jobs = nullptr;
+  const ConnectorTask* tasks = nullptr;
   int count = 0;
 };
 
+// A job's completion, with the task it came from: the main loop keeps no record per job.
 struct ConnectorDone {
   uint64_t id = 0;
-  double enqueuedUs = 0, doneUs = 0, bytes = 0;
+  double doneUs = 0, bytes = 0;
+  ConnectorTask task;
 };
 
 // Copy bytes the connector keeps enqueued on the GPU, about 5 ms of a PCIe Gen5 link:
@@ -57,12 +77,12 @@ constexpr double kQueuedBytes = 256.0 * (1 << 20);
 
 class AsyncConnector {
  public:
-  AsyncConnector(int device, const CopyConfig& cfg, bool dropEventWait, size_t queueDepth);
+  AsyncConnector(int device, const CopyConfig& cfg, TaskExpander expand, bool dropEventWait, size_t queueDepth);
   ~AsyncConnector();  // drains, joins; never throws
   // Main loop only. No shared counter is touched here: the ring's own index is the handoff.
   bool submitBatch(const ConnectorBatch& batch) {
     if (!batches_.push(batch)) return false;
-    pushed_ += batch.count;
+    ++pushed_;
     return true;
   }
   // Batches whose descriptors the connector thread has finished reading.
@@ -76,13 +96,15 @@ class AsyncConnector {
   void loop();
   int device_;
   CopyConfig cfg_;
+  TaskExpander expand_;
   bool dropEventWait_;
   SpscQueue<ConnectorBatch> batches_;
   std::atomic<long long> batchesTaken_{0};
   SpscQueue<ConnectorDone> done_;
   std::atomic<bool> stop_{false};
-  long long pushed_ = 0;                // main loop's count of submitted jobs
-  std::atomic<long long> completed_{0};  // connector thread's count, read by drain()
+  long long pushed_ = 0;                 // main loop's count of submitted batches
+  std::atomic<long long> expanded_{0};   // jobs the connector made of the batches it took
+  std::atomic<long long> completed_{0};  // of those, complete; both read by drain()
   std::mutex errorMutex_;
   std::string error_, errorCode_;
   std::atomic<bool> ready_{false};

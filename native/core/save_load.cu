@@ -388,28 +388,36 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   // Which generation each host extent last received whole: what verification expects.
   const size_t slots = rig.slots();
   std::vector<long long> lastGen(slots, -1);
-  // Newest descriptor that saves any layer of each job's blocks: an engine cannot rewrite a
+  // Newest task that saves any layer of each job's blocks: an engine cannot rewrite a
   // block whose save has not finished, so the forward waits for it (a slow connector's cost).
-  // Descriptors complete in order, so the newest one stands for every layer of the job.
+  // Tasks complete in order, so the newest one stands for every layer of the job.
   std::vector<long long> jobPending(slots / g.layers, -1);
-  struct Pending {
-    long long gen;
-    double enqueuedUs, bytes;
-    int slots[kMaxParts];
-    int count;
-  };
-  std::vector<Pending> pending;
-  presize(pending, static_cast<size_t>(total) * g.layers * ((jobsPerStep + kMaxParts - 1) / kMaxParts));
+  // A save task: `count` jobs from job `first` (step first / jobsPerStep), layer `layer`.
+  const int groupsPerLayer = (jobsPerStep + kMaxParts - 1) / kMaxParts;
   // No allocation inside the measured hooks: every sample vector is sized up front.
-  presize(r.transferLatencyMs, pending.capacity());
+  presize(r.transferLatencyMs, static_cast<size_t>(total) * g.layers * groupsPerLayer);
   for (const char* h : {"wait_for_block_free", "poll", "wait_for_save", "publish_saves", "blocked_per_step"}) presize(r.hookUs[h], total);
   presize(r.hookUs["save_layer"], static_cast<size_t>(total) * g.layers);
 
+  // A save task's copies: each job's blocks of that layer into the job's extent of the layer.
+  auto expand = [&rig, jobBytes](const ConnectorTask& t, std::deque<ConnectorJob>& out) {
+    ConnectorJob& j = out.emplace_back();
+    j.from = t;
+    j.id = t.id;
+    j.parts = t.count;
+    j.bytes = t.count * jobBytes;
+    for (int i = 0; i < t.count; ++i) {
+      const int job = t.first + i;
+      j.part[i] = CopyPart{rig.jobIds(job), rig.p.blocksPerJob, rig.pool->extentFor(job % rig.numJobs, t.layer).host, t.layer};
+    }
+  };
   std::unique_ptr<AsyncConnector> conn;
   std::unique_ptr<Stream> saveMain, saveAux;
   std::unique_ptr<Copier> copier;
+  std::deque<ConnectorJob> blockingJobs;  // blocking: save_layer expands its task itself
+  std::vector<ConnectorTask> stepTasks;   // blocking: this step's saves, complete at wait_for_save
   if (design == Design::Async) {
-    conn = std::make_unique<AsyncConnector>(p.device, rig.copyConfig(s, Direction::Save), p.fault == Fault::DropEventWait, 1 << 14);
+    conn = std::make_unique<AsyncConnector>(p.device, rig.copyConfig(s, Direction::Save), expand, p.fault == Fault::DropEventWait, 1 << 14);
   } else if (design == Design::Blocking) {
     saveMain = std::make_unique<Stream>(Priority::Low);
     saveAux = std::make_unique<Stream>(Priority::Low);
@@ -417,7 +425,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   }
   const double inflightCap = 2.0 * r.offeredBytesPerStep;
   double inflightBytes = 0, firstEnqueue = -1, lastDone = 0;
-  long long completed = 0;  // descriptors complete, in submission order
+  long long submitted = 0, completed = 0;  // tasks; they complete in submission order
   auto& hooks = r.hookUs;
   StoreTier* tier = rig.store;
   if (tier) {
@@ -426,29 +434,32 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     presize(r.store.queueDepth, total);
   }
   auto ignore = [](uint64_t, bool) {};
-  // Async: each step's descriptors go into one of these and are published together.
+  // Async: each step's tasks go into one of these and are published together.
   constexpr int kBatchRing = 4;
-  std::vector<std::vector<ConnectorJob>> batches(kBatchRing);
-  for (auto& b : batches) presize(b, static_cast<size_t>(g.layers) * ((jobsPerStep + kMaxParts - 1) / kMaxParts));
+  std::vector<std::vector<ConnectorTask>> batches(kBatchRing);
+  for (auto& b : batches) presize(b, static_cast<size_t>(g.layers) * groupsPerLayer);
+  presize(stepTasks, static_cast<size_t>(g.layers) * groupsPerLayer);
   long long batchesSubmitted = 0;
-  ConnectorJob blockingJob;  // blocking: the descriptor save_layer enqueues at once
 
-  auto complete = [&](double doneUs) {
-    const Pending& d = pending[completed++];
-    r.transferLatencyMs.push_back((doneUs - d.enqueuedUs) / 1000);
-    r.bytesMoved += d.bytes;
-    r.jobsDone += d.count;
+  auto complete = [&](const ConnectorTask& t, double doneUs) {
+    ++completed;
+    const double bytes = t.count * jobBytes;
+    const long long gen = static_cast<long long>(genBase) + t.first / jobsPerStep;
+    r.transferLatencyMs.push_back((doneUs - t.enqueuedUs) / 1000);
+    r.bytesMoved += bytes;
+    r.jobsDone += t.count;
     lastDone = std::max(lastDone, doneUs);
-    inflightBytes -= d.bytes;
-    for (int i = 0; i < d.count; ++i) {
-      lastGen[d.slots[i]] = d.gen;
+    inflightBytes -= bytes;
+    for (int i = 0; i < t.count; ++i) {
+      const size_t slot = rig.slotOf(t.first + i, t.layer);
+      lastGen[slot] = gen;
       // The extent now holds the save: hand it to the store (async: dropped if the queue is full).
-      if (tier) tier->put(d.slots[i], rig.extent(d.slots[i]), d.gen);
+      if (tier) tier->put(slot, rig.extent(slot), gen);
     }
   };
   auto drainCompletions = [&] {
     ConnectorDone d;
-    while (conn->poll(&d)) complete(d.doneUs);
+    while (conn->poll(&d)) complete(d.task, d.doneUs);
     if (tier) tier->flush(false);  // what the full queue refuses is dropped, counted
   };
 
@@ -469,7 +480,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
       }
       batches[st % kBatchRing].clear();
       for (int k = 0; k < jobsPerStep; ++k) {
-        const long long id = jobPending[rig.slotOf(st * jobsPerStep + k, 0) / g.layers];
+        const long long id = jobPending[(st * jobsPerStep + k) % rig.numJobs];
         while (id >= completed) {
           drainCompletions();
           if (id >= completed) { conn->rethrow(); std::this_thread::yield(); }
@@ -504,26 +515,23 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
             continue;
           }
         }
-        Pending& d = pending.emplace_back(Pending{static_cast<long long>(genBase + st), t0, n * jobBytes, {}, n});
         // Async: written in place in the step's batch (published at the end of the step's launches).
-        if (design != Design::Async) blockingJob = ConnectorJob{};
-        ConnectorJob& j = design == Design::Async ? batches[st % kBatchRing].emplace_back() : blockingJob;
-        j.id = pending.size() - 1;
-        j.parts = n;
-        j.after = ev;
-        j.enqueuedUs = t0;
-        j.bytes = d.bytes;
-        for (int i = 0; i < n; ++i) {
-          const int job = st * jobsPerStep + k0 + i;
-          d.slots[i] = static_cast<int>(rig.slotOf(job, l));
-          j.part[i] = CopyPart{rig.jobIds(job), p.blocksPerJob, rig.pool->extentFor(job % rig.numJobs, l).host, l};
-          jobPending[d.slots[i] / g.layers] = static_cast<long long>(j.id);
-        }
+        ConnectorTask& t = design == Design::Async ? batches[st % kBatchRing].emplace_back() : stepTasks.emplace_back();
+        t.id = static_cast<uint64_t>(submitted++);
+        t.enqueuedUs = t0;
+        t.after = ev;
+        t.first = st * jobsPerStep + k0;
+        t.layer = l;
+        t.count = n;
+        for (int i = 0; i < n; ++i) jobPending[(t.first + i) % rig.numJobs] = static_cast<long long>(t.id);
         if (firstEnqueue < 0) firstEnqueue = t0;
-        inflightBytes += d.bytes;
+        inflightBytes += n * jobBytes;
         if (design != Design::Async) {
           if (p.fault != Fault::DropEventWait) KV_CUDA(cudaStreamWaitEvent(saveMain->get(), ev, 0));
-          for (int i = 0; i < n; ++i) copier->enqueue(l, j.part[i].blockIds, j.part[i].count, j.part[i].host);
+          expand(t, blockingJobs);
+          const ConnectorJob& j = blockingJobs.back();
+          for (int i = 0; i < j.parts; ++i) copier->enqueue(l, j.part[i].blockIds, j.part[i].count, j.part[i].host);
+          blockingJobs.clear();
         }
       }
       double us = nowUs() - t0;
@@ -534,7 +542,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     if (design == Design::Async) {
       // End of the step's launches: the step's saves are published with one push (never waits).
       double t0 = nowUs();
-      const std::vector<ConnectorJob>& b = batches[st % kBatchRing];
+      const std::vector<ConnectorTask>& b = batches[st % kBatchRing];
       while (!conn->submitBatch({b.data(), static_cast<int>(b.size())})) std::this_thread::yield();
       ++batchesSubmitted;
       double published = nowUs() - t0;
@@ -553,7 +561,8 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
       copier->recordDone(saved.get());
       saved.sync();
       double done = nowUs();
-      while (completed < static_cast<long long>(pending.size())) complete(done);
+      for (const ConnectorTask& t : stepTasks) complete(t, done);
+      stepTasks.clear();
       if (tier) {  // the save is done when the store has it
         tier->flush(true);
         tier->waitIdle();
@@ -608,12 +617,30 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     KV_CUDA(cudaStreamSynchronize(rig.compute.get()));
   }
 
+  // Async: a request's layers go to the connector kMaxParts to a job; its jobs complete in order.
+  const int jobsPerRequest = (g.layers + kMaxParts - 1) / kMaxParts;
+  // A load task: request `first`, every layer, from its pool extents to its GPU blocks.
+  auto expand = [&rig, half, loadBlocks, jobsPerRequest](const ConnectorTask& t, std::deque<ConnectorJob>& out) {
+    const KvGeometry& g = rig.g;
+    const int q = t.first;
+    for (int k = 0; k < jobsPerRequest; ++k) {
+      ConnectorJob& j = out.emplace_back();
+      j.from = t;
+      j.id = static_cast<uint64_t>(q) * jobsPerRequest + k;
+      j.parts = std::min(kMaxParts, g.layers - k * kMaxParts);
+      for (int i = 0; i < j.parts; ++i) {
+        const int l = k * kMaxParts + i;
+        j.part[i] = CopyPart{rig.jobIds(q + half), loadBlocks, rig.pool->extentFor(q % rig.numJobs, l).host, l};
+      }
+      j.bytes = static_cast<double>(j.parts) * loadBlocks * g.layerBlockBytes();
+    }
+  };
   std::unique_ptr<AsyncConnector> conn;
   std::unique_ptr<Stream> loadMain, loadAux;
   std::unique_ptr<Copier> copier;
   std::vector<Event> layerLoaded;
   if (design == Design::Async) {
-    conn = std::make_unique<AsyncConnector>(p.device, rig.copyConfig(s, Direction::Load), false, 1 << 14);
+    conn = std::make_unique<AsyncConnector>(p.device, rig.copyConfig(s, Direction::Load), expand, false, 1 << 14);
   } else if (design == Design::Blocking) {
     loadMain = std::make_unique<Stream>(Priority::Low);
     loadAux = std::make_unique<Stream>(Priority::Low);
@@ -673,8 +700,6 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     lastDone = std::max(lastDone, doneUs);
     loaded[(q + half) % rig.numJobs] = 1;
   };
-  // Async: a request's layers go to the connector kMaxParts to a job; its jobs complete in order.
-  const int jobsPerRequest = (g.layers + kMaxParts - 1) / kMaxParts;
   auto drainCompletions = [&] {
     ConnectorDone d;
     while (conn->poll(&d)) {
@@ -683,14 +708,14 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
       ready(static_cast<int>(d.id / jobsPerRequest), d.doneUs);
     }
   };
-  // Async: the copies started in one hook go into one batch, handed over with one push.
+  // Async: the loads started in one hook go into one batch, handed over with one push.
   constexpr int kLoadRing = 8;
-  std::vector<std::vector<ConnectorJob>> loadBatches(kLoadRing);
-  for (auto& b : loadBatches) presize(b, static_cast<size_t>(inflightCap + 1) * jobsPerRequest);
+  std::vector<std::vector<ConnectorTask>> loadBatches(kLoadRing);
+  for (auto& b : loadBatches) presize(b, static_cast<size_t>(inflightCap + 1));
   long long loadBatchesSubmitted = 0;
   int loadBatch = 0;
   auto publishCopies = [&] {
-    std::vector<ConnectorJob>& b = loadBatches[loadBatch];
+    std::vector<ConnectorTask>& b = loadBatches[loadBatch];
     if (b.empty()) return;
     while (!conn->submitBatch({b.data(), static_cast<int>(b.size())})) std::this_thread::yield();
     ++loadBatchesSubmitted;
@@ -701,21 +726,10 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     }
     loadBatches[loadBatch].clear();
   };
-  // Async copies of request q, every layer, from its pool extents to its GPU blocks.
+  // Async: request q's load, expanded into its copies on the connector thread.
   auto submitCopies = [&](int q) {
     if (firstEnqueue < 0) firstEnqueue = nowUs();
-    for (int k = 0; k < jobsPerRequest; ++k) {
-      ConnectorJob j;
-      j.id = static_cast<uint64_t>(q) * jobsPerRequest + k;
-      j.parts = std::min(kMaxParts, g.layers - k * kMaxParts);
-      for (int i = 0; i < j.parts; ++i) {
-        const int l = k * kMaxParts + i;
-        j.part[i] = CopyPart{rig.jobIds(q + half), loadBlocks, rig.pool->extentFor(q % rig.numJobs, l).host, l};
-      }
-      j.enqueuedUs = arrival[q];
-      j.bytes = static_cast<double>(j.parts) * loadBlocks * g.layerBlockBytes();
-      loadBatches[loadBatch].push_back(j);
-    }
+    loadBatches[loadBatch].push_back(ConnectorTask{static_cast<uint64_t>(q), arrival[q], nullptr, q, 0, g.layers});
   };
   auto growTo = [&](int q) {
     if (static_cast<int>(getsLeft.size()) <= q) {
