@@ -70,7 +70,7 @@ void AsyncConnector::loop() {
       while (!waiting.empty() && inflight.size() < events.size() && (inflight.empty() || queuedBytes < kQueuedBytes)) {
         const ConnectorJob& job = waiting.front();
         idle = false;
-        if (job.from.after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job.from.after, 0));
+        if (job.after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job.after, 0));
         for (int i = 0; i < job.parts; ++i) {
           const CopyPart& c = job.part[i];
           copier.enqueue(c.layer, c.blockIds, c.count, c.host);
@@ -86,7 +86,7 @@ void AsyncConnector::loop() {
         if (q == cudaErrorNotReady) break;
         if (q != cudaSuccess) throwCuda(q, "cudaEventQuery(connector job)");
         const ConnectorJob& j = inflight.front().job;
-        ConnectorDone d{j.id, nowUs(), j.bytes, j.from};
+        const ConnectorDone d{j.id, nowUs()};
         while (!done_.push(d)) std::this_thread::yield();  // main loop drains every step
         queuedBytes -= j.bytes;
         inflight.pop_front();

@@ -44,10 +44,10 @@ struct ConnectorTask {
 // completed together. Built on the connector thread from a ConnectorTask.
 constexpr int kMaxParts = 8;
 struct ConnectorJob {
-  ConnectorTask from;  // its task: the compute event it follows, its enqueue time; echoed when done
   uint64_t id = 0;
   int parts = 0;
   CopyPart part[kMaxParts];
+  cudaEvent_t after = nullptr;  // its task's compute event
   double bytes = 0;
 };
 
@@ -58,17 +58,19 @@ using TaskExpander = std::function<void(const ConnectorTask& task, std::deque<Co
 // Tasks written by the main loop into memory of its own and published with one queue push:
 // a step's saves at the end of its launches (the layers have not run yet, so nothing waits
 // longer), or the loads a hook starts. The memory stays untouched until batchesTaken()
-// passes it (the connector expands a batch as soon as it sees it).
+// passes it (the connector expands a batch as soon as it sees it) or, as the save ring
+// keeps it, until its tasks completed.
 struct ConnectorBatch {
   const ConnectorTask* tasks = nullptr;
   int count = 0;
 };
 
-// A job's completion, with the task it came from: the main loop keeps no record per job.
+// A job's completion: 16 bytes, four to a cache line (the main loop takes about one per layer
+// every step, and each line it reads was just written by the connector's core). What else the
+// main loop needs of the job it finds in its own memory: the task it wrote.
 struct ConnectorDone {
   uint64_t id = 0;
-  double doneUs = 0, bytes = 0;
-  ConnectorTask task;
+  double doneUs = 0;
 };
 
 // Copy bytes the connector keeps enqueued on the GPU, about 5 ms of a PCIe Gen5 link:

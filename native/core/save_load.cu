@@ -402,9 +402,9 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   // A save task's copies: each job's blocks of that layer into the job's extent of the layer.
   auto expand = [&rig, jobBytes](const ConnectorTask& t, std::deque<ConnectorJob>& out) {
     ConnectorJob& j = out.emplace_back();
-    j.from = t;
     j.id = t.id;
     j.parts = t.count;
+    j.after = t.after;
     j.bytes = t.count * jobBytes;
     for (int i = 0; i < t.count; ++i) {
       const int job = t.first + i;
@@ -434,12 +434,16 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     presize(r.store.queueDepth, total);
   }
   auto ignore = [](uint64_t, bool) {};
-  // Async: each step's tasks go into one of these and are published together.
-  constexpr int kBatchRing = 4;
-  std::vector<std::vector<ConnectorTask>> batches(kBatchRing);
-  for (auto& b : batches) presize(b, static_cast<size_t>(g.layers) * groupsPerLayer);
-  presize(stepTasks, static_cast<size_t>(g.layers) * groupsPerLayer);
-  long long batchesSubmitted = 0;
+  // Async: every task lives in one ring, at its id: save_layer writes it in place, a step's
+  // tasks are published as one span, and a completion (an id) finds its task there. A slot is
+  // written again only once its task completed; the ring holds kTaskSteps steps of tasks, far
+  // more than are ever in flight (the bytes in flight are capped at two steps' worth).
+  constexpr int kTaskSteps = 16;
+  const long long stepTaskMax = static_cast<long long>(g.layers) * groupsPerLayer;
+  const long long taskRing = kTaskSteps * stepTaskMax;
+  std::vector<ConnectorTask> tasks(design == Design::Async ? taskRing : 0);
+  long long published = 0;  // tasks handed to the connector
+  presize(stepTasks, static_cast<size_t>(stepTaskMax));
 
   auto complete = [&](const ConnectorTask& t, double doneUs) {
     ++completed;
@@ -459,7 +463,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   };
   auto drainCompletions = [&] {
     ConnectorDone d;
-    while (conn->poll(&d)) complete(d.task, d.doneUs);
+    while (conn->poll(&d)) complete(tasks[d.id % taskRing], d.doneUs);
     if (tier) tier->flush(false);  // what the full queue refuses is dropped, counted
   };
 
@@ -471,14 +475,14 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     double blocked = 0;
     clk.wall0 = nowUs();
     if (design == Design::Async) {
-      // Blocks this step rewrites must have no save in flight, and the batch this step
-      // fills must have been read by the connector (4 steps ago: it always has).
+      // Blocks this step rewrites must have no save in flight, and the ring slots this step
+      // fills must hold completed tasks (kTaskSteps steps ago: they always do).
       double t0 = nowUs();
-      while (conn->batchesTaken() < batchesSubmitted - (kBatchRing - 1)) {
+      while (submitted + stepTaskMax - completed > taskRing) {
+        drainCompletions();
         conn->rethrow();
         std::this_thread::yield();
       }
-      batches[st % kBatchRing].clear();
       for (int k = 0; k < jobsPerStep; ++k) {
         const long long id = jobPending[(st * jobsPerStep + k) % rig.numJobs];
         while (id >= completed) {
@@ -515,8 +519,8 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
             continue;
           }
         }
-        // Async: written in place in the step's batch (published at the end of the step's launches).
-        ConnectorTask& t = design == Design::Async ? batches[st % kBatchRing].emplace_back() : stepTasks.emplace_back();
+        // Async: written in place in the ring (published at the end of the step's launches).
+        ConnectorTask& t = design == Design::Async ? tasks[submitted % taskRing] : stepTasks.emplace_back();
         t.id = static_cast<uint64_t>(submitted++);
         t.enqueuedUs = t0;
         t.after = ev;
@@ -540,14 +544,17 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     }
     clk.end.record(rig.compute.get());
     if (design == Design::Async) {
-      // End of the step's launches: the step's saves are published with one push (never waits).
+      // End of the step's launches: the step's saves are published with one push (two where
+      // the span wraps the ring; the queue is deep enough that a push never waits).
       double t0 = nowUs();
-      const std::vector<ConnectorTask>& b = batches[st % kBatchRing];
-      while (!conn->submitBatch({b.data(), static_cast<int>(b.size())})) std::this_thread::yield();
-      ++batchesSubmitted;
-      double published = nowUs() - t0;
-      blocked += published;
-      if (measured) hooks["publish_saves"].push_back(published);
+      while (published < submitted) {
+        const long long n = std::min(submitted, published - published % taskRing + taskRing) - published;
+        while (!conn->submitBatch({&tasks[published % taskRing], static_cast<int>(n)})) std::this_thread::yield();
+        published += n;
+      }
+      double pub = nowUs() - t0;
+      blocked += pub;
+      if (measured) hooks["publish_saves"].push_back(pub);
       t0 = nowUs();
       drainCompletions();
       if (tier) tier->drain(ignore, ignore);
@@ -625,7 +632,6 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
     const int q = t.first;
     for (int k = 0; k < jobsPerRequest; ++k) {
       ConnectorJob& j = out.emplace_back();
-      j.from = t;
       j.id = static_cast<uint64_t>(q) * jobsPerRequest + k;
       j.parts = std::min(kMaxParts, g.layers - k * kMaxParts);
       for (int i = 0; i < j.parts; ++i) {
