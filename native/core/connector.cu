@@ -22,13 +22,6 @@ void AsyncConnector::rethrow() {
   if (!error_.empty()) throw Error(errorCode_, "connector thread: " + error_);
 }
 
-bool AsyncConnector::poll(ConnectorDone* out) {
-  auto d = done_.pop();
-  if (!d) return false;
-  *out = *d;
-  return true;
-}
-
 void AsyncConnector::drain() {
   // Once every batch is taken, expanded_ is final.
   while (batchesTaken_.load(std::memory_order_acquire) < pushed_ || completed_.load() < expanded_.load()) {

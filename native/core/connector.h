@@ -36,6 +36,7 @@ struct ConnectorTask {
   uint64_t id = 0;
   double enqueuedUs = 0;
   cudaEvent_t after = nullptr;  // compute event the copies must follow (save); null for loads
+  int step = 0;                 // the step that made it (a save: the generation it holds)
   int first = 0, layer = 0, count = 0;
 };
 
@@ -89,7 +90,13 @@ class AsyncConnector {
   }
   // Batches whose descriptors the connector thread has finished reading.
   long long batchesTaken() const { return batchesTaken_.load(std::memory_order_acquire); }
-  bool poll(ConnectorDone* out);
+  // Main loop only; inline, as it runs once per completion.
+  bool poll(ConnectorDone* out) {
+    auto d = done_.pop();
+    if (!d) return false;
+    *out = *d;
+    return true;
+  }
   // Rethrows an error raised on the connector thread.
   void rethrow();
   void drain();  // waits until every submitted job completed

@@ -392,7 +392,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   // block whose save has not finished, so the forward waits for it (a slow connector's cost).
   // Tasks complete in order, so the newest one stands for every layer of the job.
   std::vector<long long> jobPending(slots / g.layers, -1);
-  // A save task: `count` jobs from job `first` (step first / jobsPerStep), layer `layer`.
+  // A save task: `count` jobs from job `first`, layer `layer`.
   const int groupsPerLayer = (jobsPerStep + kMaxParts - 1) / kMaxParts;
   // No allocation inside the measured hooks: every sample vector is sized up front.
   presize(r.transferLatencyMs, static_cast<size_t>(total) * g.layers * groupsPerLayer);
@@ -440,22 +440,25 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   // more than are ever in flight (the bytes in flight are capped at two steps' worth).
   constexpr int kTaskSteps = 16;
   const long long stepTaskMax = static_cast<long long>(g.layers) * groupsPerLayer;
-  const long long taskRing = kTaskSteps * stepTaskMax;
+  long long taskRing = 1;  // a power of two: a completion's slot is a mask, not a division
+  while (taskRing < kTaskSteps * stepTaskMax) taskRing *= 2;
   std::vector<ConnectorTask> tasks(design == Design::Async ? taskRing : 0);
   long long published = 0;  // tasks handed to the connector
   presize(stepTasks, static_cast<size_t>(stepTaskMax));
 
+  // Runs once per completion, inside poll: no division but the one modulo of the job slot.
   auto complete = [&](const ConnectorTask& t, double doneUs) {
     ++completed;
     const double bytes = t.count * jobBytes;
-    const long long gen = static_cast<long long>(genBase) + t.first / jobsPerStep;
+    const long long gen = static_cast<long long>(genBase) + t.step;
     r.transferLatencyMs.push_back((doneUs - t.enqueuedUs) / 1000);
     r.bytesMoved += bytes;
     r.jobsDone += t.count;
     lastDone = std::max(lastDone, doneUs);
     inflightBytes -= bytes;
-    for (int i = 0; i < t.count; ++i) {
-      const size_t slot = rig.slotOf(t.first + i, t.layer);
+    int job = t.first % rig.numJobs;  // rig.slotOf(t.first + i, t.layer), incrementally
+    for (int i = 0; i < t.count; ++i, job = job + 1 == rig.numJobs ? 0 : job + 1) {
+      const size_t slot = static_cast<size_t>(job) * g.layers + t.layer;
       lastGen[slot] = gen;
       // The extent now holds the save: hand it to the store (async: dropped if the queue is full).
       if (tier) tier->put(slot, rig.extent(slot), gen);
@@ -463,7 +466,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   };
   auto drainCompletions = [&] {
     ConnectorDone d;
-    while (conn->poll(&d)) complete(tasks[d.id % taskRing], d.doneUs);
+    while (conn->poll(&d)) complete(tasks[d.id & (taskRing - 1)], d.doneUs);
     if (tier) tier->flush(false);  // what the full queue refuses is dropped, counted
   };
 
@@ -520,10 +523,11 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
           }
         }
         // Async: written in place in the ring (published at the end of the step's launches).
-        ConnectorTask& t = design == Design::Async ? tasks[submitted % taskRing] : stepTasks.emplace_back();
+        ConnectorTask& t = design == Design::Async ? tasks[submitted & (taskRing - 1)] : stepTasks.emplace_back();
         t.id = static_cast<uint64_t>(submitted++);
         t.enqueuedUs = t0;
         t.after = ev;
+        t.step = st;
         t.first = st * jobsPerStep + k0;
         t.layer = l;
         t.count = n;
@@ -549,7 +553,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
       double t0 = nowUs();
       while (published < submitted) {
         const long long n = std::min(submitted, published - published % taskRing + taskRing) - published;
-        while (!conn->submitBatch({&tasks[published % taskRing], static_cast<int>(n)})) std::this_thread::yield();
+        while (!conn->submitBatch({&tasks[published & (taskRing - 1)], static_cast<int>(n)})) std::this_thread::yield();
         published += n;
       }
       double pub = nowUs() - t0;
@@ -735,7 +739,7 @@ ConcurrentResult concurrentLoad(Rig& rig, Design design, Strategy s, double requ
   // Async: request q's load, expanded into its copies on the connector thread.
   auto submitCopies = [&](int q) {
     if (firstEnqueue < 0) firstEnqueue = nowUs();
-    loadBatches[loadBatch].push_back(ConnectorTask{static_cast<uint64_t>(q), arrival[q], nullptr, q, 0, g.layers});
+    loadBatches[loadBatch].push_back(ConnectorTask{static_cast<uint64_t>(q), arrival[q], nullptr, 0, q, 0, g.layers});
   };
   auto growTo = [&](int q) {
     if (static_cast<int>(getsLeft.size()) <= q) {
