@@ -33,7 +33,8 @@
 #                (old-kvbench.tar.xz, carried) and this one, on the same machine
 #   part tasks:  the GPU suite, then async staged saves and loads alternating between an earlier build
 #                (.device-carry/old-kvbench.tar.xz: a bundle without its node/, which this one lends)
-#                and this one, three pairs each, then default save and load (wall timed)
+#                and this one, three pairs each, then default save and load (wall timed); env
+#                suite=0 skips the suite, pairs=N, modes="save", defaults="" narrow it
 # Run from the repository root with the bundle and .device-carry/redis carried.
 set -uo pipefail
 part=${1:-suite}
@@ -303,7 +304,7 @@ fi
 
 if [ "$part" = tasks ]; then
   keep() { tar -rf $OUT/results.tar -C $OUT "$@" && (cd $OUT && rm -f "$@"); }
-  s0=$(date +%s); suite; suite_result; echo "suite $(( $(date +%s) - s0 )) s"; cp $OUT/test-gpu.txt $OUT/test-gpu.keep
+  if [ "${suite:-1}" = 1 ]; then s0=$(date +%s); suite; suite_result; echo "suite $(( $(date +%s) - s0 )) s"; cp $OUT/test-gpu.txt $OUT/test-gpu.keep; fi
   echo "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
   O=/tmp/kvb-old; rm -rf $O; mkdir -p $O && tar -xJf .device-carry/old-kvbench.tar.xz -C $O && ln -s $B/kvbench/node $O/kvbench/node
   abline() {
@@ -318,13 +319,13 @@ for f in sys.argv[1:]:
 PY
   }
   A="--strategy staged --design async"
-  for k in 1 2 3; do
-    for m in save load; do
+  for k in $(seq 1 ${pairs:-3}); do
+    for m in ${modes:-save load}; do
       $O/kvbench/bin/kvbench $m $A --json > $OUT/ab-$m-old-$k.json; abline $OUT/ab-$m-old-$k.json; keep ab-$m-old-$k.json
       $K $m $A --json > $OUT/ab-$m-new-$k.json; abline $OUT/ab-$m-new-$k.json; keep ab-$m-new-$k.json
     done
   done
-  for m in save load; do
+  for m in ${defaults-save load}; do
     /usr/bin/time -a -o $OUT/walls.txt -f "default $m wall %e s" $K $m --json > $OUT/default-$m.json
     summary $OUT/default-$m.json | grep -vE "per-chunk|mapped"; keep default-$m.json
   done
