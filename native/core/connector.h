@@ -88,7 +88,7 @@ class AsyncConnector {
     ++pushed_;
     return true;
   }
-  // Batches whose descriptors the connector thread has finished reading.
+  // Batches whose tasks the connector thread has expanded (their memory is free again).
   long long batchesTaken() const { return batchesTaken_.load(std::memory_order_acquire); }
   // Main loop only; inline, as it runs once per completion.
   bool poll(ConnectorDone* out) {
