@@ -446,7 +446,7 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
   long long published = 0;  // tasks handed to the connector
   presize(stepTasks, static_cast<size_t>(stepTaskMax));
 
-  // Runs once per completion, inside poll: no division but the one modulo of the job slot.
+  // Runs once per completion, inside poll.
   auto complete = [&](const ConnectorTask& t, double doneUs) {
     ++completed;
     const double bytes = t.count * jobBytes;
@@ -456,9 +456,8 @@ ConcurrentResult concurrentSave(Rig& rig, Design design, Strategy s, int jobsPer
     r.jobsDone += t.count;
     lastDone = std::max(lastDone, doneUs);
     inflightBytes -= bytes;
-    int job = t.first % rig.numJobs;  // rig.slotOf(t.first + i, t.layer), incrementally
-    for (int i = 0; i < t.count; ++i, job = job + 1 == rig.numJobs ? 0 : job + 1) {
-      const size_t slot = static_cast<size_t>(job) * g.layers + t.layer;
+    for (int i = 0; i < t.count; ++i) {
+      const size_t slot = rig.slotOf(t.first + i, t.layer);
       lastGen[slot] = gen;
       // The extent now holds the save: hand it to the store (async: dropped if the queue is full).
       if (tier) tier->put(slot, rig.extent(slot), gen);
