@@ -1,44 +1,89 @@
-// Base class of every kvbench command: JSON flag, the result envelope, and one way
+// Base class of every kvbench command: JSON flag, --output, the result envelope, and one way
 // of reporting errors (a one-line message and the right exit code, also under --json,
 // where oclif would otherwise turn every error into exit 1).
-import {Command} from '@oclif/core'
+import {Command, Flags, type Interfaces} from '@oclif/core'
 
+import {checkOutputPath, outputFromArgv, writeFileAtomic} from './output-file.js'
 import {makeEnvelope, RunClock, type Envelope} from '../core/envelope.js'
 import type {Environment} from '../core/environment.js'
 import {EXIT_RUN_FAILED, KvError} from '../core/errors.js'
 
 export abstract class KvCommand extends Command {
   static enableJsonFlag = true
+  static baseFlags = {
+    output: Flags.string({char: 'o', helpValue: 'FILE', description: 'also write the JSON envelope to FILE (whole or not at all; errors too), the table still on stdout'}),
+  }
   protected readonly clock = new RunClock()
   /** Filled as soon as the command knows it, so an error envelope still carries it. */
   protected environment: Environment | null = null
+  /** --output, checked when the flags are parsed (before any work). */
+  private outputFile: string | undefined
+  /** What the run ended with: its result or its error, for --output. */
+  private finalEnvelope: Envelope<unknown> | undefined
 
   /** The envelope `kind`, also the name of its schema file. */
   protected abstract readonly kind: string
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- oclif's own FlagOutput/ArgOutput, not exported
+  protected async parse<F extends {[k: string]: any}, B extends {[k: string]: any}, A extends {[k: string]: any}>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv)
+    const output = (parsed.flags as {output?: string}).output
+    if (output !== undefined) this.outputFile = checkOutputPath(output)
+    return parsed
+  }
+
   protected envelope<R>(results: R | null, extra: {status?: Envelope<R>['status']; notes?: string[]} = {}): Envelope<R> {
-    return makeEnvelope({kind: this.kind, clock: this.clock, argv: this.argv, environment: this.environment, results, ...extra})
+    const e = makeEnvelope({kind: this.kind, clock: this.clock, argv: this.argv, environment: this.environment, results, ...extra})
+    this.finalEnvelope = e
+    return e
   }
 
   async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}): Promise<unknown> {
     const kv = err instanceof KvError ? err : null
     const exit = kv?.exit ?? err.oclif?.exit ?? EXIT_RUN_FAILED
+    const envelope = makeEnvelope({
+      kind: this.kind,
+      clock: this.clock,
+      argv: this.argv,
+      environment: this.environment,
+      results: null,
+      error: {code: kv?.code ?? err.code ?? 'ERROR', message: err.message, exitCode: exit},
+    })
+    this.finalEnvelope = envelope
+    if (this.outputFile === undefined) this.outputFile = this.outputBeforeParse()
     if (this.jsonEnabled()) {
       process.exitCode = exit
-      this.logJson(
-        makeEnvelope({
-          kind: this.kind,
-          clock: this.clock,
-          argv: this.argv,
-          environment: this.environment,
-          results: null,
-          error: {code: kv?.code ?? err.code ?? 'ERROR', message: err.message, exitCode: exit},
-        }),
-      )
+      this.logJson(envelope)
       return
     }
     if (kv) this.error(kv.message, {exit: kv.exit, code: kv.code})
     err.exitCode = exit
     return super.catch(err)
+  }
+
+  async finally(err: Error | undefined): Promise<unknown> {
+    if (this.outputFile && this.finalEnvelope) {
+      try {
+        writeFileAtomic(this.outputFile, `${JSON.stringify(this.finalEnvelope, null, 2)}\n`)
+      } catch (error) {
+        process.stderr.write(`Error: --output ${this.outputFile}: ${(error as Error).message}\n`)
+        process.exitCode = EXIT_RUN_FAILED
+      }
+    }
+    return super.finally(err)
+  }
+
+  /** A parse error comes before --output is known: take it from argv where it is a usable path. */
+  private outputBeforeParse(): string | undefined {
+    const raw = outputFromArgv(this.argv)
+    if (raw === undefined) return undefined
+    try {
+      return checkOutputPath(raw)
+    } catch {
+      return undefined
+    }
   }
 }

@@ -1,6 +1,7 @@
 // Shared body of `kvbench save` and `kvbench load`.
 import {KvCommand} from './kv-command.js'
 import {transferRequest, transferFlags} from './transfer-flags.js'
+import {failedGates} from '../core/gates.js'
 import {renderTransfer} from '../core/render-transfer.js'
 import {runTransferBench, type TransferResults} from '../core/saveload-run.js'
 
@@ -38,6 +39,8 @@ export abstract class TransferCommand extends KvCommand {
       process.exitCode = 1  // the store failed under the run: partial figures, not a clean result
     } else if (results.partial) {
       process.exitCode = 130  // interrupted, as a shell reports Ctrl-C
+    } else if (failedGates(results.gates).length > 0) {
+      process.exitCode = 1  // a gate failed: the figures are complete, and worse than asked
     }
     if (!this.jsonEnabled()) {
       this.log(renderTransfer(results))

@@ -4,10 +4,12 @@ import {Flags} from '@oclif/core'
 
 import type {DesignChoice, StrategyChoice} from '../core/plan.js'
 import type {Layout} from '../core/profile.js'
+import {gateThreshold} from '../core/gates.js'
 import type {TransferRequest} from '../core/saveload-run.js'
 import type {FaultName, StagingL2} from '../native.js'
 
 const profileGroup = 'PROFILE OVERRIDE'
+const gateGroup = 'GATE'
 
 export const transferFlags = {
   profile: Flags.string({description: 'profile name (see `kvbench profiles`) or path to a profile .json', default: 'llama-3.1-8b'}),
@@ -51,6 +53,9 @@ export const transferFlags = {
     description: 'measured steps of the link reference: a plain contiguous copy stream beside the forward instead of a connector, the most a connector can move here and the least it can cost (default: the decode steps, at most 64; 0 skips it)',
   }),
   inject: Flags.string({description: 'testing: break something on purpose to prove verification catches it', options: ['none', 'corrupt-host', 'drop-event-wait', 'corrupt-store'], default: 'none', hidden: true}),
+  'min-pct-of-ceiling': Flags.string({description: 'fail (exit 1) unless the best strategy alone and each design beside the forward move at least P% of the ceiling', helpGroup: gateGroup}),
+  'max-slowdown': Flags.string({description: 'fail (exit 1) if a design slows the forward by more than PCT% (median GPU step against the connector-off baseline)', helpGroup: gateGroup}),
+  'max-blocked-p99-us': Flags.string({description: 'fail (exit 1) if the async design blocks a step for more than N µs at p99', helpGroup: gateGroup}),
   layers: Flags.integer({description: 'transformer layers', helpGroup: profileGroup}),
   'query-heads': Flags.integer({description: 'query heads', helpGroup: profileGroup}),
   'kv-heads': Flags.integer({description: 'KV heads (GQA)', helpGroup: profileGroup}),
@@ -100,6 +105,11 @@ export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferReque
     pipeline: f.pipeline as number,
     fsync: f.fsync as 'never' | 'always',
     direct: f.direct as boolean,
+    gates: {
+      minPctOfCeiling: gateThreshold('min-pct-of-ceiling', f['min-pct-of-ceiling'] as string | undefined),
+      maxSlowdown: gateThreshold('max-slowdown', f['max-slowdown'] as string | undefined),
+      maxBlockedP99Us: gateThreshold('max-blocked-p99-us', f['max-blocked-p99-us'] as string | undefined),
+    },
     overrides: {
       layers: n(f.layers),
       queryHeads: n(f['query-heads']),

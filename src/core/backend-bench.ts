@@ -3,6 +3,8 @@
 import {Bench} from 'tinybench'
 
 import {badInput, KvError} from './errors.js'
+import {backendGateSpecs, evaluateGates, type BackendGateFlags, type Gate} from './gates.js'
+import {backendMetrics} from './metrics/backend-metrics.js'
 import {deriveSizes, loadProfile} from './profile.js'
 import {gbPerSecond, summarize, type Summary} from './stats.js'
 import {maskBackend, storeSpec} from './store-spec.js'
@@ -19,6 +21,8 @@ export interface BackendBenchRequest {
   direct: boolean
   verify: boolean
   injectCorrupt: boolean
+  /** Thresholds checked when the bench ends (a failed one fails the run). */
+  gates: BackendGateFlags
 }
 
 export interface SizeFigures {
@@ -59,6 +63,8 @@ export interface BackendBenchResults {
   lookup: LookupFigures | null
   /** Some puts or gets failed: the figures cover what completed. */
   partial: boolean
+  /** --min-put-gbps, --min-get-gbps, --max-p99-us, each figure they checked */
+  gates: Gate[]
 }
 
 const MiB = 1024 * 1024
@@ -150,7 +156,7 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
   // Lookups only against a store that answered puts and gets.
   const healthy = figs.every((f) => f.put.failed === 0 && f.get.missing === 0)
   const lookup = healthy ? await benchLookups(nativePlan, sizes.chunkBytes) : null
-  return {
+  const results: BackendBenchResults = {
     backend: {spec: maskBackend(r.backend), store: native.store, direct: native.direct, note: native.note},
     profile: profile.name,
     threads: r.threads,
@@ -160,5 +166,8 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
     sizes: figs,
     lookup,
     partial: !healthy,
+    gates: [],
   }
+  results.gates = evaluateGates(backendMetrics(results), backendGateSpecs(r.gates))
+  return results
 }

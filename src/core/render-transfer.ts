@@ -1,4 +1,5 @@
 // Human view of a save/load run: the same columns for every strategy and design.
+import {gateLine} from './gates.js'
 import {fixed, formatBytes, makeTable} from './render.js'
 import type {TransferResults} from './saveload-run.js'
 
@@ -92,6 +93,9 @@ export function renderTransfer(r: TransferResults): string {
     )
   }
   if (r.backend) out.push('', ...renderBackend(r))
+  // Results written before schema 1.6 carry no gates.
+  const gates = r.gates ?? []
+  if (gates.length > 0) out.push('', ...gates.map(gateLine))
   if (r.partial) out.push('', r.storeFailed ? 'PARTIAL: store requests failed; figures cover what completed' : 'PARTIAL: the run was interrupted; figures cover the steps measured')
   return out.join('\n')
 }

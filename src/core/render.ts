@@ -14,11 +14,15 @@ export function makeChalk(enabled = colourEnabled()): ChalkInstance {
   return new Chalk({level: enabled ? 1 : 0})
 }
 
+/** No rule between body rows: for long lists of rows. */
+const COMPACT = {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''}
+
 /** A cli-table3 table; its default red/grey styling is emptied when colour is off. */
-export function makeTable(head: string[], colour = colourEnabled()): Table.Table {
+export function makeTable(head: string[], colour = colourEnabled(), {compact = false} = {}): Table.Table {
   return new Table({
     head,
     style: colour ? {head: ['cyan'], border: ['grey']} : {head: [], border: []},
+    ...(compact ? {chars: COMPACT} : {}),
   })
 }
 

@@ -2,7 +2,9 @@
 // Commands call runTransferBench; it knows nothing of oclif.
 import {buildEnvironment, readHost, type Environment} from './environment.js'
 import {describeMissingGpu, checkDeviceFlag} from './env-run.js'
-import {KvError} from './errors.js'
+import {badInput, KvError} from './errors.js'
+import {evaluateGates, transferGateSpecs, type Gate, type TransferGateFlags} from './gates.js'
+import {transferMetrics} from './metrics/transfer-metrics.js'
 import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type WorkloadPlan} from './plan.js'
 import {applyOverrides, loadProfile, type Profile, type ProfileOverrides} from './profile.js'
 import {gbPerSecond, logHistogram, summarize, type HistogramBin, type Summary} from './stats.js'
@@ -12,6 +14,8 @@ import {cancelRun, cudaInfo, memInfo, NO_CUDA_MESSAGE, openStoreHandle, runSaveL
 export interface TransferRequest extends RunOptions {
   profile: string
   overrides: ProfileOverrides
+  /** Thresholds checked when the run ends (a failed one fails the run). */
+  gates: TransferGateFlags
   onProgress?: (message: string) => void
 }
 
@@ -151,6 +155,8 @@ export interface TransferResults {
   hostNoise: HostNoiseFigures | null
   /** The forward with a contiguous copy stream beside it instead of a connector; null when not run. */
   reference: ReferenceFigures | null
+  /** --min-pct-of-ceiling, --max-slowdown, --max-blocked-p99-us, each figure they checked */
+  gates: Gate[]
 }
 
 /**
@@ -403,6 +409,7 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
     backend: native.store ? backendFigures(native, backendSpec, verify) : null,
     hostNoise: hostNoiseFigures(native.hostNoise),
     reference: referenceFigures(native.reference, ceiling, baselineSteps),
+    gates: [],
   }
 }
 
@@ -429,10 +436,19 @@ function backendFigures(native: NativeSaveLoadResult, spec: string, verify: bool
   }
 }
 
+/** Gates that no design of this run could meet are bad input, before anything runs. */
+function checkTransferGates(g: TransferGateFlags, designs: readonly string[]): TransferGateFlags {
+  const on = designs.filter((d) => d !== 'off')
+  if (on.length === 0 && g.maxSlowdown !== undefined) throw badInput('--max-slowdown gates the designs beside the forward: --connector off runs none')
+  if (!on.includes('async') && g.maxBlockedP99Us !== undefined) throw badInput(`--max-blocked-p99-us gates the async design: this run has ${on.length ? `only ${on.join(', ')}` : 'none (--connector off)'}`)
+  return g
+}
+
 export async function runTransferBench(req: TransferRequest, publish: (env: Environment) => void = () => {}): Promise<TransferOutcome> {
   checkDeviceFlag(req.device)
   const profile = applyOverrides(loadProfile(req.profile), req.overrides)
   const wp = planWorkload(profile, req)
+  const gateSpecs = transferGateSpecs(req.mode, checkTransferGates(req.gates, wp.designs))
   // The store is reached once before the GPU is looked at: a wrong address, password or
   // directory is reported the same on any machine, and nothing of it is left behind.
   if (wp.plan.store) openStoreHandle({...wp.plan.store, connections: 1, run: `${wp.plan.store.run}p`}).close()
@@ -462,6 +478,7 @@ export async function runTransferBench(req: TransferRequest, publish: (env: Envi
     if (native.picked) notes.push(`--strategy auto picked ${native.picked} (fastest verified copy-engine ${req.mode} in the transfer phase, by the median of its timed groups; within 1% of it, the cheapest to enqueue)`)
     if (native.gemmEngine.startsWith('fallback')) notes.push(`cuBLAS not found: the forward's matrix work used kvbench's own kernel (${native.gemmEngine})`)
     const results = summarizeRun(native, wp, profile, req.mode, req.backend)
+    results.gates = evaluateGates(transferMetrics(results), gateSpecs)
     if (native.storeNote) notes.push(native.storeNote)
     const failures = storeFailures(results)
     if (failures.length > 0) {

@@ -64,6 +64,12 @@ function isReadableFile(path: string): boolean {
   }
 }
 
+/** The kind of store a --backend names (host, file, redis, plugin), as metric names carry it. */
+export function storeKind(spec: string): string {
+  const m = /^(host|file|rediss?|plugin)\b/.exec(spec)
+  return m ? m[1].replace('rediss', 'redis') : 'store'
+}
+
 export function checkBackendSpec(spec: string): RedisTarget | undefined {
   if (spec === 'host') return undefined
   if (spec.startsWith('file:') && spec.length > 5) return undefined

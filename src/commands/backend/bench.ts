@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {KvCommand} from '../../cli/kv-command.js'
 import {benchBackend, type BackendBenchResults} from '../../core/backend-bench.js'
 import {buildEnvironment} from '../../core/environment.js'
+import {failedGates, gateLine, gateThreshold} from '../../core/gates.js'
 import {fixed, formatBytes, makeTable} from '../../core/render.js'
 
 export default class BackendBench extends KvCommand {
@@ -25,6 +26,9 @@ and removed at the end.`
     fsync: Flags.string({description: 'fsync each record (file backend)', options: ['never', 'always'], default: 'never'}),
     direct: Flags.boolean({description: 'O_DIRECT where the filesystem allows it (--no-direct: page cache)', default: true, allowNo: true}),
     verify: Flags.boolean({description: 'compare every byte read back (--no-verify skips it)', default: true, allowNo: true}),
+    'min-put-gbps': Flags.string({description: 'fail (exit 1) if a record size puts slower than N GB/s', helpGroup: 'GATE'}),
+    'min-get-gbps': Flags.string({description: 'fail (exit 1) if a record size gets slower than N GB/s', helpGroup: 'GATE'}),
+    'max-p99-us': Flags.string({description: 'fail (exit 1) if a put or get p99 latency exceeds N µs', helpGroup: 'GATE'}),
     inject: Flags.string({description: 'testing: corrupt one stored record to prove the checksum catches it', options: ['none', 'corrupt-record'], default: 'none', hidden: true}),
   }
   protected readonly kind = 'backend-bench'
@@ -42,6 +46,11 @@ and removed at the end.`
       direct: flags.direct,
       verify: flags.verify,
       injectCorrupt: flags.inject === 'corrupt-record',
+      gates: {
+        minPutGBps: gateThreshold('min-put-gbps', flags['min-put-gbps']),
+        minGetGBps: gateThreshold('min-get-gbps', flags['min-get-gbps']),
+        maxP99Us: gateThreshold('max-p99-us', flags['max-p99-us']),
+      },
     })
     const notes: string[] = []
     if (r.backend.note) notes.push(r.backend.note)
@@ -49,6 +58,8 @@ and removed at the end.`
     const bad = r.sizes.filter((s) => s.verified === false || s.get.corrupt > 0 || s.put.failed > 0)
     if (bad.length > 0) {
       notes.push(`FAILED: ${bad.map((s) => `${s.label}: ${s.put.failed} puts failed, ${s.get.missing} missing, ${s.get.corrupt} corrupt, ${s.mismatches} words differ${s.firstError ? ` (${s.firstError})` : ''}`).join('; ')}`)
+      process.exitCode = 1
+    } else if (failedGates(r.gates).length > 0) {
       process.exitCode = 1
     }
     if (!this.jsonEnabled()) this.render(r, notes)
@@ -68,6 +79,7 @@ and removed at the end.`
       const c = (x: {p50: number; p99: number}) => `${fixed(x.p50, 2)} / ${fixed(x.p99, 2)} µs`
       this.log(`lookup (p50 / p99, tinybench): sync hit ${c(l.sync.hit)}, sync miss ${c(l.sync.miss)}; non-blocking call ${c(l.nonBlocking.call)}, answer ready after ${c(l.nonBlocking.answerUs)}`)
     }
+    for (const g of r.gates) this.log(gateLine(g))
     for (const n of notes) this.log(`note: ${n}`)
   }
 }

@@ -1,0 +1,34 @@
+// The metrics of any kvbench result, by its envelope kind.
+import type {AuditResults} from '../audit.js'
+import type {BackendBenchResults} from '../backend-bench.js'
+import type {CeilingResults} from '../ceilings.js'
+import type {TransferResults} from '../saveload-run.js'
+import {auditMetrics} from './audit-metrics.js'
+import {backendMetrics} from './backend-metrics.js'
+import {envMetrics} from './env-metrics.js'
+import type {Metric} from './metric.js'
+import {transferMetrics} from './transfer-metrics.js'
+
+/** The kinds whose results have figures to compare and export. */
+export const METRIC_KINDS = ['save', 'load', 'backend-bench', 'env', 'audit-streams'] as const
+export type MetricKind = (typeof METRIC_KINDS)[number]
+
+export function isMetricKind(kind: string): kind is MetricKind {
+  return (METRIC_KINDS as readonly string[]).includes(kind)
+}
+
+export function metricsOf(kind: MetricKind, results: unknown): Metric[] {
+  switch (kind) {
+    case 'save':
+    case 'load':
+      return transferMetrics(results as TransferResults)
+    case 'backend-bench':
+      return backendMetrics(results as BackendBenchResults)
+    case 'env':
+      return envMetrics(results as CeilingResults)
+    case 'audit-streams':
+      return auditMetrics(results as AuditResults)
+  }
+}
+
+export * from './metric.js'
