@@ -151,7 +151,7 @@ export function compareResults(bases: readonly ResultFile[], news: readonly Resu
     if (nid.must.kind !== bid.must.kind) throw badInput(`${role} ${n.file} is a ${n.kind} result and BASE ${first.file} a ${first.kind} result: compare results of one kind`)
     const diff = differences(bid.must, nid.must)
     if (diff.length > 0) throw badInput(`${role} ${n.file} is not comparable with BASE ${first.file}: ${diff.join('; ')}`)
-    for (const d of differences(bid.context, nid.context)) notes.push(`${n.file}: ${d} (BASE first)`)
+    for (const d of differences(bid.context, nid.context)) notes.push(`${n.file} ran elsewhere: ${d} (BASE first)`)
   }
   for (const f of [...bases, ...news]) if (f.envelope.status !== 'complete') notes.push(`${f.file} is ${f.envelope.status}: figures it did not measure are missing`)
   const b = combineRuns([first.metrics, ...bases.slice(1).map((f) => alignDesigns(first.metrics, f, notes))])
