@@ -50,8 +50,8 @@ export function exportResults(files: readonly ResultFile[], format: ExportFormat
     case 'csv':
       return {...base, entries: metrics.length, document: csv(metrics, where(files))}
     case 'junit': {
-      const document = junit(files)
-      return {...base, entries: (document.match(/<testcase /g) ?? []).length, document}
+      const {document, cases} = junit(files)
+      return {...base, entries: cases, document}
     }
   }
 }

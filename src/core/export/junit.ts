@@ -39,7 +39,8 @@ function cases(f: ResultFile): Case[] {
   return out
 }
 
-export function junit(files: readonly ResultFile[]): string {
+/** The XML, and how many test cases it holds. */
+export function junit(files: readonly ResultFile[]): {document: string; cases: number} {
   const suites = files.map((f) => ({f, cs: cases(f)}))
   const count = (cs: Case[], k: 'failure' | 'skipped') => cs.filter((c) => c[k] !== undefined).length
   const all = suites.flatMap((s) => s.cs)
@@ -56,5 +57,5 @@ export function junit(files: readonly ResultFile[]): string {
     lines.push('  </testsuite>')
   }
   lines.push('</testsuites>')
-  return `${lines.join('\n')}\n`
+  return {document: `${lines.join('\n')}\n`, cases: all.length}
 }

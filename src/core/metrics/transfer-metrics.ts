@@ -20,7 +20,7 @@ function alone(list: MetricList, r: TransferResults): void {
   }
 }
 
-function design(list: MetricList, r: TransferResults, d: DesignFigures, baseline: DesignFigures | undefined): void {
+function design(list: MetricList, d: DesignFigures, baseline: DesignFigures | undefined): void {
   const row = {section: 'design' as const, design: d.design, strategy: d.strategy ?? undefined}
   const path = [d.design, d.strategy ?? '-']
   const t = d.transfer
@@ -55,7 +55,7 @@ export function transferMetrics(r: TransferResults): Metric[] {
   const list = new MetricList([r.mode, r.profile.name])
   alone(list, r)
   const baseline = r.designs.find((d) => d.design === 'off')
-  for (const d of r.designs) if (d.design !== 'off') design(list, r, d, baseline)
+  for (const d of r.designs) if (d.design !== 'off') design(list, d, baseline)
   const ref = r.reference
   if (ref) {
     const row = {section: 'reference' as const}
