@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 
 import type {DesignChoice, StrategyChoice} from '../core/plan.js'
 import type {Layout} from '../core/profile.js'
-import {gateThreshold} from '../core/gates.js'
+import {gateThreshold} from './number-flag.js'
 import type {TransferRequest} from '../core/saveload-run.js'
 import type {FaultName, StagingL2} from '../native.js'
 

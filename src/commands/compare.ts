@@ -3,6 +3,7 @@ import {appendFileSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 
 import {KvCommand} from '../cli/kv-command.js'
+import {numberFlag} from '../cli/number-flag.js'
 import {compareResults, DEFAULT_THRESHOLDS, type CompareResults} from '../core/compare/compare.js'
 import {renderCompareMarkdown, renderCompareTable} from '../core/compare/render.js'
 import {badInput} from '../core/errors.js'
@@ -42,12 +43,8 @@ be compared (kind, profile, workload, strategy set; a different GPU or driver is
 
   async run() {
     const {argv, flags} = await this.parse(Compare)
-    const positive = (flag: string, raw: string) => {
-      const v = Number(raw)
-      if (raw.trim() === '' || !Number.isFinite(v) || v <= 0) throw badInput(`--${flag} must be a positive number, got ${raw}`)
-      return v
-    }
-    const thresholds = {relativePct: positive('threshold', flags.threshold), points: positive('threshold-points', flags['threshold-points'])}
+    const positive = {min: 0, exclusive: true}
+    const thresholds = {relativePct: numberFlag('threshold', flags.threshold, positive), points: numberFlag('threshold-points', flags['threshold-points'], positive)}
     const files = argv as string[]
     const baseFiles = flags.base ?? files.splice(0, 1)
     if (baseFiles.length === 0) throw badInput('compare needs BASE and NEW results: kvbench compare BASE NEW... (or --base BASE NEW...)')

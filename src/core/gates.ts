@@ -1,6 +1,5 @@
 // Gates in the run, as nccl-tests' NCCL_TESTS_MIN_BW: a threshold on named metrics, checked
 // when the run ends. A failed gate fails the run (exit 1); the result stays complete.
-import {badInput} from './errors.js'
 import type {Metric} from './metrics/index.js'
 
 export interface Gate {
@@ -20,14 +19,6 @@ export interface GateSpec {
   threshold: number
   /** The metrics the gate applies to. */
   applies: (m: Metric) => boolean
-}
-
-/** A gate flag's value: a finite number within [min, ∞); undefined when the flag was not given. */
-export function gateThreshold(flag: string, raw: string | undefined, min = 0): number | undefined {
-  if (raw === undefined) return undefined
-  const v = Number(raw)
-  if (raw.trim() === '' || !Number.isFinite(v) || v < min) throw badInput(`--${flag} must be a number of at least ${min}, got ${raw}`)
-  return v
 }
 
 export function evaluateGates(metrics: readonly Metric[], specs: readonly GateSpec[]): Gate[] {

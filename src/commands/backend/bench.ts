@@ -3,7 +3,8 @@ import {Flags} from '@oclif/core'
 import {KvCommand} from '../../cli/kv-command.js'
 import {benchBackend, type BackendBenchResults} from '../../core/backend-bench.js'
 import {buildEnvironment} from '../../core/environment.js'
-import {failedGates, gateLine, gateThreshold} from '../../core/gates.js'
+import {gateThreshold} from '../../cli/number-flag.js'
+import {failedGates, gateLine} from '../../core/gates.js'
 import {fixed, formatBytes, makeTable} from '../../core/render.js'
 
 export default class BackendBench extends KvCommand {
