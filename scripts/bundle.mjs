@@ -43,7 +43,7 @@ writeFileSync(
 )
 cpSync(addon, join(root, 'lib/kvbench.node'))
 cpSync('schemas', join(root, 'schemas'), {recursive: true})
-for (const d of ['profiles', 'probes', 'test/fixtures']) if (existsSync(d)) cpSync(d, join(root, d), {recursive: true})
+for (const d of ['profiles', 'probes', 'python', 'examples', 'test/fixtures']) if (existsSync(d)) cpSync(d, join(root, d), {recursive: true})
 cpSync(process.execPath, join(root, 'node/node'))
 
 const launcher = (body) => `#!/bin/sh\n# kvbench portable bundle: no Node or npm needed on this host.\nhere="$(cd "$(dirname "$0")/.." && pwd)"\n${body}\n`

@@ -4,20 +4,9 @@
 # the compare fixtures, then the GPU suite. Everything lands in $OUT/results.tar.
 # Run from the repository root with the bundle carried.
 set -uo pipefail
-OUT=${OUT:-/tmp/kvbench-out}; mkdir -p "$OUT"
-B=/tmp/kvb; rm -rf $B; mkdir -p $B && tar -xJf kvbench-*-linux-x64.tar.xz -C $B
-K=$B/kvbench/bin/kvbench
-R=/tmp/kvb-results; rm -rf $R; mkdir -p $R
-date -u; nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
-ulimit -l unlimited 2>/dev/null
-step() {  # step NAME ARGS...: kvbench ARGS -o $R/NAME.json, table to the log, exit code and wall noted
-  local name=$1; shift
-  local t0=$(date +%s%N)
-  $K "$@" -o "$R/$name.json" > "$R/$name.txt" 2>&1
-  local rc=$?
-  printf '%-28s rc=%s wall=%sms  %s\n' "$name" "$rc" "$(( ($(date +%s%N) - t0) / 1000000 ))" "$*" | tee -a "$R/steps.txt"
-  grep -E '^gate|^note: verification|PARTIAL' "$R/$name.txt" | head -12
-}
+R=/tmp/kvb-results
+source scripts/gpu-common.sh
+show_step() { grep -E '^gate|^note: verification|PARTIAL' "$1" | head -12; }
 step save-llama-3.1-8b save --min-pct-of-ceiling 90 --max-slowdown 5 --max-blocked-p99-us 50
 step save-llama-3.1-8b-repeat2 save --design async
 step save-llama-3.1-8b-repeat3 save --design async

@@ -23,6 +23,8 @@ export abstract class KvCommand extends Command {
 
   /** The envelope `kind`, also the name of its schema file. */
   protected abstract readonly kind: string
+  /** Set by a command whose result depends on its flags (save --connector py:... gives `connector`). */
+  protected resultKind: string | undefined
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- oclif's own FlagOutput/ArgOutput, not exported
   protected async parse<F extends {[k: string]: any}, B extends {[k: string]: any}, A extends {[k: string]: any}>(
@@ -36,7 +38,7 @@ export abstract class KvCommand extends Command {
   }
 
   protected envelope<R>(results: R | null, extra: {status?: Envelope<R>['status']; notes?: string[]} = {}): Envelope<R> {
-    const e = makeEnvelope({kind: this.kind, clock: this.clock, argv: this.argv, environment: this.environment, results, ...extra})
+    const e = makeEnvelope({kind: this.resultKind ?? this.kind, clock: this.clock, argv: this.argv, environment: this.environment, results, ...extra})
     this.finalEnvelope = e
     return e
   }
@@ -45,7 +47,7 @@ export abstract class KvCommand extends Command {
     const kv = err instanceof KvError ? err : null
     const exit = kv?.exit ?? err.oclif?.exit ?? EXIT_RUN_FAILED
     const envelope = makeEnvelope({
-      kind: this.kind,
+      kind: this.resultKind ?? this.kind,
       clock: this.clock,
       argv: this.argv,
       environment: this.environment,

@@ -1,6 +1,9 @@
 // Shared body of `kvbench save` and `kvbench load`.
 import {KvCommand} from './kv-command.js'
-import {transferRequest, transferFlags} from './transfer-flags.js'
+import {checkConnectorFlags, connectorRequest, transferRequest, transferFlags} from './transfer-flags.js'
+import {renderConnector} from '../core/connector/render.js'
+import {runConnectorBench} from '../core/connector/run.js'
+import {isPythonConnector} from '../core/connector/spec.js'
 import {failedGates} from '../core/gates.js'
 import {renderTransfer} from '../core/render-transfer.js'
 import {runTransferBench, type TransferResults} from '../core/saveload-run.js'
@@ -28,6 +31,8 @@ export abstract class TransferCommand extends KvCommand {
   async run() {
     const {flags} = await this.parse(this.constructor as typeof TransferCommand)
     const progress = !this.jsonEnabled() && process.stderr.isTTY
+    checkConnectorFlags(flags.connector, this.argv)
+    if (isPythonConnector(flags.connector)) return this.runPython(flags, progress)
     const req = transferRequest(this.mode, flags as never)
     req.onProgress = progress ? (m) => process.stderr.write(`${m}…\n`) : undefined
     const {results, notes} = await runTransferBench(req, (env) => (this.environment = env))
@@ -44,6 +49,25 @@ export abstract class TransferCommand extends KvCommand {
     }
     if (!this.jsonEnabled()) {
       this.log(renderTransfer(results))
+      for (const n of notes) this.log(`note: ${n}`)
+    }
+    return this.envelope(results, {notes, status: results.partial ? 'partial' : 'complete'})
+  }
+
+  /** --connector py:MODULE:CLASS: the user's connector and the references beside a torch forward. */
+  private async runPython(flags: Record<string, unknown>, progress: boolean) {
+    this.resultKind = 'connector'
+    const req = connectorRequest(this.mode, flags as never)
+    req.onProgress = progress ? (m) => process.stderr.write(`${m}…\n`) : undefined
+    const {results, notes, exitCode} = await runConnectorBench(req, (env) => (this.environment = env))
+    const bad = results.designs.filter((d) => d.role !== 'baseline' && (d.verify.verified === false || !d.outputs.correct))
+    for (const d of bad) {
+      const what = [d.verify.verified === false ? `${d.verify.chunksBad} loaded chunks differ` : '', d.outputs.correct ? '' : `${d.outputs.wrong + d.outputs.nonFinite} of ${d.outputs.steps} forward outputs wrong (${d.outputs.nonFinite} NaN)`]
+      notes.push(`verification FAILED: ${d.name}: ${what.filter(Boolean).join('; ')}`)
+    }
+    process.exitCode = exitCode
+    if (!this.jsonEnabled()) {
+      this.log(renderConnector(results))
       for (const n of notes) this.log(`note: ${n}`)
     }
     return this.envelope(results, {notes, status: results.partial ? 'partial' : 'complete'})

@@ -5,11 +5,15 @@ import {Flags} from '@oclif/core'
 import type {DesignChoice, StrategyChoice} from '../core/plan.js'
 import type {Layout} from '../core/profile.js'
 import {gateThreshold} from './number-flag.js'
+import type {ConnectorRequest} from '../core/connector/run.js'
+import {isPythonConnector} from '../core/connector/spec.js'
+import {badInput} from '../core/errors.js'
 import type {TransferRequest} from '../core/saveload-run.js'
 import type {FaultName, StagingL2} from '../native.js'
 
 const profileGroup = 'PROFILE OVERRIDE'
 const gateGroup = 'GATE'
+const pyGroup = 'PYTHON CONNECTOR'
 
 export const transferFlags = {
   profile: Flags.string({description: 'profile name (see `kvbench profiles`) or path to a profile .json', default: 'llama-3.1-8b'}),
@@ -20,7 +24,16 @@ export const transferFlags = {
     default: 'auto',
   }),
   design: Flags.string({description: 'connector design(s) beside the connector-off baseline', options: ['all', 'async', 'blocking'], default: 'all'}),
-  connector: Flags.string({description: 'off: only the forward (baseline)', options: ['on', 'off'], default: 'on'}),
+  connector: Flags.string({
+    description: 'on: kvbench\'s native connectors; off: only the forward (baseline); py:MODULE:CLASS: your Python connector (vLLM\'s KV connector hooks, docs/connector-api.md) beside a torch forward, with the reference connectors',
+    helpValue: 'on|off|py:MODULE:CLASS',
+    default: 'on',
+  }),
+  'connector-config': Flags.string({description: 'py: connectors: a JSON object (or @FILE) handed to your connector\'s constructor', helpValue: 'JSON|@FILE', helpGroup: pyGroup}),
+  'stream-accessor': Flags.string({description: 'py: connectors: the engine\'s current-stream accessor the forward\'s all-reduce stand-in is enqueued on, as pynccl does (vllm.utils:current_stream)', helpValue: 'MODULE:ATTR', default: 'torch.cuda:current_stream', helpGroup: pyGroup}),
+  'compare-with': Flags.string({description: 'py: connectors: reference connectors run in the same process and forward (naive, async, or none)', default: 'naive,async', helpGroup: pyGroup}),
+  'hook-timeout': Flags.integer({description: 'py: connectors: stop the run when one hook call blocks longer than this, seconds', default: 30, helpGroup: pyGroup}),
+  python: Flags.string({description: 'py: connectors: the Python that runs your connector (torch with CUDA)', default: 'python3', helpGroup: pyGroup}),
   verify: Flags.boolean({description: 'check every saved and loaded byte (--no-verify skips it)', default: true, allowNo: true}),
   warmup: Flags.integer({description: 'warm-up steps before measuring', default: 3}),
   'staging-mib': Flags.integer({description: 'device staging ring of the staged strategy, MiB (slots of about 8 MiB, 2 to 8)', default: 16}),
@@ -75,6 +88,52 @@ type Parsed = {
   [K in keyof typeof transferFlags]: unknown
 }
 
+/** Flags of kvbench's native connectors, which a py: connector run has no use for. */
+const NATIVE_ONLY = ['strategy', 'design', 'staging-mib', 'copy-ctas', 'mapped-ctas', 'copy-cache', 'backend', 'io-threads', 'store-queue', 'pipeline', 'fsync', 'direct', 'staging-l2', 'batch-share', 'reference-steps', 'inject', 'layout']
+const PYTHON_ONLY = ['connector-config', 'stream-accessor', 'compare-with', 'hook-timeout', 'python']
+
+/** The flags given on the command line (not defaulted), by name. */
+function given(argv: readonly string[]): Set<string> {
+  const out = new Set<string>()
+  for (const a of argv) {
+    const m = /^--(?:no-)?([a-z][a-z0-9-]*)(=|$)/.exec(a)
+    if (m) out.add(m[1])
+  }
+  return out
+}
+
+/** Native-only flags with a py: connector, and py:-only flags without one, are bad input. */
+export function checkConnectorFlags(connector: string, argv: readonly string[]): void {
+  const set = given(argv)
+  if (isPythonConnector(connector)) {
+    const wrong = NATIVE_ONLY.filter((f) => set.has(f))
+    if (wrong.length > 0) throw badInput(`--${wrong[0]} sets kvbench's native connectors; it does nothing with --connector ${connector}`)
+    return
+  }
+  if (connector !== 'on' && connector !== 'off') throw badInput(`--connector ${connector}: expected on, off or py:MODULE:CLASS (for example py:our_kv.backend:GlobalStoreConnector)`)
+  const wrong = PYTHON_ONLY.filter((f) => set.has(f))
+  if (wrong.length > 0) throw badInput(`--${wrong[0]} needs --connector py:MODULE:CLASS`)
+}
+
+export function connectorRequest(mode: 'save' | 'load', f: Parsed): ConnectorRequest {
+  const t = transferRequest(mode, f)
+  return {
+    mode,
+    profile: t.profile,
+    overrides: t.overrides,
+    device: t.device,
+    connector: f.connector as string,
+    connectorConfig: f['connector-config'] as string | undefined,
+    streamAccessor: f['stream-accessor'] as string,
+    compareWith: f['compare-with'] as string,
+    hookTimeoutS: f['hook-timeout'] as number,
+    python: f.python as string,
+    verify: t.verify,
+    warmupSteps: t.warmupSteps,
+    gates: t.gates,
+  }
+}
+
 export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferRequest {
   const n = (v: unknown) => (v === undefined ? undefined : (v as number))
   let hit: number | undefined
@@ -88,7 +147,7 @@ export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferReque
     device: f.device as number,
     strategy: f.strategy as StrategyChoice,
     design: f.design as DesignChoice,
-    connector: f.connector === 'on',
+    connector: f.connector !== 'off',
     verify: f.verify as boolean,
     warmupSteps: f.warmup as number,
     stagingMiB: f['staging-mib'] as number,

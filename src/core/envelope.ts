@@ -5,7 +5,7 @@ import {randomUUID} from 'node:crypto'
 import type {Environment} from './environment.js'
 import {toolInfo, type ToolInfo} from './tool-info.js'
 
-export const SCHEMA_VERSION = '1.6.0'
+export const SCHEMA_VERSION = '1.7.0'
 export const SCHEMA_BASE = 'https://kvbench.dev/schemas/1'
 
 export type RunStatus = 'complete' | 'partial' | 'error'

@@ -74,6 +74,16 @@ export function transferGateSpecs(mode: 'save' | 'load', g: TransferGateFlags): 
   return specs
 }
 
+/** save/load --connector py:...: the same three flags, on the user's connector (the references are context). */
+export function connectorGateSpecs(g: TransferGateFlags): GateSpec[] {
+  const user = (m: Metric) => m.row.section === 'design' && m.row.role === 'user'
+  const specs: GateSpec[] = []
+  if (g.minPctOfCeiling !== undefined) specs.push({flag: 'min-pct-of-ceiling', op: '>=', threshold: g.minPctOfCeiling, applies: (m) => user(m) && m.figure === 'moved_pct_of_ceiling'})
+  if (g.maxSlowdown !== undefined) specs.push({flag: 'max-slowdown', op: '<=', threshold: g.maxSlowdown, applies: (m) => user(m) && m.figure === 'slowdown_pct'})
+  if (g.maxBlockedP99Us !== undefined) specs.push({flag: 'max-blocked-p99-us', op: '<=', threshold: g.maxBlockedP99Us, applies: (m) => user(m) && m.figure === 'blocked_p99_us'})
+  return specs
+}
+
 /** backend bench: `--min-put-gbps`, `--min-get-gbps`, `--max-p99-us` (put and get), per record size. */
 export interface BackendGateFlags {
   minPutGBps?: number

@@ -32,6 +32,17 @@ function mustOf(kind: string, r: any): Record<string, string> {
         backend: storeKind(r.backend?.spec ?? 'host'),
       }
     }
+    case 'connector': {
+      const {device: _device, ...workload} = r.workload ?? {}
+      return {
+        ...flatten('profile', r.profile, {}),
+        ...flatten('workload', {steps: workload.steps, warmupSteps: workload.warmupSteps, blocksPerRequest: workload.blocksPerRequest, poolBlocks: workload.poolBlocks}, {}),
+        direction: String(r.direction),
+        connector: String(r.connector?.spec),
+        streamAccessor: String(r.connector?.streamAccessor),
+        designs: (r.designs ?? []).map((d: any) => d.name).join(', ') || 'none',
+      }
+    }
     case 'backend-bench':
       return {
         backend: storeKind(r.backend?.spec ?? ''),

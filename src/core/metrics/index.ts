@@ -2,15 +2,17 @@
 import type {AuditResults} from '../audit.js'
 import type {BackendBenchResults} from '../backend-bench.js'
 import type {CeilingResults} from '../ceilings.js'
+import type {ConnectorResults} from '../connector/run.js'
 import type {TransferResults} from '../saveload-run.js'
 import {auditMetrics} from './audit-metrics.js'
 import {backendMetrics} from './backend-metrics.js'
+import {connectorMetrics} from './connector-metrics.js'
 import {envMetrics} from './env-metrics.js'
 import type {Metric} from './metric.js'
 import {transferMetrics} from './transfer-metrics.js'
 
 /** The kinds whose results have figures to compare and export. */
-export const METRIC_KINDS = ['save', 'load', 'backend-bench', 'env', 'audit-streams'] as const
+export const METRIC_KINDS = ['save', 'load', 'connector', 'backend-bench', 'env', 'audit-streams'] as const
 export type MetricKind = (typeof METRIC_KINDS)[number]
 
 export function isMetricKind(kind: string): kind is MetricKind {
@@ -22,6 +24,8 @@ export function metricsOf(kind: MetricKind, results: unknown): Metric[] {
     case 'save':
     case 'load':
       return transferMetrics(results as TransferResults)
+    case 'connector':
+      return connectorMetrics(results as ConnectorResults)
     case 'backend-bench':
       return backendMetrics(results as BackendBenchResults)
     case 'env':

@@ -1,0 +1,119 @@
+// Runs python/kvbench_connector/harness.py in the user's Python: an argument array (no shell),
+// report lines on file descriptor 3, a watchdog on its heartbeat, and one way every run can end.
+import {spawn} from 'node:child_process'
+import {appendFileSync, existsSync} from 'node:fs'
+import {delimiter, dirname, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {KvError} from '../errors.js'
+
+/** One line of the harness's report (see harness.py for the kinds). */
+export type HarnessLine = {type: string} & Record<string, unknown>
+
+export interface HarnessRun {
+  lines: HarnessLine[]
+  /** How the process ended: its code, or the signal that ended it. */
+  exitCode: number | null
+  signal: NodeJS.Signals | null
+  /** Why kvbench ended it, when it did. */
+  killedBy: 'interrupt' | 'unresponsive' | null
+  /** The signal kvbench received (SIGINT, SIGTERM), when interrupted. */
+  interrupt: NodeJS.Signals | null
+  /** The design and hook the last heartbeat named: where a crash or a hang happened. */
+  lastBeat: {design: string | null; hook: string | null}
+  /** The last lines the connector and Python printed (stdout and stderr), for reports of a crash. */
+  outputTail: string[]
+}
+
+/** Where kvbench's own Python lives: the checkout (dist/core/connector -> ../../..) or the bundle (lib -> ..). */
+export function pythonRoots(): {harness: string; examples: string} {
+  const here = dirname(fileURLToPath(import.meta.url))
+  for (const root of [resolve(here, '..', '..', '..'), resolve(here, '..')]) {
+    const harness = resolve(root, 'python')
+    if (existsSync(resolve(harness, 'kvbench_connector', 'harness.py'))) return {harness, examples: resolve(root, 'examples')}
+  }
+  throw new KvError('INTERNAL', 'python/kvbench_connector is missing from this installation', 1)
+}
+
+export interface HarnessOptions {
+  python: string
+  config: Record<string, unknown>
+  /** A child that reports nothing for this long is ended (a hook holding the GIL). */
+  silenceMs: number
+  onLine?: (line: HarnessLine) => void
+  /** Append every report line to this file as it comes (KVBENCH_CONNECTOR_RAW): raw samples for tests and bug reports. */
+  recordTo?: string
+}
+
+const TAIL = 60
+
+export function runHarness(o: HarnessOptions): Promise<HarnessRun> {
+  const roots = pythonRoots()
+  const env = {...process.env, PYTHONUNBUFFERED: '1', PYTHONPATH: [roots.harness, process.env.PYTHONPATH].filter(Boolean).join(delimiter)}
+  const config = JSON.stringify({...o.config, examplesDir: roots.examples})
+  return new Promise((resolvePromise, reject) => {
+    // -m puts the working directory first on sys.path, so the user's module imports as it would in their engine.
+    const child = spawn(o.python, ['-m', 'kvbench_connector.harness', '--config', config], {env, stdio: ['ignore', 'pipe', 'pipe', 'pipe']})
+    const run: HarnessRun = {lines: [], exitCode: null, signal: null, killedBy: null, interrupt: null, lastBeat: {design: null, hook: null}, outputTail: []}
+    let last = Date.now()
+    let pending = ''
+    const keepTail = (chunk: Buffer) => {
+      for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) run.outputTail.push(l)
+      if (run.outputTail.length > TAIL) run.outputTail.splice(0, run.outputTail.length - TAIL)
+    }
+    child.stdout?.on('data', keepTail)
+    child.stderr?.on('data', keepTail)
+    const report = child.stdio[3] as NodeJS.ReadableStream
+    report.on('data', (chunk: Buffer) => {
+      last = Date.now()
+      pending += chunk.toString('utf8')
+      let nl
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const text = pending.slice(0, nl)
+        pending = pending.slice(nl + 1)
+        if (!text.trim()) continue
+        let line: HarnessLine
+        try {
+          line = JSON.parse(text) as HarnessLine
+        } catch {
+          continue  // not ours: nothing else writes to fd 3 unless a connector opens it
+        }
+        if (o.recordTo) appendFileSync(o.recordTo, `${text}\n`)
+        if (line.type === 'beat' || line.type === 'phase') run.lastBeat = {design: (line.design as string) ?? null, hook: (line.hook as string) ?? null}
+        else run.lines.push(line)
+        o.onLine?.(line)
+      }
+    })
+    const end = (why: HarnessRun['killedBy']) => {
+      if (run.killedBy || child.exitCode !== null) return
+      run.killedBy = why
+      child.kill('SIGINT')  // the harness reports what it has, then exits
+      setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), why === 'interrupt' ? 5000 : 0).unref()
+    }
+    const watchdog = setInterval(() => Date.now() - last > o.silenceMs && end('unresponsive'), 250)
+    const onSignal = (sig: NodeJS.Signals) => {
+      run.interrupt ??= sig
+      if (run.killedBy) child.kill('SIGKILL')  // a second signal: stop waiting
+      end('interrupt')
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    const done = () => {
+      clearInterval(watchdog)
+      process.removeListener('SIGINT', onSignal)
+      process.removeListener('SIGTERM', onSignal)
+    }
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      done()
+      if (error.code === 'ENOENT') reject(new KvError('BAD_INPUT', `--python ${o.python}: not found`, 2))
+      else if (error.code === 'EACCES') reject(new KvError('BAD_INPUT', `--python ${o.python}: not executable`, 2))
+      else reject(new KvError('PYTHON_FAILED', `--python ${o.python}: ${error.message}`, 1))
+    })
+    child.on('close', (code, signal) => {
+      done()
+      run.exitCode = code
+      run.signal = signal
+      resolvePromise(run)
+    })
+  })
+}

@@ -1,0 +1,58 @@
+// Human view of a connector run: the user's connector beside the references, the same columns
+// for every design, then each hook's host time by design.
+import {gateLine} from '../gates.js'
+import {fixed, formatBytes, makeTable} from '../render.js'
+import type {ConnectorResults} from './run.js'
+
+const us = (v: number | undefined) => (v === undefined ? '-' : v >= 1000 ? `${fixed(v / 1000, 2)} ms` : `${fixed(v, 1)} µs`)
+
+export function renderConnector(r: ConnectorResults): string {
+  const out: string[] = []
+  const p = r.profile
+  const c = r.ceilings
+  out.push(
+    `${r.direction} · ${p.name} · connector ${r.connector.spec} · stream accessor ${r.connector.streamAccessor} · ` +
+      (r.python.torch ? `torch ${r.python.torch} on ${r.python.gpu}` : `Python ${r.python.version ?? '?'}`) + (c ? ` · ceilings D2H ${fixed(c.d2hGBps)} / H2D ${fixed(c.h2dGBps)} GB/s (this run)` : ''),
+  )
+  const w = r.workload
+  if (w.offeredRequestsPerStep !== null && w.requestBytes !== null) {
+    out.push(`workload: ${w.steps} measured steps, ${fixed(w.offeredRequestsPerStep, 2)} requests of ${formatBytes(w.requestBytes)} arriving per step (${w.offeredFactor} x the ceiling at the connector-off step); ${r.direction === 'load' ? 'each returning prefix loaded and checked' : 'a quarter of a request per step comes back, loaded and checked'}`)
+  }
+  const t = makeTable(['design', 'step ms p50 (GPU / wall)', 'slowdown GPU / wall', 'save GB/s', 'load GB/s', `% ceiling (${r.direction})`, 'blocked/step p50 / p99', 'ready p50 ms', 'loads checked', 'outputs'])
+  for (const d of r.designs) {
+    if (d.error) {
+      t.push([d.name, {colSpan: 9, content: `FAILED: ${d.error.hook} raised ${d.error.message}`}] as never)
+      continue
+    }
+    const base = d.role === 'baseline'
+    const checked = d.verify.verified === null ? (base ? '-' : 'none') : d.verify.verified ? `${d.verify.requests} ok` : `NO (${d.verify.chunksBad} chunks)`
+    const outputs = d.outputs.correct ? 'ok' : `WRONG ${d.outputs.wrong + d.outputs.nonFinite}/${d.outputs.steps}` + (d.outputs.nonFinite ? ` (${d.outputs.nonFinite} NaN)` : '')
+    t.push([
+      base ? `${d.name} (connector off)` : d.role === 'user' ? `${d.name} (yours)` : d.name,
+      d.stepGpuMs && d.stepWallMs ? `${fixed(d.stepGpuMs.p50, 2)} / ${fixed(d.stepWallMs.p50, 2)}` : '-',
+      d.slowdownPct === null || d.wallSlowdownPct === null ? '-' : `${fixed(d.slowdownPct)}% / ${fixed(d.wallSlowdownPct)}%`,
+      base ? '-' : fixed(d.save.gbps),
+      base ? '-' : fixed(d.load.gbps),
+      base ? '-' : `${fixed(d[r.direction].pctOfCeiling)}%`,
+      d.blockedPerStepUs ? `${us(d.blockedPerStepUs.p50)} / ${us(d.blockedPerStepUs.p99)}` : '-',
+      d.timeToReadyMs ? fixed(d.timeToReadyMs.p50, 2) : '-',
+      checked,
+      outputs,
+    ])
+  }
+  if (r.designs.length > 0) out.push('', t.toString())
+  const withHooks = r.designs.filter((d) => Object.keys(d.hooks).length > 0)
+  if (withHooks.length > 0) {
+    const h = makeTable(['hook (host µs)', ...withHooks.map((d) => `${d.name} p50 / p99 / max`)], undefined, {compact: true})
+    const names = [...new Set(withHooks.flatMap((d) => Object.keys(d.hooks)))]
+    for (const n of names) h.push([n, ...withHooks.map((d) => (d.hooks[n] ? `${us(d.hooks[n].us.p50)} / ${us(d.hooks[n].us.p99)} / ${us(d.hooks[n].us.max)}` : '-'))])
+    out.push('', h.toString())
+  }
+  const leaks = r.designs.filter((d) => d.outputs.streams.some((s) => !s.compute))
+  for (const d of leaks) {
+    const s = d.outputs.streams.filter((x) => !x.compute).map((x) => `${x.stream}@cuda:${x.device} (${x.calls} calls)`).join(', ')
+    out.push(`${d.name}: the all-reduce stand-in ran on ${s}, not the compute stream: the --stream-accessor returned another thread's stream`)
+  }
+  for (const g of r.gates) out.push(gateLine(g))
+  return out.join('\n')
+}
