@@ -277,7 +277,9 @@ export interface NativeBackendBench {
   store: string
   note: string | null
   direct: boolean
+  /** the sizes measured whole before a cancel (cancelRun) */
   sizes: NativeBackendSize[]
+  cancelled: boolean
 }
 
 export interface NativeProbe {
@@ -306,7 +308,7 @@ interface Addon {
 }
 
 export const NO_CUDA_MESSAGE = 'kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild'
-const ADDON_ABI = 10
+const ADDON_ABI = 11
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */
 export function addonCandidates(): string[] {

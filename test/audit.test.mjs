@@ -95,13 +95,13 @@ test('HAZARD passes by default and fails with --strict', () => {
   assert.equal(kvbench(['audit-streams', '--python', py, '--strict']).code, 1)
 })
 
-test('a Python that prints garbage or hangs is reported, never a crash', () => {
+test('a --python that prints garbage is bad input (it checked nothing); one that hangs is reported, never a crash', () => {
   const garbage = join(dir, 'garbage-python')
   writeFileSync(garbage, '#!/bin/sh\necho "Traceback: boom" >&2\nexit 3\n')
   chmodSync(garbage, 0o755)
   const r = kvbenchJson(['audit-streams', '--python', garbage])
-  assert.equal(r.code, 0)
-  assert.match(r.json.results.probes.find((p) => p.layer === 'python').evidence, /could not run the probes \(exit 3\): Traceback: boom/)
+  assert.equal(r.code, 2)
+  assert.match(r.json.error.message, /--python .*garbage-python: not a Python that runs kvbench's probes \(exit 3\): Traceback: boom/)
   const hang = join(dir, 'hang-python')
   writeFileSync(hang, '#!/bin/sh\nexec sleep 600\n')
   chmodSync(hang, 0o755)

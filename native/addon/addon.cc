@@ -59,8 +59,8 @@ Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
   }
 }
 
-// The addon's one piece of run state: Ctrl-C asks the running save/load to stop
-// after its current step (the core polls it; it owns no global state itself).
+// The addon's one piece of run state: a signal asks the running save/load (after its current
+// step) or backend bench (at its next store call) to stop; the core polls it and owns no global state.
 std::atomic<bool> g_cancel{false};
 
 Napi::Value RunSaveLoad(const Napi::CallbackInfo& info) {
@@ -113,6 +113,8 @@ Napi::Value RunBackendBench(const Napi::CallbackInfo& info) {
   } catch (const kv::Error& e) {
     throw toJsError(env, e.code, e.what());
   }
+  g_cancel.store(false);
+  plan.cancel = &g_cancel;
   auto* w = new CoreWorker<kv::BackendBenchResult>(env, [plan] { return kv::runBackendBench(plan); });
   Napi::Promise p = w->promise();
   w->Queue();
@@ -152,7 +154,7 @@ static Napi::Object InitKvbench(Napi::Env env, Napi::Object exports) {
   exports.Set("StoreHandle", storeHandleClass(env));
   exports.Set("memInfo", Napi::Function::New(env, MemInfo, "memInfo"));
   exports.Set("cancelRun", Napi::Function::New(env, CancelRun, "cancelRun"));
-  exports.Set("abiVersion", Napi::Number::New(env, 10));
+  exports.Set("abiVersion", Napi::Number::New(env, 11));
   return exports;
 }
 

@@ -392,6 +392,7 @@ Napi::Object toJs(Napi::Env env, const kv::BackendBenchResult& r) {
   o.Set("store", r.store);
   o.Set("note", r.note.empty() ? env.Null() : Napi::String::New(env, r.note));
   o.Set("direct", r.direct);
+  o.Set("cancelled", r.cancelled);
   Napi::Array sizes = Napi::Array::New(env, r.sizes.size());
   for (size_t i = 0; i < r.sizes.size(); ++i) {
     const kv::SizeResult& s = r.sizes[i];

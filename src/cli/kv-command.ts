@@ -7,6 +7,7 @@ import {checkOutputPath, outputFromArgv, writeFileAtomic} from './output-file.js
 import {makeEnvelope, RunClock, type Envelope} from '../core/envelope.js'
 import type {Environment} from '../core/environment.js'
 import {EXIT_RUN_FAILED, KvError} from '../core/errors.js'
+import {maskSecrets} from '../core/secrets.js'
 
 export abstract class KvCommand extends Command {
   static enableJsonFlag = true
@@ -61,7 +62,8 @@ export abstract class KvCommand extends Command {
       this.logJson(envelope)
       return
     }
-    if (kv) this.error(kv.message, {exit: kv.exit, code: kv.code})
+    if (kv) this.error(maskSecrets(kv.message), {exit: kv.exit, code: kv.code})
+    err.message = maskSecrets(err.message)
     err.exitCode = exit
     return super.catch(err)
   }

@@ -5,6 +5,7 @@ import {renderConnector} from '../core/connector/render.js'
 import {runConnectorBench} from '../core/connector/run.js'
 import {isPythonConnector} from '../core/connector/spec.js'
 import {failedGates} from '../core/gates.js'
+import {exitCodeForSignal} from '../core/interrupt.js'
 import {renderTransfer} from '../core/render-transfer.js'
 import {runTransferBench, type TransferResults} from '../core/saveload-run.js'
 
@@ -35,7 +36,7 @@ export abstract class TransferCommand extends KvCommand {
     if (isPythonConnector(flags.connector)) return this.runPython(flags, progress)
     const req = transferRequest(this.mode, flags as never)
     req.onProgress = progress ? (m) => process.stderr.write(`${m}…\n`) : undefined
-    const {results, notes} = await runTransferBench(req, (env) => (this.environment = env))
+    const {results, notes, signal} = await runTransferBench(req, (env) => (this.environment = env))
     const failures = verificationFailures(results)
     if (failures.length > 0) {
       notes.push(`verification FAILED: ${failures.join('; ')}`)
@@ -43,7 +44,7 @@ export abstract class TransferCommand extends KvCommand {
     } else if (results.storeFailed) {
       process.exitCode = 1  // the store failed under the run: partial figures, not a clean result
     } else if (results.partial) {
-      process.exitCode = 130  // interrupted, as a shell reports Ctrl-C
+      process.exitCode = exitCodeForSignal(signal ?? 'SIGINT')  // interrupted, as a shell reports it
     } else if (failedGates(results.gates).length > 0) {
       process.exitCode = 1  // a gate failed: the figures are complete, and worse than asked
     }

@@ -12,7 +12,8 @@ export type Verdict = 'PASS' | 'LEAK' | 'HAZARD' | 'SKIP' | 'ERROR'
 
 export interface ProbeVerdict {
   layer: 'native' | 'python'
-  kind: 'audit' | 'reproduction'
+  /** context: a fact about this machine or kvbench's own build, not about the user's stack (never fails --strict) */
+  kind: 'audit' | 'reproduction' | 'context'
   probe: string
   target: string
   verdict: Verdict
@@ -43,6 +44,11 @@ export interface AuditResults {
 
 const ACCESSOR = /^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$/
 const MODULE = /^[A-Za-z_][\w.]*$/
+
+// default-stream-mode says how the legacy default stream behaves in kvbench's own addon (built
+// without per-thread default streams): true of every CUDA machine, a fact about kvbench, not a leak
+// in the user's Python. It is shown, and --strict does not fail on it.
+const CONTEXT_PROBES = new Set(['default-stream-mode'])
 
 const FIXES: Record<string, string> = {
   'fresh-thread-device': 'call cudaSetDevice (torch.cuda.set_device) first in every connector thread',
@@ -98,7 +104,7 @@ export async function nativeVerdicts(device: number): Promise<ProbeVerdict[]> {
   }
   return probes.map((p) => {
     const verdict = verdictOf(p.outcome)
-    return {layer: 'native', kind: 'audit', probe: p.id, target: 'CUDA runtime', verdict, evidence: p.evidence, fix: verdict === 'HAZARD' || verdict === 'LEAK' ? (FIXES[p.id] ?? null) : null}
+    return {layer: 'native', kind: CONTEXT_PROBES.has(p.id) ? 'context' : 'audit', probe: p.id, target: 'CUDA runtime', verdict, evidence: p.evidence, fix: verdict === 'HAZARD' || verdict === 'LEAK' ? (FIXES[p.id] ?? null) : null}
   })
 }
 
@@ -129,6 +135,7 @@ export function pythonVerdicts(r: AuditRequest): {report: AuditResults['python']
       if (r.python !== undefined) throw badInput(`--python ${r.python}: not found`)
       return skip(`${exe} not found on PATH (use --python)`)
     }
+    if (code === 'EACCES' && r.python !== undefined) throw badInput(`--python ${r.python}: not executable`)
     if (code === 'ETIMEDOUT') return {report: {executable: exe, version: null, torch: null, skipped: null}, probes: [{layer: 'python', kind: 'audit', probe: 'python-probes', target: exe, verdict: 'ERROR', evidence: `timed out after ${budgetMs / 1000} s`, fix: null}]}
     throw new KvError('PYTHON_FAILED', `${exe}: ${p.error.message}`, 1)
   }
@@ -138,7 +145,10 @@ export function pythonVerdicts(r: AuditRequest): {report: AuditResults['python']
     rep = JSON.parse(line ?? '') as PythonReport
   } catch {
     const err = p.stderr.trim().split('\n').at(-1) ?? ''
-    return skip(`${exe} could not run the probes (exit ${p.status}): ${err}`)
+    const why = `${exe} could not run the probes (exit ${p.status ?? p.signal})${err ? `: ${err}` : ''}`
+    // A Python the user named that is not one (/bin/false, node, a Python 2) checked nothing: bad input.
+    if (r.python !== undefined) throw badInput(`--python ${r.python}: not a Python that runs kvbench's probes (exit ${p.status ?? p.signal})${err ? `: ${err}` : ''}`)
+    return skip(why)
   }
   for (const e of rep.importErrors ?? []) throw badInput(`--import ${e.module}: ${e.error}`)
   for (const e of rep.accessorErrors ?? []) throw badInput(`--accessor ${e.accessor}: ${e.error}`)
@@ -150,8 +160,15 @@ export function pythonVerdicts(r: AuditRequest): {report: AuditResults['python']
 }
 
 export function exitCodeFor(probes: ProbeVerdict[], strict: boolean): number {
-  const bad = probes.some((p) => p.verdict === 'LEAK' || p.verdict === 'ERROR' || (strict && p.verdict === 'HAZARD' && p.kind === 'audit'))
+  // Under --strict a hazard in the user's stack fails, and so does a reproduction asked for that could not run.
+  const bad = probes.some((p) => p.verdict === 'LEAK' || p.verdict === 'ERROR' || (strict && p.kind === 'audit' && p.verdict === 'HAZARD') || (strict && p.kind === 'reproduction' && p.verdict === 'SKIP'))
   return bad ? 1 : 0
+}
+
+/** --reproduce asked for and not in the Python side's report (no Python, no torch, no GPU): a SKIP saying why. */
+export function reproductionOutcome(r: AuditRequest, probes: ProbeVerdict[], why: string): ProbeVerdict[] {
+  if (!r.reproduce || probes.some((p) => p.kind === 'reproduction')) return probes
+  return [...probes, {layer: 'python', kind: 'reproduction', probe: `reproduce-${r.reproduce}`, target: r.python ?? 'python3', verdict: 'SKIP', evidence: `the reproduction could not run: ${why}`, fix: null}]
 }
 
 export function countVerdicts(probes: ProbeVerdict[]): Record<Verdict, number> {
@@ -164,6 +181,7 @@ export async function runAudit(r: AuditRequest): Promise<AuditResults> {
   checkAuditRequest(r)
   const native = await nativeVerdicts(r.device)
   const py = pythonVerdicts(r)
-  const probes = [...native, ...py.probes]
+  const why = py.report.skipped ?? py.probes.find((p) => p.verdict === 'SKIP')?.evidence ?? 'the Python side did not report it'
+  const probes = reproductionOutcome(r, [...native, ...py.probes], why)
   return {python: py.report, strict: r.strict, probes, counts: countVerdicts(probes), exitCode: exitCodeFor(probes, r.strict)}
 }

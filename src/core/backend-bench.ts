@@ -5,10 +5,13 @@ import {Bench} from 'tinybench'
 import {badInput, KvError} from './errors.js'
 import {backendGateSpecs, evaluateGates, type BackendGateFlags, type Gate} from './gates.js'
 import {backendMetrics} from './metrics/backend-metrics.js'
+import {memAvailableBytes} from './plan.js'
 import {deriveSizes, loadProfile} from './profile.js'
+import {formatBytes} from './render.js'
 import {gbPerSecond, summarize, type Summary} from './stats.js'
 import {maskBackend, storeSpec} from './store-spec.js'
-import {openStoreHandle, runBackendBench, type BackendBenchPlan, type NativeBackendSize} from '../native.js'
+import {withSignals, type StopSignal} from './interrupt.js'
+import {cancelRun, openStoreHandle, runBackendBench, type BackendBenchPlan, type NativeBackendSize} from '../native.js'
 
 export interface BackendBenchRequest {
   backend: string
@@ -132,7 +135,29 @@ export async function benchLookups(plan: BackendBenchPlan, recordBytes: number, 
   }
 }
 
-export async function benchBackend(r: BackendBenchRequest): Promise<BackendBenchResults> {
+// Per record: its put and get latencies (8 bytes each) and a failure flag, plus the vector's slack.
+const BOOKKEEPING_BYTES_PER_OP = 24
+
+/**
+ * Needed against available before anything is allocated: the host store keeps every record in
+ * this process; every store needs the per-record bookkeeping and one buffer per pipelined record.
+ */
+export function checkBenchMemory(backend: string, sizes: readonly number[], ops: readonly number[], buffers: number, mib: number, available = memAvailableBytes()): void {
+  if (ops.some((n) => n > 2 ** 31 - 1)) throw badInput(`--mib ${mib} needs ${Math.max(...ops)} records of one size, more than kvbench counts (2^31 - 1): lower --mib`, 'TOO_BIG')
+  let need = 0
+  for (let i = 0; i < sizes.length; i++) need += ops[i] * BOOKKEEPING_BYTES_PER_OP + buffers * sizes[i] + (backend === 'host' ? ops[i] * sizes[i] : 0)
+  if (available !== null && need > available * 0.9) {
+    throw badInput(`--mib ${mib} needs ${formatBytes(need)} of host memory${backend === 'host' ? ' (the host store keeps every record)' : ''} but the host has ${formatBytes(available)} available: lower --mib`, 'TOO_BIG')
+  }
+}
+
+export interface BackendBenchOutcome {
+  results: BackendBenchResults
+  /** The signal that stopped the bench early (its records removed; the sizes measured whole kept). */
+  signal: StopSignal | null
+}
+
+export async function benchBackend(r: BackendBenchRequest): Promise<BackendBenchOutcome> {
   const spec = storeSpec(r.backend, r, 'threads', false)
   if (!spec) throw new Error('unreachable: a store bench always has a store')
   if (!Number.isInteger(r.mibPerSize) || r.mibPerSize < 1) throw badInput(`--mib must be a positive whole number, got ${r.mibPerSize}`)
@@ -143,6 +168,7 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
     ['block', sizes.kvBytesPerBlock],
   ] as const
   const ops = plan.map(([, bytes]) => Math.max(16, Math.floor((r.mibPerSize * MiB) / bytes)))
+  checkBenchMemory(spec.backend, plan.map(([, b]) => b), ops, r.threads * r.pipeline, r.mibPerSize)
   const nativePlan: BackendBenchPlan = {
     store: spec,
     sizes: plan.map(([, b]) => b),
@@ -151,11 +177,19 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
     verify: r.verify,
     corruptOne: r.injectCorrupt,
   }
-  const native = await runBackendBench(nativePlan)
+  // A signal stops the bench at its next store call; the run's records are removed whatever happens.
+  const {value: native, signal: during} = await withSignals(cancelRun, () => runBackendBench(nativePlan))
   const figs = native.sizes.map((s, i) => figures(plan[i][0], s, r.verify))
-  // Lookups only against a store that answered puts and gets.
+  // Lookups only against a store that answered puts and gets, and not after a signal.
   const healthy = figs.every((f) => f.put.failed === 0 && f.get.missing === 0)
-  const lookup = healthy ? await benchLookups(nativePlan, sizes.chunkBytes) : null
+  let lookup: LookupFigures | null = null
+  let signal = during
+  if (healthy && !during) {
+    // A fraction of a second: a signal here lets it finish and close (removing its keys), then stops.
+    const l = await withSignals(() => {}, () => benchLookups(nativePlan, sizes.chunkBytes))
+    lookup = l.signal ? null : l.value
+    signal = l.signal
+  }
   const results: BackendBenchResults = {
     backend: {spec: maskBackend(r.backend), store: native.store, direct: native.direct, note: native.note},
     profile: profile.name,
@@ -165,9 +199,9 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
     verify: r.verify,
     sizes: figs,
     lookup,
-    partial: !healthy,
+    partial: !healthy || signal !== null,
     gates: [],
   }
-  results.gates = evaluateGates(backendMetrics(results), backendGateSpecs(r.gates))
-  return results
+  if (!signal) results.gates = evaluateGates(backendMetrics(results), backendGateSpecs(r.gates))
+  return {results, signal}
 }

@@ -3,6 +3,7 @@
 import {randomUUID} from 'node:crypto'
 
 import type {Environment} from './environment.js'
+import {maskSecrets} from './secrets.js'
 import {toolInfo, type ToolInfo} from './tool-info.js'
 
 export const SCHEMA_VERSION = '1.7.0'
@@ -29,7 +30,7 @@ export function redactArgv(argv: readonly string[]): string[] {
   const secretFlag = /^--?(password|pass|token|secret|auth)(=|$)/i
   const out: string[] = []
   for (let i = 0; i < argv.length; i++) {
-    let a = argv[i].replace(/(\w+:\/\/)([^/@\s:]*):([^/@\s]*)@/g, '$1$2:***@')
+    let a = maskSecrets(argv[i])
     const m = secretFlag.exec(a)
     if (m && m[2] === '=') a = a.slice(0, a.indexOf('=') + 1) + '***'
     out.push(a)
@@ -72,7 +73,7 @@ export function makeEnvelope<R>(args: {
     },
     environment: args.environment,
     results: args.results,
-    notes: args.notes ?? [],
-    error: args.error ?? null,
+    notes: (args.notes ?? []).map(maskSecrets),
+    error: args.error ? {...args.error, message: maskSecrets(args.error.message)} : null,
   }
 }

@@ -3,6 +3,7 @@
 import {buildEnvironment, readHost, type Environment} from './environment.js'
 import {describeMissingGpu, checkDeviceFlag} from './env-run.js'
 import {badInput, KvError} from './errors.js'
+import type {StopSignal} from './interrupt.js'
 import {evaluateGates, transferGateSpecs, type Gate, type TransferGateFlags} from './gates.js'
 import {transferMetrics} from './metrics/transfer-metrics.js'
 import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type WorkloadPlan} from './plan.js'
@@ -224,6 +225,8 @@ export interface TransferOutcome {
   environment: Environment
   results: TransferResults
   notes: string[]
+  /** The signal that stopped the run early, if one did. */
+  signal: StopSignal | null
 }
 
 function direction(t: NativeTransfer, dir: 'save' | 'load', ceiling: number, verify: boolean): DirectionFigures {
@@ -466,11 +469,17 @@ export async function runTransferBench(req: TransferRequest, publish: (env: Envi
   if (req.batchSharePct > 0) {
     notes.push(`--batch-share ${req.batchSharePct}: staged moves ${req.batchSharePct}% of each job's blocks as batch copies straight from the cache beside its ring; "staged" figures include them`)
   }
-  const onSigint = () => {
-    notes.push('interrupted (Ctrl-C): stopped after the current step; figures cover what was measured')
+  let signal: StopSignal | null = null
+  const onSignal = (sig: StopSignal) => {
+    if (signal) return  // a second signal: the run is already stopping and cleaning
+    signal = sig
+    notes.push(`interrupted (${sig}): stopped after the current step; figures cover what was measured`)
     cancelRun()
   }
-  process.once('SIGINT', onSigint)
+  const onInt = () => onSignal('SIGINT')
+  const onTerm = () => onSignal('SIGTERM')
+  process.on('SIGINT', onInt)
+  process.on('SIGTERM', onTerm)
   try {
     req.onProgress?.(`${req.mode}: ${profile.name}, ${wp.plan.strategies.length} strategies, designs ${wp.designs.join('/')} on GPU ${req.device}`)
     const native = await runSaveLoad(wp.plan)
@@ -486,8 +495,9 @@ export async function runTransferBench(req: TransferRequest, publish: (env: Envi
       results.partial = true
       results.storeFailed = true
     }
-    return {environment, results, notes}
+    return {environment, results, notes, signal}
   } finally {
-    process.removeListener('SIGINT', onSigint)
+    process.removeListener('SIGINT', onInt)
+    process.removeListener('SIGTERM', onTerm)
   }
 }

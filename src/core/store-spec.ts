@@ -5,6 +5,7 @@ import {randomUUID} from 'node:crypto'
 import {accessSync, constants, statSync} from 'node:fs'
 
 import {badInput} from './errors.js'
+import {maskSecrets, REDIS_PASSWORD_ENV} from './secrets.js'
 import type {RedisTarget, StoreSpec} from '../native.js'
 
 export interface StoreOptions {
@@ -19,14 +20,14 @@ export interface StoreOptions {
 
 /** The spec as it may be shown: the password of a URL replaced by ***. */
 export function maskBackend(spec: string): string {
-  return spec.replace(/\/\/([^/@]*):[^/@]*@/, '//$1:***@')
+  return maskSecrets(spec)
 }
 
 /**
  * redis://[user:pass@]host:port[/db], or rediss:// for TLS (the server's certificate is checked
  * against the system's trust store, or `?cacert=PATH`); the password is never echoed in errors.
  */
-export function parseRedisUrl(spec: string): RedisTarget {
+export function parseRedisUrl(spec: string, env: NodeJS.ProcessEnv = process.env): RedisTarget {
   let u: URL
   const shown = maskBackend(spec)
   try {
@@ -48,7 +49,8 @@ export function parseRedisUrl(spec: string): RedisTarget {
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port: u.port ? Number(u.port) : 6379,
     user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
+    // No password in the URL: REDISCLI_AUTH, as redis-cli reads it, so it need not sit in ps or history.
+    password: u.password ? decodeURIComponent(u.password) : (env[REDIS_PASSWORD_ENV] ?? ''),
     db,
     tls,
     caFile,
@@ -74,8 +76,9 @@ export function checkBackendSpec(spec: string): RedisTarget | undefined {
   if (spec === 'host') return undefined
   if (spec.startsWith('file:') && spec.length > 5) return undefined
   if (spec.startsWith('plugin:') && spec.length > 7) return undefined
-  if (/^rediss?:\/\//.test(spec)) return parseRedisUrl(spec)
-  throw badInput(`--backend ${spec}: unknown backend (host, file:DIR, redis://, plugin:PATH.so)`)
+  if (/^rediss?:\/\//i.test(spec)) return parseRedisUrl(spec)  // a URL's scheme is case-insensitive
+  const hint = /^rediss?\b/i.test(spec) ? ' (did you mean redis://, with its colon and both slashes?)' : ''
+  throw badInput(`--backend ${maskSecrets(spec)}: unknown backend (host, file:DIR, redis://, plugin:PATH.so)${hint}`)
 }
 
 /**

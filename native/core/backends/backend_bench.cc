@@ -42,15 +42,16 @@ void recordData(uint64_t key, uint64_t* out, size_t words) {
 namespace {
 
 // Runs `op(t, indices)` on `threads` I/O threads over [0, n): thread t takes the
-// indices t, t + threads, ... `pipeline` at a time. Returns the wall time in ms.
+// indices t, t + threads, ... `pipeline` at a time, until `cancel` is set. Returns the wall time in ms.
 template <typename Op>
-double onThreads(int threads, int n, int pipeline, Op op) {
+double onThreads(int threads, int n, int pipeline, const std::atomic<bool>* cancel, Op op) {
   double t0 = nowUs();
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([=, &op] {
       std::vector<int> idx;
       for (int i = t; i < n;) {
+        if (cancel && cancel->load(std::memory_order_relaxed)) return;
         idx.clear();
         for (; i < n && static_cast<int>(idx.size()) < pipeline; i += threads) idx.push_back(i);
         op(t, idx);
@@ -59,6 +60,8 @@ double onThreads(int threads, int n, int pipeline, Op op) {
   for (auto& th : pool) th.join();
   return (nowUs() - t0) / 1000;
 }
+
+bool cancelled(const BackendBenchPlan& p) { return p.cancel && p.cancel->load(); }
 
 }  // namespace
 
@@ -100,7 +103,7 @@ BackendBenchResult runBackendBench(const BackendBenchPlan& p) {
     const uint64_t base = keyBase;
     keyBase += r.ops;
 
-    r.putWallMs = onThreads(threads, r.ops, p.pipeline, [&](int t, const std::vector<int>& idx) {
+    r.putWallMs = onThreads(threads, r.ops, p.pipeline, p.cancel, [&](int t, const std::vector<int>& idx) {
       std::vector<PutItem> items;
       for (size_t j = 0; j < idx.size(); ++j) {
         const size_t b = static_cast<size_t>(t) * depth + j;
@@ -121,8 +124,9 @@ BackendBenchResult runBackendBench(const BackendBenchPlan& p) {
       const double us = nowUs() - t0;
       for (int i : idx) r.putUs[i] = us;
     });
+    if (cancelled(p)) break;  // a size half done is not a figure
     if (p.corruptOne) store->corrupt(base + r.ops / 2, r.bytes);
-    r.getWallMs = onThreads(threads, r.ops, p.pipeline, [&](int t, const std::vector<int>& idx) {
+    r.getWallMs = onThreads(threads, r.ops, p.pipeline, p.cancel, [&](int t, const std::vector<int>& idx) {
       std::vector<GetItem> items;
       std::vector<int> which;
       for (size_t j = 0; j < idx.size(); ++j) {
@@ -149,6 +153,7 @@ BackendBenchResult runBackendBench(const BackendBenchPlan& p) {
         else if (p.verify) bad[t] += mismatching(bufs[static_cast<size_t>(t) * depth + j], items[j].key);
       }
     });
+    if (cancelled(p)) break;
     std::vector<double> attempted;  // gets of records whose put failed never ran
     for (int i = 0; i < r.ops; ++i)
       if (!failed[i]) attempted.push_back(r.getUs[i]);
@@ -162,6 +167,7 @@ BackendBenchResult runBackendBench(const BackendBenchPlan& p) {
     }
     out.sizes.push_back(std::move(r));
   }
+  out.cancelled = cancelled(p);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // `kvbench backend bench`: put/get throughput and latency of a store from host memory,
 // for a profile's chunk and block sizes, every record verified. Needs no GPU.
 #pragma once
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@ struct BackendBenchPlan {
   int pipeline = 1;        // records per putMany/getMany call of one I/O thread
   bool verify = true;
   bool corruptOne = false; // test hook: damage one record between put and get
+  // Set (by a signal) to stop at the next pipelined call; the run's records are removed either way.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct SizeResult {
@@ -30,7 +33,8 @@ struct SizeResult {
 struct BackendBenchResult {
   std::string store, note;
   bool direct = false;
-  std::vector<SizeResult> sizes;
+  std::vector<SizeResult> sizes;  // the sizes measured whole before a cancel
+  bool cancelled = false;
 };
 
 BackendBenchResult runBackendBench(const BackendBenchPlan& plan);

@@ -5,6 +5,7 @@ import {benchBackend, type BackendBenchResults} from '../../core/backend-bench.j
 import {buildEnvironment} from '../../core/environment.js'
 import {gateThreshold} from '../../cli/number-flag.js'
 import {failedGates, gateLine} from '../../core/gates.js'
+import {exitCodeForSignal} from '../../core/interrupt.js'
 import {fixed, formatBytes, makeTable} from '../../core/render.js'
 
 export default class BackendBench extends KvCommand {
@@ -37,7 +38,7 @@ and removed at the end.`
   async run() {
     const {flags} = await this.parse(BackendBench)
     this.environment = buildEnvironment(null, 'backend bench does not use the GPU')
-    const r = await benchBackend({
+    const {results: r, signal} = await benchBackend({
       backend: flags.backend,
       profile: flags.profile,
       mibPerSize: flags.mib,
@@ -54,12 +55,15 @@ and removed at the end.`
       },
     })
     const notes: string[] = []
+    if (signal) notes.push(`interrupted (${signal}): stopped at the next store call, the run's records removed; ${r.sizes.length} of 2 record sizes measured whole`)
     if (r.backend.note) notes.push(r.backend.note)
     if (!r.verify) notes.push('verification skipped: --no-verify (records were checksummed, data not compared)')
     const bad = r.sizes.filter((s) => s.verified === false || s.get.corrupt > 0 || s.put.failed > 0)
     if (bad.length > 0) {
       notes.push(`FAILED: ${bad.map((s) => `${s.label}: ${s.put.failed} puts failed, ${s.get.missing} missing, ${s.get.corrupt} corrupt, ${s.mismatches} words differ${s.firstError ? ` (${s.firstError})` : ''}`).join('; ')}`)
       process.exitCode = 1
+    } else if (signal) {
+      process.exitCode = exitCodeForSignal(signal)
     } else if (failedGates(r.gates).length > 0) {
       process.exitCode = 1
     }
