@@ -3,11 +3,12 @@
 // signal while it cleans changes nothing: cleaning goes on, then the command exits.
 export type StopSignal = 'SIGINT' | 'SIGTERM'
 
-export async function withSignals<T>(stop: () => void, work: () => Promise<T>): Promise<{value: T; signal: StopSignal | null}> {
+export async function withSignals<T>(stop: (signal: StopSignal) => void, work: () => Promise<T>): Promise<{value: T; signal: StopSignal | null}> {
   let signal: StopSignal | null = null
   const on = (sig: StopSignal) => {
-    signal ??= sig
-    stop()
+    if (signal) return  // a second signal: the work is already stopping and cleaning
+    signal = sig
+    stop(sig)
   }
   const onInt = () => on('SIGINT')
   const onTerm = () => on('SIGTERM')

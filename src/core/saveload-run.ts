@@ -3,7 +3,7 @@
 import {buildEnvironment, readHost, type Environment} from './environment.js'
 import {describeMissingGpu, checkDeviceFlag} from './env-run.js'
 import {badInput, KvError} from './errors.js'
-import type {StopSignal} from './interrupt.js'
+import {withSignals, type StopSignal} from './interrupt.js'
 import {evaluateGates, transferGateSpecs, type Gate, type TransferGateFlags} from './gates.js'
 import {transferMetrics} from './metrics/transfer-metrics.js'
 import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type WorkloadPlan} from './plan.js'
@@ -469,18 +469,11 @@ export async function runTransferBench(req: TransferRequest, publish: (env: Envi
   if (req.batchSharePct > 0) {
     notes.push(`--batch-share ${req.batchSharePct}: staged moves ${req.batchSharePct}% of each job's blocks as batch copies straight from the cache beside its ring; "staged" figures include them`)
   }
-  let signal: StopSignal | null = null
-  const onSignal = (sig: StopSignal) => {
-    if (signal) return  // a second signal: the run is already stopping and cleaning
-    signal = sig
+  const stop = (sig: StopSignal) => {
     notes.push(`interrupted (${sig}): stopped after the current step; figures cover what was measured`)
     cancelRun()
   }
-  const onInt = () => onSignal('SIGINT')
-  const onTerm = () => onSignal('SIGTERM')
-  process.on('SIGINT', onInt)
-  process.on('SIGTERM', onTerm)
-  try {
+  const {value, signal} = await withSignals(stop, async () => {
     req.onProgress?.(`${req.mode}: ${profile.name}, ${wp.plan.strategies.length} strategies, designs ${wp.designs.join('/')} on GPU ${req.device}`)
     const native = await runSaveLoad(wp.plan)
     notes.push(...native.notes)
@@ -495,9 +488,7 @@ export async function runTransferBench(req: TransferRequest, publish: (env: Envi
       results.partial = true
       results.storeFailed = true
     }
-    return {environment, results, notes, signal}
-  } finally {
-    process.removeListener('SIGINT', onInt)
-    process.removeListener('SIGTERM', onTerm)
-  }
+    return {environment, results, notes}
+  })
+  return {...value, signal}
 }
