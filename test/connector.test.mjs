@@ -75,7 +75,7 @@ describe('--connector py: bad input (exit 2, one line)', () => {
   })
   test('--compare-with, --hook-timeout, --python', () => {
     badInput(['--connector', 'py:fakes:Complete', '--compare-with', 'naive,fast'], /--compare-with naive,fast: "fast" is not a reference connector/)
-    badInput(['--connector', 'py:fakes:Complete', '--hook-timeout', '0'], /--hook-timeout must be between 0 and 3600 seconds, got 0/)
+    badInput(['--connector', 'py:fakes:Complete', '--hook-timeout', '0'], /--hook-timeout must be more than 0 and at most 3600 seconds, got 0/)
     badInput(['--connector', 'py:fakes:Complete', '--python', '/nonexistent/python3'], /--python \/nonexistent\/python3: not found/)
     badInput(['--connector', 'py:fakes:Complete', '--python', '/bin/false'], /--python \/bin\/false: did not start kvbench's connector harness \(exit 1\)/)
     const dir = mkdtempSync(join(tmpdir(), 'kvbench-py-'))

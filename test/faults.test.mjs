@@ -3,14 +3,14 @@
 // checked nothing do not pass.
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
 
 import {exitCodeFor} from '../dist/core/audit.js'
 import {maskSecrets} from '../dist/core/secrets.js'
-import {kvbench, kvbenchAsync, kvbenchJson} from './helpers/cli.mjs'
+import {kvbench, kvbenchAsync, kvbenchJson, ROOT} from './helpers/cli.mjs'
 import {assertSchema} from './helpers/schema.mjs'
 
 const dir = mkdtempSync(join(tmpdir(), 'kvbench-faults-'))
@@ -128,5 +128,38 @@ describe('runs that checked nothing do not pass', () => {
     assert.equal(exitCodeFor([v('HAZARD', 'audit')], true), 1)
     assert.equal(exitCodeFor([v('SKIP', 'reproduction')], true), 1)
     assert.equal(exitCodeFor([v('SKIP', 'reproduction')], false), 0)
+  })
+})
+
+describe('what a run without a GPU, or with a flag that does nothing, says', () => {
+  const noGpu = !existsSync('/proc/driver/nvidia/version')
+  test('env --measure without a GPU: the host part, the reason once, exit 0 (not the memlock error)', {skip: !noGpu && 'this host has an NVIDIA driver'}, () => {
+    const r = kvbench(['env', '--measure'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /GPUs: none \(no NVIDIA driver \(no \/proc\/driver\/nvidia\/version; the CUDA runtime reports cudaErrorInsufficientDriver\)\)/)
+    assert.equal(r.stdout.match(/cudaErrorInsufficientDriver/g).length, 1)
+  })
+  test('flags that do nothing here get a note', () => {
+    assert.match(kvbench(['env', '--size', '64']).stdout, /note: --size does nothing without --measure/)
+    assert.match(kvbench(['backend', 'bench', '--backend', 'host', '--mib', '1', '--fsync', 'always']).stdout, /note: --fsync does nothing with a host store/)
+  })
+  test('file: and plugin: with nothing after the colon say what is missing', () => {
+    assert.match(kvbench(['backend', 'bench', '--backend', 'file:']).stderr, /^Error: --backend file: needs the directory to write to after the colon/)
+    assert.match(kvbench(['backend', 'bench', '--backend', 'plugin:']).stderr, /^Error: --backend plugin: needs the shared library after the colon/)
+  })
+  test('an unknown profile field is refused, named', () => {
+    const p = JSON.parse(readFileSync(join(ROOT, 'profiles', 'llama-3.1-8b.json'), 'utf8'))
+    p.blokSize = 16
+    const f = join(dir, 'typo-profile.json')
+    writeFileSync(f, JSON.stringify(p))
+    const r = kvbench(['save', '--profile', f])
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /field 'blokSize' is not a profile field/)
+  })
+  test('a skipped GPU suite counts as skipped in the summary', {skip: !noGpu && 'this host has an NVIDIA driver'}, () => {
+    const env = {...process.env, KVBENCH_REQUIRE_GPU: ''}
+    delete env.NODE_TEST_CONTEXT  // a run of its own, with its own summary
+    const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', join(ROOT, 'test', 'gpu', 'env.test.mjs')], {encoding: 'utf8', env})
+    assert.match(r.stdout, /# skipped [1-9]/)
   })
 })

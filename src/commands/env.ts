@@ -37,6 +37,11 @@ are compared with.`
       },
       (env) => (this.environment = env),
     )
+    if (!flags.measure) {
+      for (const f of ['size', 'iterations', 'verify']) {
+        if (this.argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`) || a === `--no-${f}`)) outcome.notes.push(`--${f} does nothing without --measure`)
+      }
+    }
     if (!this.jsonEnabled()) this.render(outcome.environment, outcome.results, outcome.notes)
     return this.envelope(outcome.results, {notes: outcome.notes})
   }

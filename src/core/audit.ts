@@ -64,7 +64,7 @@ export function checkAuditRequest(r: AuditRequest): void {
     if (!MODULE.test(m)) throw badInput(`--import ${m}: expected a module name (for example vllm.utils)`)
   }
   if (!Number.isInteger(r.trials) || r.trials < 1 || r.trials > 1000) throw badInput(`--trials must be between 1 and 1000, got ${r.trials}`)
-  if (!(r.timeoutS > 0 && r.timeoutS <= 600)) throw badInput(`--timeout must be between 0 and 600 seconds, got ${r.timeoutS}`)
+  if (!(r.timeoutS > 0 && r.timeoutS <= 600)) throw badInput(`--timeout must be more than 0 and at most 600 seconds, got ${r.timeoutS}`)
   if (!Number.isInteger(r.device) || r.device < 0) throw badInput(`--device must be a GPU index (0, 1, ...), got ${r.device}`)
   if (r.python !== undefined && (r.python.includes('/') || isAbsolute(r.python)) && !existsSync(r.python)) {
     throw badInput(`--python ${r.python}: no such file`)

@@ -34,9 +34,6 @@ export function checkDeviceFlag(device: number): void {
 export async function runEnv(req: EnvRequest, publish: (env: Environment) => void = () => {}): Promise<EnvOutcome> {
   if (req.device !== undefined) checkDeviceFlag(req.device)
   const plan = req.measure ? planCeilings({device: req.device ?? 0, sizeMiB: req.sizeMiB, iterations: req.iterations, verify: req.verify}) : null
-  // Locked memory is checked before the addon or the GPU is touched.
-  if (plan) checkLockedMemory(plan, readHost().lockedMemoryLimitBytes)
-
   let cuda: NativeCudaInfo | null = null
   let addonProblem: KvError | null = null
   try {
@@ -61,10 +58,12 @@ export async function runEnv(req: EnvRequest, publish: (env: Environment) => voi
     return {environment, results, notes}
   }
   if (environment.gpus.length === 0) {
-    results.reason = `no GPU to measure: ${environment.gpusReason}`
-    notes.push(results.reason)
+    results.reason = 'no GPU to measure (environment.gpusReason says why)'  // the reason said once, in the GPUs line
     return {environment, results, notes}
   }
+  // Locked memory is checked once there is a GPU to measure, before anything is pinned: without
+  // one, the host part is the whole answer (exit 0).
+  checkLockedMemory(plan, readHost().lockedMemoryLimitBytes)
   if (!req.verify) notes.push('verification skipped: --no-verify (copied data was not checked)')
   req.onProgress?.(`measuring copy ceilings on GPU ${plan.device}`)
   const copies = await measureCeilings(plan)

@@ -173,7 +173,10 @@ export function buildEnvironment(cuda: NativeCudaInfo | null, addonProblem: stri
   const gpus = cuda.gpus.map((g) => describeGpu(g, paths))
   let gpusReason: string | null = null
   if (!cuda.builtWithCuda) gpusReason = cuda.errorMessage ?? 'built without CUDA'
-  else if (cuda.errorName) gpusReason = `${cuda.errorName}: ${cuda.errorMessage}`
+  else if (cuda.errorName === 'cudaErrorInsufficientDriver' && readText(`${paths.proc}/driver/nvidia/version`) === null) {
+    // The CUDA runtime says "insufficient" when there is no driver at all: say what is true.
+    gpusReason = 'no NVIDIA driver (no /proc/driver/nvidia/version; the CUDA runtime reports cudaErrorInsufficientDriver)'
+  } else if (cuda.errorName) gpusReason = `${cuda.errorName}: ${cuda.errorMessage}`
   else if (gpus.length === 0) gpusReason = 'the CUDA runtime reports no GPU'
   return {
     host,

@@ -86,6 +86,11 @@ export function profilesDir(): string {
 
 class FieldChecker {
   constructor(private readonly file: string) {}
+  /** Fields the schema does not know are refused, named (the schema says additionalProperties: false). */
+  only(o: Record<string, unknown>, known: readonly string[], prefix: string): void {
+    const extra = Object.keys(o).find((k) => !known.includes(k))
+    if (extra !== undefined) this.fail(prefix + extra, `is not a profile field (known here: ${known.filter((k) => k !== '$schema').join(', ')})`)
+  }
   fail(field: string, what: string): never {
     throw badInput(`${this.file}: field '${field}' ${what}`, 'BAD_PROFILE')
   }
@@ -128,7 +133,10 @@ export function validateProfile(raw: unknown, file: string): Profile {
     kind === 'gqa'
       ? {kind, queryHeads: c.int(att, 'queryHeads', 'attention.'), kvHeads: c.int(att, 'kvHeads', 'attention.'), headDim: c.int(att, 'headDim', 'attention.', 8, 1024)}
       : {kind, queryHeads: c.int(att, 'queryHeads', 'attention.'), latentDim: c.int(att, 'latentDim', 'attention.', 8, 1024)}
+  c.only(att, kind === 'gqa' ? ['kind', 'queryHeads', 'kvHeads', 'headDim'] : ['kind', 'queryHeads', 'latentDim'], 'attention.')
   const w = c.obj(o.workload, 'workload')
+  c.only(w, ['batch', 'promptTokens', 'decodeSteps', 'prefixHitRate'], 'workload.')
+  c.only(o, ['$schema', 'name', 'description', 'tensorParallel', 'layers', 'attention', 'dtype', 'blockSize', 'layout', 'hiddenSize', 'mlpSize', 'workload'], '')
   const profile: Profile = {
     name: c.str(o, 'name', ''),
     description: typeof o.description === 'string' ? o.description : '',

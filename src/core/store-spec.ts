@@ -74,6 +74,8 @@ export function storeKind(spec: string): string {
 
 export function checkBackendSpec(spec: string): RedisTarget | undefined {
   if (spec === 'host') return undefined
+  if (spec === 'file:') throw badInput('--backend file: needs the directory to write to after the colon (file:DIR, e.g. file:/mnt/nvme)')
+  if (spec === 'plugin:') throw badInput('--backend plugin: needs the shared library after the colon (plugin:PATH.so[?config])')
   if (spec.startsWith('file:') && spec.length > 5) return undefined
   if (spec.startsWith('plugin:') && spec.length > 7) return undefined
   if (/^rediss?:\/\//i.test(spec)) return parseRedisUrl(spec)  // a URL's scheme is case-insensitive

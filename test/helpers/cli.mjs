@@ -3,6 +3,7 @@
 import {spawn, spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
+import {test} from 'node:test'
 import {fileURLToPath} from 'node:url'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -50,11 +51,14 @@ export function gpuSkipReason() {
   return `no GPU: ${env.gpusReason}`
 }
 
-/** GPU suites: skip with the reason on CI, fail when KVBENCH_REQUIRE_GPU=1 (npm run test:gpu). */
-export function gpuGate() {
+/**
+ * GPU suites: skip with the reason on CI, fail when KVBENCH_REQUIRE_GPU=1 (npm run test:gpu). A
+ * skipped suite also registers one skipped test, so the runner's summary counts it as skipped.
+ */
+export function gpuGate(suite = 'GPU suite') {
   const reason = gpuSkipReason()
   if (reason && process.env.KVBENCH_REQUIRE_GPU === '1') throw new Error(`KVBENCH_REQUIRE_GPU=1 but ${reason}`)
-  if (reason) console.log(`# GPU tests skipped: ${reason}`)
+  if (reason) test(`${suite} (needs a GPU)`, {skip: reason}, () => {})
   return reason ? {skip: reason} : {}
 }
 

@@ -6,6 +6,7 @@ import {buildEnvironment} from '../../core/environment.js'
 import {gateThreshold} from '../../cli/number-flag.js'
 import {failedGates, gateLine} from '../../core/gates.js'
 import {exitCodeForSignal} from '../../core/interrupt.js'
+import {storeKind} from '../../core/store-spec.js'
 import {fixed, formatBytes, makeTable} from '../../core/render.js'
 
 export default class BackendBench extends KvCommand {
@@ -57,6 +58,10 @@ and removed at the end.`
     const notes: string[] = []
     if (signal) notes.push(`interrupted (${signal}): stopped at the next store call, the run's records removed; ${r.sizes.length} of 2 record sizes measured whole`)
     if (r.backend.note) notes.push(r.backend.note)
+    const kind = storeKind(flags.backend)
+    for (const f of ['fsync', 'direct']) {
+      if (kind !== 'file' && this.argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`) || a === `--no-${f}`)) notes.push(`--${f} does nothing with a ${kind} store (it sets the file store)`)
+    }
     if (!r.verify) notes.push('verification skipped: --no-verify (records were checksummed, data not compared)')
     const bad = r.sizes.filter((s) => s.verified === false || s.get.corrupt > 0 || s.put.failed > 0)
     if (bad.length > 0) {

@@ -75,6 +75,6 @@ export function streamAccessor(value: string): string {
 }
 
 export function hookTimeout(seconds: number): number {
-  if (!(seconds > 0 && seconds <= 3600)) throw badInput(`--hook-timeout must be between 0 and 3600 seconds, got ${seconds}`)
+  if (!(seconds > 0 && seconds <= 3600)) throw badInput(`--hook-timeout must be more than 0 and at most 3600 seconds, got ${seconds}`)
   return seconds
 }
