@@ -1,0 +1,55 @@
+// The conventions of the CLIs kvbench's users know (issue 16, item 9): -h and `help COMMAND`,
+// a mistyped command answered with the right one, an extra word named, --version with the build,
+// and a command line that names no command still answered in JSON under --json.
+import assert from 'node:assert/strict'
+import {test} from 'node:test'
+
+import {kvbench} from './helpers/cli.mjs'
+import {assertSchema} from './helpers/schema.mjs'
+
+test('-h and help [COMMAND] show the help', () => {
+  for (const args of [['-h'], ['help'], ['--help']]) {
+    const r = kvbench(args)
+    assert.equal(r.code, 0, args.join(' '))
+    assert.match(r.stdout, /^Benchmark and audit KV-cache connectors/)
+  }
+  const save = kvbench(['help', 'save'])
+  assert.equal(save.code, 0)
+  assert.match(save.stdout, /USAGE\n\s+\$ kvbench save/)
+  assert.match(kvbench(['help', 'backend', 'bench']).stdout, /\$ kvbench backend bench/)
+  assert.match(kvbench(['save', '-h']).stdout, /\$ kvbench save/)
+})
+
+test('a mistyped command suggests the right one, exit 2', () => {
+  for (const [typed, meant] of [['sav', 'save'], ['comapre', 'compare'], ['backend bnch', 'backend bench'], ['audit-stream', 'audit-streams']]) {
+    const r = kvbench(typed.split(' '))
+    assert.equal(r.code, 2, typed)
+    assert.match(r.stderr, new RegExp(`^Error: '${typed}' is not a kvbench command\\. Did you mean \`kvbench ${meant}\`\\?`))
+  }
+  const far = kvbench(['zzz'])
+  assert.equal(far.code, 2)
+  assert.doesNotMatch(far.stderr, /Did you mean/)
+  assert.match(far.stderr, /kvbench --help lists them: audit-streams, backend bench, compare, env, export, load, profiles, save/)
+})
+
+test('a word after a command that takes none is an unexpected argument', () => {
+  const r = kvbench(['profiles', 'extra-arg'])
+  assert.equal(r.code, 2)
+  assert.equal(r.stderr, "Error: kvbench profiles: unexpected argument 'extra-arg' (see kvbench profiles --help)\n")
+})
+
+test('no command under --json: an error envelope on stdout, exit 2', () => {
+  const r = kvbench(['sav', '--json'])
+  assert.equal(r.code, 2)
+  const j = JSON.parse(r.stdout)
+  assertSchema('cli.schema.json', j)
+  assert.equal(j.error.code, 'NOT_A_COMMAND')
+})
+
+test('--version and -v name the git commit and the CUDA build', () => {
+  for (const flag of ['--version', '-v']) {
+    const r = kvbench([flag])
+    assert.equal(r.code, 0)
+    assert.match(r.stdout, /^kvbench\/\d+\.\d+\.\d+ git [0-9a-f]{12}|unknown · (CUDA runtime \d+\.\d+ in the addon \(.+\)|built without CUDA|.+) · linux-x64 node-v20/)
+  }
+})
