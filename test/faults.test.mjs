@@ -163,3 +163,10 @@ describe('what a run without a GPU, or with a flag that does nothing, says', () 
     assert.match(r.stdout, /# skipped [1-9]/)
   })
 })
+
+test('backend bench: --mib honoured for small values, and the figures say what they time', () => {
+  const r = kvbenchJson(['backend', 'bench', '--backend', 'host', '--mib', '1'])
+  assert.equal(r.code, 0)
+  assert.deepEqual(r.json.results.sizes.map((s) => s.ops), [32, 1])  // 1 MiB of 32 KiB chunks; one 2 MiB block
+  assert.ok(r.json.notes.some((n) => /busiest I\/O thread's time inside store calls/.test(n)))
+})

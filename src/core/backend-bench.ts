@@ -72,6 +72,11 @@ export interface BackendBenchResults {
 
 const MiB = 1024 * 1024
 
+/** GB/s over the time spent in the store; a pass that never reached the store (every call refused at once) moved nothing. */
+function rate(bytes: number, ms: number): number {
+  return ms > 0 ? gbPerSecond(bytes, ms) : 0
+}
+
 function figures(label: 'chunk' | 'block', s: NativeBackendSize, verify: boolean): SizeFigures {
   const okPuts = s.ops - s.putFailed
   const okGets = okPuts - s.getMissing - s.getCorrupt
@@ -79,8 +84,8 @@ function figures(label: 'chunk' | 'block', s: NativeBackendSize, verify: boolean
     label,
     bytes: s.bytes,
     ops: s.ops,
-    put: {gbps: gbPerSecond(okPuts * s.bytes, s.putWallMs), latencyUs: s.putUs.length ? summarize(s.putUs) : null, failed: s.putFailed},
-    get: {gbps: gbPerSecond(Math.max(0, okGets) * s.bytes, s.getWallMs), latencyUs: s.getUs.length ? summarize(s.getUs) : null, missing: s.getMissing, corrupt: s.getCorrupt},
+    put: {gbps: rate(okPuts * s.bytes, s.putWallMs), latencyUs: s.putUs.length ? summarize(s.putUs) : null, failed: s.putFailed},
+    get: {gbps: rate(Math.max(0, okGets) * s.bytes, s.getWallMs), latencyUs: s.getUs.length ? summarize(s.getUs) : null, missing: s.getMissing, corrupt: s.getCorrupt},
     // Only records read back whole and compared count as verified.
     verified: verify ? s.putFailed === 0 && s.getMissing === 0 && s.getCorrupt === 0 && s.mismatches === 0 : null,
     mismatches: s.mismatches,
@@ -167,7 +172,7 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
     ['chunk', sizes.chunkBytes],
     ['block', sizes.kvBytesPerBlock],
   ] as const
-  const ops = plan.map(([, bytes]) => Math.max(16, Math.floor((r.mibPerSize * MiB) / bytes)))
+  const ops = plan.map(([, bytes]) => Math.max(1, Math.floor((r.mibPerSize * MiB) / bytes)))  // --mib as asked, one record at least
   checkBenchMemory(spec.backend, plan.map(([, b]) => b), ops, r.threads * r.pipeline, r.mibPerSize)
   const nativePlan: BackendBenchPlan = {
     store: spec,

@@ -59,6 +59,8 @@ and removed at the end.`
     if (signal) notes.push(`interrupted (${signal}): stopped at the next store call, the run's records removed; ${r.sizes.length} of 2 record sizes measured whole`)
     if (r.backend.note) notes.push(r.backend.note)
     const kind = storeKind(flags.backend)
+    if (kind === 'redis') notes.push('redis puts write fresh keys (each record a new key): put GB/s includes creating them')
+    notes.push("GB/s: bytes over the busiest I/O thread's time inside store calls; kvbench's own record generation and verification run outside it")
     for (const f of ['fsync', 'direct']) {
       if (kind !== 'file' && this.argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`) || a === `--no-${f}`)) notes.push(`--${f} does nothing with a ${kind} store (it sets the file store)`)
     }
