@@ -65,8 +65,9 @@ too with --strict), 1 on LEAK or ERROR, 2 on bad input.`
   private render(r: AuditResults) {
     const c = makeChalk()
     const paint: Record<string, (s: string) => string> = {PASS: c.green, LEAK: c.red.bold, HAZARD: c.yellow, SKIP: c.gray, ERROR: c.magenta}
-    const t = makeTable(['layer', 'probe', 'target', 'verdict', 'evidence', 'fix'])
-    for (const p of r.probes) t.push([p.layer, p.probe, p.target, paint[p.verdict](p.verdict), p.evidence, p.fix ?? ''])
+    const withFix = r.probes.some((p) => p.fix)  // an always-empty column is dropped
+    const t = makeTable(['layer', 'probe', 'target', 'verdict', 'evidence', ...(withFix ? ['fix'] : [])])
+    for (const p of r.probes) t.push([p.layer, p.probe, p.target, paint[p.verdict](p.verdict), p.evidence, ...(withFix ? [p.fix ?? ''] : [])])
     this.log(t.toString())
     const py = r.python
     this.log(`python: ${py.executable}${py.version ? ` ${py.version}` : ''}${py.torch ? `, torch ${py.torch}` : ''}${py.skipped ? ` (skipped: ${py.skipped})` : ''}`)

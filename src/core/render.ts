@@ -17,13 +17,68 @@ export function makeChalk(enabled = colourEnabled()): ChalkInstance {
 /** No rule between body rows: for long lists of rows. */
 const COMPACT = {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''}
 
-/** A cli-table3 table; its default red/grey styling is emptied when colour is off. */
-export function makeTable(head: string[], colour = colourEnabled(), {compact = false} = {}): Table.Table {
-  return new Table({
+/** The terminal's width when stdout is one; null when piped (tables then keep their full width). */
+export function terminalWidth(stream: NodeJS.WriteStream = process.stdout): number | null {
+  return stream.isTTY && stream.columns > 0 ? stream.columns : null
+}
+
+// eslint-disable-next-line no-control-regex -- colour codes are what is stripped
+const ANSI = /\u001b\[[0-9;]*m/g
+const visible = (s: string) => Math.max(0, ...s.replace(ANSI, '').split('\n').map((l) => [...l].length))
+const MIN_COLUMN = 8
+const LABEL_COLUMN = 24
+
+/**
+ * Narrows a table to `width` characters: columns of long text give way first (to 24, then to 8),
+ * labels only after them, and cells wrap at word boundaries. A table that fits is left as it is.
+ */
+export function fitTable(t: Table.Table, width: number): void {
+  const rows = [t.options.head ?? [], ...(t as unknown as unknown[][])]
+  const natural: number[] = []
+  for (const row of rows) {
+    if (!Array.isArray(row)) continue
+    row.forEach((cell, i) => {
+      const c = cell as {content?: unknown; colSpan?: number} | string | number | null
+      if (c !== null && typeof c === 'object' && (c.colSpan ?? 1) > 1) return
+      const text = String(c !== null && typeof c === 'object' ? (c.content ?? '') : (c ?? ''))
+      natural[i] = Math.max(natural[i] ?? 0, visible(text) + 2)
+    })
+  }
+  const borders = natural.length + 1
+  const widths = [...natural]
+  let total = widths.reduce((a, b) => a + b, 0) + borders
+  // Long text gives way first (to 24, then to 8); short labels keep their width while they can.
+  const long = natural.map((w) => w > LABEL_COLUMN)
+  for (const [floor, only] of [[LABEL_COLUMN, true], [MIN_COLUMN, true], [MIN_COLUMN, false]] as const) {
+    while (total > width) {
+      let widest = -1
+      widths.forEach((w, i) => {
+        if ((!only || long[i]) && w > floor && (widest < 0 || w > widths[widest])) widest = i
+      })
+      if (widest < 0) break
+      widths[widest]--
+      total--
+    }
+  }
+  if (widths.every((w, i) => w === natural[i])) return
+  Object.assign(t.options, {colWidths: widths, wordWrap: true, wrapOnWordBoundary: true})
+}
+
+/** A cli-table3 table; its default red/grey styling is emptied when colour is off; fitted to a terminal. */
+export function makeTable(head: string[], colour = colourEnabled(), {compact = false, width = terminalWidth()} = {}): Table.Table {
+  const t = new Table({
     head,
     style: colour ? {head: ['cyan'], border: ['grey']} : {head: [], border: []},
     ...(compact ? {chars: COMPACT} : {}),
   })
+  if (width !== null) {
+    const draw = t.toString.bind(t)
+    t.toString = () => {
+      fitTable(t, width)
+      return draw()
+    }
+  }
+  return t
 }
 
 export function keyValueTable(rows: Array<[string, string]>, colour = colourEnabled()): string {

@@ -1,0 +1,35 @@
+// Tables fit the terminal (issue 16, item 8): narrowed to its width with cells wrapped, full
+// width when piped.
+import assert from 'node:assert/strict'
+import {test} from 'node:test'
+
+import {makeTable} from '../dist/core/render.js'
+import {kvbench} from './helpers/cli.mjs'
+
+const longest = (s) => Math.max(...s.split('\n').map((l) => [...l].length))
+
+test('a table wider than the terminal is narrowed to it, every cell still there', () => {
+  const row = ['native', 'default-stream-mode', 'CUDA runtime', 'HAZARD', 'work on the legacy default stream waited for a kernel on another blocking stream (100 ms spin)', 'create connector streams with cudaStreamNonBlocking']
+  for (const width of [80, 100, 120]) {
+    const t = makeTable(['layer', 'probe', 'target', 'verdict', 'evidence', 'fix'], false, {width})
+    t.push(row)
+    const out = t.toString()
+    assert.ok(longest(out) <= width, `${longest(out)} > ${width}`)
+    if (width >= 100) assert.ok(out.includes('default-stream-mode'), 'a short label keeps its width while the long text can give way')
+    for (const word of ['legacy', 'blocking']) assert.ok(out.includes(word), word)
+  }
+})
+
+test('a table that fits, or one that is piped, keeps its natural width', () => {
+  const t = makeTable(['a', 'b'], false, {width: 80})
+  t.push(['x', 'y'])
+  assert.equal(longest(t.toString()), 9)
+  const piped = makeTable(['evidence'], false, {width: null})
+  piped.push(['w'.repeat(150)])
+  assert.ok(longest(piped.toString()) > 150)
+})
+
+test('audit-streams drops its fix column when no probe has a fix', () => {
+  const r = kvbench(['audit-streams'])
+  assert.doesNotMatch(r.stdout.split('\n')[1], /\bfix\b/)
+})
