@@ -27,7 +27,7 @@ too with --strict), 1 on LEAK or ERROR, 2 on bad input.`
     reproduce: Flags.string({description: 'demonstrate the failure a leak causes, and its fix', options: ['nan', 'invalid-handle']}),
     strict: Flags.boolean({description: 'HAZARD fails the audit too', default: false}),
     device: Flags.integer({description: 'GPU index', default: 0}),
-    trials: Flags.integer({description: 'repetitions of each cross-thread probe', default: 10}),
+    trials: Flags.integer({description: 'repetitions of each cross-thread probe, 1-1000', default: 10}),
     timeout: Flags.integer({description: 'seconds allowed for each probe', default: 10}),
   }
   protected readonly kind = 'audit-streams'

@@ -5,6 +5,7 @@ import {formatBytes, makeTable} from '../core/render.js'
 export default class Profiles extends KvCommand {
   static summary = 'List the model profiles with their KV sizes'
   static description = 'Every profile in profiles/ with KV bytes per token, per block (all layers) and per (layer, K or V, block) chunk.'
+  static examples = ['<%= config.bin %> profiles', '<%= config.bin %> profiles --json', '<%= config.bin %> save --profile llama-3.1-70b', '<%= config.bin %> save --profile ./my-model.json   # your own, checked against schemas/profile.schema.json']
   protected readonly kind = 'profiles'
 
   async run() {

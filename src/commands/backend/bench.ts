@@ -23,9 +23,9 @@ and removed at the end.`
   static flags = {
     backend: Flags.string({description: 'host, file:DIR, redis://[user:pass@]host:port[/db], rediss://...[?cacert=PATH] (TLS) or plugin:PATH.so[?config]', default: 'host'}),
     profile: Flags.string({description: 'profile whose chunk and block sizes are used', default: 'llama-3.1-8b'}),
-    mib: Flags.integer({description: 'MiB written per record size', default: 256}),
-    threads: Flags.integer({description: 'I/O threads (Redis: one connection each)', default: 4}),
-    pipeline: Flags.integer({description: 'records per store call of one I/O thread (Redis: commands written before the first reply is read)', default: 1}),
+    mib: Flags.integer({description: 'MiB written per record size (one record at least)', default: 256}),
+    threads: Flags.integer({description: 'I/O threads, 1-256 (Redis: one connection each)', default: 4}),
+    pipeline: Flags.integer({description: 'records per store call of one I/O thread, 1-1024 (Redis: commands written before the first reply is read)', default: 1}),
     fsync: Flags.string({description: 'fsync each record (file backend)', options: ['never', 'always'], default: 'never'}),
     direct: Flags.boolean({description: 'O_DIRECT where the filesystem allows it (--no-direct: page cache)', default: true, allowNo: true}),
     verify: Flags.boolean({description: 'compare every byte read back (--no-verify skips it)', default: true, allowNo: true}),
