@@ -170,3 +170,21 @@ test('backend bench: --mib honoured for small values, and the figures say what t
   assert.deepEqual(r.json.results.sizes.map((s) => s.ops), [32, 1])  // 1 MiB of 32 KiB chunks; one 2 MiB block
   assert.ok(r.json.notes.some((n) => /busiest I\/O thread's time inside store calls/.test(n)))
 })
+
+test('rediss:// to a plain Redis port hints at TLS; a CA file that is not PEM says so', {skip: spawnSync('redis-server', ['--version']).status === 0 ? false : 'redis-server is not installed'}, async () => {
+  const port = 20000 + Math.floor(Math.random() * 20000)
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {stdio: 'ignore'})
+  try {
+    for (let i = 0; i < 50 && spawnSync('redis-cli', ['-p', String(port), 'ping'], {encoding: 'utf8'}).stdout.trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 100))
+    const r = kvbench(['backend', 'bench', '--backend', `rediss://127.0.0.1:${port}`, '--mib', '1'])
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /TLS handshake failed: .* \(the server may not speak TLS on this port; plain Redis is redis:\/\/\)/)
+  } finally {
+    server.kill('SIGKILL')
+  }
+  const der = join(dir, 'ca.der')
+  writeFileSync(der, Buffer.from([0x30, 0x82, 0x01, 0x0a]))
+  const c = kvbench(['backend', 'bench', '--backend', `rediss://127.0.0.1:1?cacert=${der}`])
+  assert.equal(c.code, 2)
+  assert.match(c.stderr, /cacert .*ca\.der is not a PEM certificate file/)
+})

@@ -2,7 +2,7 @@
 // here, for `kvbench backend bench` and `kvbench save/load`. Passwords never leave this
 // module in a message: errors and displays use the masked form.
 import {randomUUID} from 'node:crypto'
-import {accessSync, constants, statSync} from 'node:fs'
+import {accessSync, constants, readFileSync, statSync} from 'node:fs'
 
 import {badInput} from './errors.js'
 import {maskSecrets, REDIS_PASSWORD_ENV} from './secrets.js'
@@ -42,6 +42,9 @@ export function parseRedisUrl(spec: string, env: NodeJS.ProcessEnv = process.env
   if (unknown.length > 0) throw badInput(`--backend ${shown}: unknown parameter ${unknown[0]} (${tls ? 'rediss:// takes ?cacert=PATH' : 'redis:// takes none'})`)
   const caFile = u.searchParams.get('cacert') ?? ''
   if (caFile && !isReadableFile(caFile)) throw badInput(`--backend ${shown}: cacert ${caFile} is not a readable file`)
+  if (caFile && !readFileSync(caFile, 'latin1').includes('-----BEGIN CERTIFICATE-----')) {
+    throw badInput(`--backend ${shown}: cacert ${caFile} is not a PEM certificate file (no -----BEGIN CERTIFICATE----- line; convert DER with openssl x509 -inform der)`)
+  }
   if (!u.hostname) throw badInput(`--backend ${shown}: no host`)
   const db = u.pathname && u.pathname !== '/' ? Number(u.pathname.slice(1)) : 0
   if (!Number.isInteger(db) || db < 0) throw badInput(`--backend ${shown}: the database must be a whole number, got ${u.pathname.slice(1)}`)

@@ -128,7 +128,8 @@ TlsSession::TlsSession(int fd, const std::string& host, const std::string& caFil
   if (s.connect(ssl_) != 1) {
     const long verify = s.getVerifyResult(ssl_);
     if (verify != 0) fail(std::string("TLS handshake failed: certificate not trusted (") + s.verifyString(verify) + ")");
-    fail("TLS handshake failed: " + opensslError(s));
+    // No certificate came back at all: most often a plain Redis port, which never answers a ClientHello.
+    fail("TLS handshake failed: " + opensslError(s) + " (the server may not speak TLS on this port; plain Redis is redis://)");
   }
 }
 
