@@ -305,10 +305,12 @@ interface Addon {
   runStreamProbes(device: number): Promise<NativeProbe[]>
   runBackendBench(plan: BackendBenchPlan): Promise<NativeBackendBench>
   cancelRun(): void
+  /** Store operations the running backend bench has done (puts and gets). */
+  runProgress(): number
 }
 
 export const NO_CUDA_MESSAGE = 'kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild'
-const ADDON_ABI = 11
+const ADDON_ABI = 12
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */
 export function addonCandidates(): string[] {
@@ -393,6 +395,10 @@ export const runStreamProbes = (device: number): Promise<NativeProbe[]> => callA
 export const runBackendBench = (plan: BackendBenchPlan): Promise<NativeBackendBench> => callAsync((a) => a.runBackendBench(plan))
 
 /** Asks a running save/load to stop after its current step (Ctrl-C). */
+export function runProgress(): number {
+  return cached?.runProgress() ?? 0
+}
+
 export function cancelRun(): void {
   cached?.cancelRun()
 }

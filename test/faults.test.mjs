@@ -188,3 +188,14 @@ test('rediss:// to a plain Redis port hints at TLS; a CA file that is not PEM sa
   assert.equal(c.code, 2)
   assert.match(c.stderr, /cacert .*ca\.der is not a PEM certificate file/)
 })
+
+test('a progress bar on a terminal, never when piped or under --json', {skip: spawnSync('script', ['--version']).status === 0 ? false : 'script(1) is not installed'}, () => {
+  const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(ROOT, 'bin', 'run.js'))} backend bench --backend host --mib 512`
+  const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], {encoding: 'utf8', timeout: 120_000})
+  assert.equal(tty.status, 0, tty.stdout)
+  assert.match(tty.stdout, /backend bench \[[=-]+\] \d+% · \d+\/\d+/)
+  const piped = kvbench(['backend', 'bench', '--backend', 'host', '--mib', '512'])
+  assert.doesNotMatch(piped.stdout + piped.stderr, /backend bench \[/)
+  const json = spawnSync('script', ['-qec', `${cmd} --json`, '/dev/null'], {encoding: 'utf8', timeout: 120_000})
+  assert.doesNotMatch(json.stdout, /backend bench \[/)
+})

@@ -62,6 +62,8 @@ Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
 // The addon's one piece of run state: a signal asks the running save/load (after its current
 // step) or backend bench (at its next store call) to stop; the core polls it and owns no global state.
 std::atomic<bool> g_cancel{false};
+// Store operations the running backend bench has done, read by runProgress() for a progress bar.
+std::atomic<long long> g_progress{0};
 
 Napi::Value RunSaveLoad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -114,11 +116,17 @@ Napi::Value RunBackendBench(const Napi::CallbackInfo& info) {
     throw toJsError(env, e.code, e.what());
   }
   g_cancel.store(false);
+  g_progress.store(0);
   plan.cancel = &g_cancel;
+  plan.progress = &g_progress;
   auto* w = new CoreWorker<kv::BackendBenchResult>(env, [plan] { return kv::runBackendBench(plan); });
   Napi::Promise p = w->promise();
   w->Queue();
   return p;
+}
+
+Napi::Value RunProgress(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(g_progress.load()));
 }
 
 Napi::Value CancelRun(const Napi::CallbackInfo& info) {
@@ -154,7 +162,8 @@ static Napi::Object InitKvbench(Napi::Env env, Napi::Object exports) {
   exports.Set("StoreHandle", storeHandleClass(env));
   exports.Set("memInfo", Napi::Function::New(env, MemInfo, "memInfo"));
   exports.Set("cancelRun", Napi::Function::New(env, CancelRun, "cancelRun"));
-  exports.Set("abiVersion", Napi::Number::New(env, 11));
+  exports.Set("runProgress", Napi::Function::New(env, RunProgress, "runProgress"));
+  exports.Set("abiVersion", Napi::Number::New(env, 12));
   return exports;
 }
 

@@ -11,7 +11,7 @@ import {formatBytes} from './render.js'
 import {gbPerSecond, summarize, type Summary} from './stats.js'
 import {maskBackend, storeSpec} from './store-spec.js'
 import {withSignals, type StopSignal} from './interrupt.js'
-import {cancelRun, openStoreHandle, runBackendBench, type BackendBenchPlan, type NativeBackendSize} from '../native.js'
+import {cancelRun, openStoreHandle, runBackendBench, runProgress, type BackendBenchPlan, type NativeBackendSize} from '../native.js'
 
 export interface BackendBenchRequest {
   backend: string
@@ -26,6 +26,8 @@ export interface BackendBenchRequest {
   injectCorrupt: boolean
   /** Thresholds checked when the bench ends (a failed one fails the run). */
   gates: BackendGateFlags
+  /** Store operations done of the total, a few times a second while the store is measured. */
+  onProgress?: (done: number, total: number) => void
 }
 
 export interface SizeFigures {
@@ -183,7 +185,9 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
     corruptOne: r.injectCorrupt,
   }
   // A signal stops the bench at its next store call; the run's records are removed whatever happens.
-  const {value: native, signal: during} = await withSignals(cancelRun, () => runBackendBench(nativePlan))
+  const total = 2 * ops.reduce((a, b) => a + b, 0)  // a put and a get per record
+  const poll = r.onProgress ? setInterval(() => r.onProgress?.(runProgress(), total), 200) : null
+  const {value: native, signal: during} = await withSignals(cancelRun, () => runBackendBench(nativePlan)).finally(() => poll && clearInterval(poll))
   const figs = native.sizes.map((s, i) => figures(plan[i][0], s, r.verify))
   // Lookups only against a store that answered puts and gets, and not after a signal.
   const healthy = figs.every((f) => f.put.failed === 0 && f.get.missing === 0)

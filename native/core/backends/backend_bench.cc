@@ -129,6 +129,7 @@ BackendBenchResult runBackendBench(const BackendBenchPlan& p) {
       // Pipelined: every record of the call waited for the call.
       const double us = nowUs() - t0;
       inStore[t] += us;
+      if (p.progress) p.progress->fetch_add(static_cast<long long>(idx.size()), std::memory_order_relaxed);
       for (int i : idx) r.putUs[i] = us;
     });
     r.putWallMs = storeMs(inStore);
@@ -156,6 +157,7 @@ BackendBenchResult runBackendBench(const BackendBenchPlan& p) {
       }
       const double us = nowUs() - t0;
       inStore[t] += us;
+      if (p.progress) p.progress->fetch_add(static_cast<long long>(items.size()), std::memory_order_relaxed);
       for (size_t j = 0; j < items.size(); ++j) {
         r.getUs[which[j]] = us;
         if (items[j].status == GetStatus::Missing) ++missing[t];

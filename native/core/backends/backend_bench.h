@@ -19,6 +19,8 @@ struct BackendBenchPlan {
   bool corruptOne = false; // test hook: damage one record between put and get
   // Set (by a signal) to stop at the next pipelined call; the run's records are removed either way.
   const std::atomic<bool>* cancel = nullptr;
+  // Counts store operations done (puts and gets), for a progress bar; may be null.
+  std::atomic<long long>* progress = nullptr;
 };
 
 struct SizeResult {

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {KvCommand} from '../../cli/kv-command.js'
+import {progressBar} from '../../cli/progress.js'
 import {benchBackend, type BackendBenchResults} from '../../core/backend-bench.js'
 import {buildEnvironment} from '../../core/environment.js'
 import {gateThreshold} from '../../cli/number-flag.js'
@@ -39,7 +40,9 @@ and removed at the end.`
   async run() {
     const {flags} = await this.parse(BackendBench)
     this.environment = buildEnvironment(null, 'backend bench does not use the GPU')
-    const {results: r, signal} = await benchBackend({
+    const bar = progressBar('backend bench', !this.jsonEnabled())
+    const outcome = await benchBackend({
+      onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
       backend: flags.backend,
       profile: flags.profile,
       mibPerSize: flags.mib,
@@ -54,7 +57,8 @@ and removed at the end.`
         minGetGBps: gateThreshold('min-get-gbps', flags['min-get-gbps']),
         maxP99Us: gateThreshold('max-p99-us', flags['max-p99-us']),
       },
-    })
+    }).finally(() => bar?.stop())
+    const {results: r, signal} = outcome
     const notes: string[] = []
     if (signal) notes.push(`interrupted (${signal}): stopped at the next store call, the run's records removed; ${r.sizes.length} of 2 record sizes measured whole`)
     if (r.backend.note) notes.push(r.backend.note)
