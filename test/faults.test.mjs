@@ -199,3 +199,23 @@ test('a progress bar on a terminal, never when piped or under --json', {skip: sp
   const json = spawnSync('script', ['-qec', `${cmd} --json`, '/dev/null'], {encoding: 'utf8', timeout: 120_000})
   assert.doesNotMatch(json.stdout, /backend bench \[/)
 })
+
+test('backend bench --runs: the median of the runs, each run kept, their range the spread compare reads', async () => {
+  const r = kvbenchJson(['backend', 'bench', '--backend', 'host', '--mib', '8', '--runs', '3', '--warmup-runs', '1'])
+  assert.equal(r.code, 0)
+  assertSchema('backend-bench.schema.json', r.json)
+  assert.equal(r.json.results.runs, 3)
+  assert.equal(r.json.results.warmupRuns, 1)
+  for (const s of r.json.results.sizes) {
+    for (const op of ['put', 'get']) {
+      const runs = [...s[op].runsGBps].sort((a, b) => a - b)
+      assert.equal(runs.length, 3)
+      assert.equal(s[op].gbps, runs[1])
+    }
+    assert.equal(s.put.latencyUs.n, 3 * s.ops)
+  }
+  const {backendMetrics} = await import('../dist/core/metrics/backend-metrics.js')
+  const m = backendMetrics(r.json.results).find((x) => x.figure === 'put_gbps')
+  assert.equal(m.spread.what, 'range of 3 runs')
+  assert.equal(kvbench(['backend', 'bench', '--runs', '101']).code, 2)
+})

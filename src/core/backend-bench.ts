@@ -9,9 +9,9 @@ import {memAvailableBytes} from './plan.js'
 import {deriveSizes, loadProfile} from './profile.js'
 import {formatBytes} from './render.js'
 import {gbPerSecond, summarize, type Summary} from './stats.js'
-import {maskBackend, storeSpec} from './store-spec.js'
+import {maskBackend, storeKind, storeSpec} from './store-spec.js'
 import {withSignals, type StopSignal} from './interrupt.js'
-import {cancelRun, openStoreHandle, runBackendBench, runProgress, type BackendBenchPlan, type NativeBackendSize} from '../native.js'
+import {cancelRun, openStoreHandle, runBackendBench, runProgress, type BackendBenchPlan, type NativeBackendBench, type NativeBackendSize} from '../native.js'
 
 export interface BackendBenchRequest {
   backend: string
@@ -26,6 +26,9 @@ export interface BackendBenchRequest {
   injectCorrupt: boolean
   /** Thresholds checked when the bench ends (a failed one fails the run). */
   gates: BackendGateFlags
+  /** Measured repetitions (--runs) after unmeasured ones (--warmup-runs), each a whole bench. */
+  runs: number
+  warmupRuns: number
   /** Store operations done of the total, a few times a second while the store is measured. */
   onProgress?: (done: number, total: number) => void
 }
@@ -34,8 +37,9 @@ export interface SizeFigures {
   label: 'chunk' | 'block'
   bytes: number
   ops: number
-  put: {gbps: number; latencyUs: Summary | null; failed: number}
-  get: {gbps: number; latencyUs: Summary | null; missing: number; corrupt: number}
+  /** gbps: the median of the runs; runsGBps: each measured run's */
+  put: {gbps: number; runsGBps: number[]; latencyUs: Summary | null; failed: number}
+  get: {gbps: number; runsGBps: number[]; latencyUs: Summary | null; missing: number; corrupt: number}
   verified: boolean | null
   mismatches: number
   firstError: string | null
@@ -64,6 +68,9 @@ export interface BackendBenchResults {
   pipeline: number
   fsync: 'never' | 'always'
   verify: boolean
+  /** Measured runs (fewer than --runs when a signal stopped the bench), and warm-up runs before them. */
+  runs: number
+  warmupRuns: number
   sizes: SizeFigures[]
   lookup: LookupFigures | null
   /** Some puts or gets failed: the figures cover what completed. */
@@ -79,19 +86,27 @@ function rate(bytes: number, ms: number): number {
   return ms > 0 ? gbPerSecond(bytes, ms) : 0
 }
 
-function figures(label: 'chunk' | 'block', s: NativeBackendSize, verify: boolean): SizeFigures {
-  const okPuts = s.ops - s.putFailed
-  const okGets = okPuts - s.getMissing - s.getCorrupt
+/**
+ * One record size over the measured runs: GB/s the median of the runs (each run's figure kept in
+ * runsGBps, their range the spread), latencies over every call of every run, failures summed.
+ */
+function figures(label: 'chunk' | 'block', runs: readonly NativeBackendSize[], verify: boolean): SizeFigures {
+  const sum = (f: (s: NativeBackendSize) => number) => runs.reduce((a, s) => a + f(s), 0)
+  const put = runs.map((s) => rate((s.ops - s.putFailed) * s.bytes, s.putWallMs))
+  const get = runs.map((s) => rate(Math.max(0, s.ops - s.putFailed - s.getMissing - s.getCorrupt) * s.bytes, s.getWallMs))
+  const putUs = runs.flatMap((s) => s.putUs)
+  const getUs = runs.flatMap((s) => s.getUs)
+  const [putFailed, getMissing, getCorrupt, mismatches] = [sum((s) => s.putFailed), sum((s) => s.getMissing), sum((s) => s.getCorrupt), sum((s) => s.mismatches)]
   return {
     label,
-    bytes: s.bytes,
-    ops: s.ops,
-    put: {gbps: rate(okPuts * s.bytes, s.putWallMs), latencyUs: s.putUs.length ? summarize(s.putUs) : null, failed: s.putFailed},
-    get: {gbps: rate(Math.max(0, okGets) * s.bytes, s.getWallMs), latencyUs: s.getUs.length ? summarize(s.getUs) : null, missing: s.getMissing, corrupt: s.getCorrupt},
+    bytes: runs[0].bytes,
+    ops: runs[0].ops,
+    put: {gbps: summarize(put).p50, runsGBps: put, latencyUs: putUs.length ? summarize(putUs) : null, failed: putFailed},
+    get: {gbps: summarize(get).p50, runsGBps: get, latencyUs: getUs.length ? summarize(getUs) : null, missing: getMissing, corrupt: getCorrupt},
     // Only records read back whole and compared count as verified.
-    verified: verify ? s.putFailed === 0 && s.getMissing === 0 && s.getCorrupt === 0 && s.mismatches === 0 : null,
-    mismatches: s.mismatches,
-    firstError: s.firstError,
+    verified: verify ? putFailed === 0 && getMissing === 0 && getCorrupt === 0 && mismatches === 0 : null,
+    mismatches,
+    firstError: runs.map((s) => s.firstError).find((e) => e) ?? null,
   }
 }
 
@@ -184,11 +199,29 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
     verify: r.verify,
     corruptOne: r.injectCorrupt,
   }
-  // A signal stops the bench at its next store call; the run's records are removed whatever happens.
-  const total = 2 * ops.reduce((a, b) => a + b, 0)  // a put and a get per record
-  const poll = r.onProgress ? setInterval(() => r.onProgress?.(runProgress(), total), 200) : null
-  const {value: native, signal: during} = await withSignals(cancelRun, () => runBackendBench(nativePlan)).finally(() => poll && clearInterval(poll))
-  const figs = native.sizes.map((s, i) => figures(plan[i][0], s, r.verify))
+  if (!Number.isInteger(r.runs) || r.runs < 1 || r.runs > 100) throw badInput(`--runs must be between 1 and 100, got ${r.runs}`)
+  if (!Number.isInteger(r.warmupRuns) || r.warmupRuns < 0 || r.warmupRuns > 10) throw badInput(`--warmup-runs must be between 0 and 10, got ${r.warmupRuns}`)
+  // A signal stops the bench at its next store call; each run's records are removed whatever happens.
+  const perRun = 2 * ops.reduce((a, b) => a + b, 0)  // a put and a get per record
+  const total = perRun * (r.warmupRuns + r.runs)
+  let finished = 0
+  const poll = r.onProgress ? setInterval(() => r.onProgress?.(finished * perRun + runProgress(), total), 200) : null
+  const measured: NativeBackendBench[] = []
+  const {signal: during} = await withSignals(cancelRun, async () => {
+    for (let i = 0; i < r.warmupRuns + r.runs; i++) {
+      const native = await runBackendBench(nativePlan)
+      finished++
+      if (native.cancelled) {
+        if (i >= r.warmupRuns && native.sizes.length > 0) measured.push(native)
+        return
+      }
+      if (i >= r.warmupRuns) measured.push(native)
+    }
+  }).finally(() => poll && clearInterval(poll))
+  const first = measured[0]
+  // Sizes every measured run finished whole.
+  const whole = Math.min(...measured.map((m) => m.sizes.length), 2)
+  const figs = first ? plan.slice(0, whole).map(([label], i) => figures(label, measured.map((m) => m.sizes[i]), r.verify)) : []
   // Lookups only against a store that answered puts and gets, and not after a signal.
   const healthy = figs.every((f) => f.put.failed === 0 && f.get.missing === 0)
   let lookup: LookupFigures | null = null
@@ -200,12 +233,14 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
     signal = l.signal
   }
   const results: BackendBenchResults = {
-    backend: {spec: maskBackend(r.backend), store: native.store, direct: native.direct, note: native.note},
+    backend: {spec: maskBackend(r.backend), store: first?.store ?? storeKind(r.backend), direct: first?.direct ?? false, note: first?.note ?? null},
     profile: profile.name,
     threads: r.threads,
     pipeline: r.pipeline,
     fsync: r.fsync,
     verify: r.verify,
+    runs: measured.length,
+    warmupRuns: r.warmupRuns,
     sizes: figs,
     lookup,
     partial: !healthy || signal !== null,

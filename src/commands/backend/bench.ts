@@ -30,6 +30,8 @@ and removed at the end.`
     fsync: Flags.string({description: 'fsync each record (file backend)', options: ['never', 'always'], default: 'never'}),
     direct: Flags.boolean({description: 'O_DIRECT where the filesystem allows it (--no-direct: page cache)', default: true, allowNo: true}),
     verify: Flags.boolean({description: 'compare every byte read back (--no-verify skips it)', default: true, allowNo: true}),
+    runs: Flags.integer({description: 'measured repetitions of the whole bench, 1-100: GB/s is their median, their range the spread', default: 1}),
+    'warmup-runs': Flags.integer({description: 'unmeasured repetitions first, 0-10 (page cache, connections, the store\'s own warm-up)', default: 0}),
     'min-put-gbps': Flags.string({description: 'fail (exit 1) if a record size puts slower than N GB/s', helpGroup: 'GATE'}),
     'min-get-gbps': Flags.string({description: 'fail (exit 1) if a record size gets slower than N GB/s', helpGroup: 'GATE'}),
     'max-p99-us': Flags.string({description: 'fail (exit 1) if a put or get p99 latency exceeds N µs', helpGroup: 'GATE'}),
@@ -51,6 +53,8 @@ and removed at the end.`
       fsync: flags.fsync as 'never' | 'always',
       direct: flags.direct,
       verify: flags.verify,
+      runs: flags.runs,
+      warmupRuns: flags['warmup-runs'],
       injectCorrupt: flags.inject === 'corrupt-record',
       gates: {
         minPutGBps: gateThreshold('min-put-gbps', flags['min-put-gbps']),
@@ -83,11 +87,14 @@ and removed at the end.`
   }
 
   private render(r: BackendBenchResults, notes: string[]) {
-    this.log(`${r.backend.store} · profile ${r.profile} · ${r.threads} I/O threads${r.pipeline > 1 ? `, ${r.pipeline} records per pipelined call` : ''}`)
+    const runs = r.runs > 1 || r.warmupRuns > 0 ? ` · ${r.runs} measured runs${r.warmupRuns ? ` after ${r.warmupRuns} warm-up` : ''}` : ''
+    this.log(`${r.backend.store} · profile ${r.profile} · ${r.threads} I/O threads${r.pipeline > 1 ? `, ${r.pipeline} records per pipelined call` : ''}${runs}`)
     const t = makeTable(['record', 'size', 'ops', 'put GB/s', 'put µs p50/p99', 'get GB/s', 'get µs p50/p99', 'verified'])
     for (const s of r.sizes) {
       const lat = (x: {latencyUs: {p50: number; p99: number} | null}) => (x.latencyUs ? `${fixed(x.latencyUs.p50)} / ${fixed(x.latencyUs.p99)}` : '-')
-      t.push([s.label, formatBytes(s.bytes), String(s.ops), fixed(s.put.gbps, 2), lat(s.put), fixed(s.get.gbps, 2), lat(s.get), s.verified === null ? 'skipped' : s.verified ? 'yes' : 'NO'])
+      // Several runs: the median, and in brackets the range of the runs.
+      const gbps = (x: {gbps: number; runsGBps: number[]}) => (x.runsGBps.length > 1 ? `${fixed(x.gbps, 2)} (${fixed(Math.min(...x.runsGBps), 2)}-${fixed(Math.max(...x.runsGBps), 2)})` : fixed(x.gbps, 2))
+      t.push([s.label, formatBytes(s.bytes), String(s.ops), gbps(s.put), lat(s.put), gbps(s.get), lat(s.get), s.verified === null ? 'skipped' : s.verified ? 'yes' : 'NO'])
     }
     this.log(t.toString())
     const l = r.lookup

@@ -9,7 +9,9 @@ export function backendMetrics(r: BackendBenchResults): Metric[] {
     const row = {section: 'size' as const}
     for (const op of ['put', 'get'] as const) {
       const x = s[op]
-      list.add(row, [s.label], `${op}_gbps`, 'GB/s', 'bigger', x.gbps)
+      const runs = x.runsGBps ?? []  // absent in results before 1.7.0
+      const spread = runs.length > 1 ? {lo: Math.min(...runs), hi: Math.max(...runs), what: `range of ${runs.length} runs`} : null
+      list.add(row, [s.label], `${op}_gbps`, 'GB/s', 'bigger', x.gbps, spread)
       list.add(row, [s.label], `${op}_p50_us`, 'us', 'smaller', x.latencyUs?.p50)
       list.add(row, [s.label], `${op}_p99_us`, 'us', 'smaller', x.latencyUs?.p99)
     }
