@@ -53,3 +53,20 @@ test('--version and -v name the git commit and the CUDA build', () => {
     assert.match(r.stdout, /^kvbench\/\d+\.\d+\.\d+ git [0-9a-f]{12}|unknown · (CUDA runtime \d+\.\d+ in the addon \(.+\)|built without CUDA|.+) · linux-x64 node-v20/)
   }
 })
+
+test('help descriptions are not broken mid-sentence at the source\'s line ends', async () => {
+  const {prose} = await import('../dist/cli/prose.js')
+  assert.equal(prose`one line
+goes on.
+
+Next paragraph
+  an indented list line
+  another`, 'one line goes on.\n\nNext paragraph\n  an indented list line\n  another')
+  const {COMMANDS} = await import('../dist/commands/index.js')
+  for (const [id, cmd] of Object.entries(COMMANDS)) {
+    for (const paragraph of String(cmd.description ?? '').split('\n\n')) {
+      // a paragraph is one line, or a list whose lines are indented
+      assert.ok(!/[^\n]\n(?! {2})[^\n]/.test(paragraph.split('\n  ')[0]), `${id}: ${paragraph.slice(0, 60)}`)
+    }
+  }
+})

@@ -1,3 +1,4 @@
+import {prose} from '../cli/prose.js'
 import {Flags} from '@oclif/core'
 
 import {KvCommand} from '../cli/kv-command.js'
@@ -8,7 +9,7 @@ import {cudaInfo} from '../native.js'
 
 export default class AuditStreams extends KvCommand {
   static summary = 'Find current-stream leaks between threads, natively and in your Python stack'
-  static description = `Native probes (threads in the addon): a fresh thread's device, the legacy default stream,
+  static description = prose`Native probes (threads in the addon): a fresh thread's device, the legacy default stream,
 a stream used from another device, and a race canary that proves the harness sees races. Python
 probes (run with --python): torch's own current stream across threads, each --accessor module:attr
 across threads, patched torch.cuda.set_stream, accessors that fall out of step with torch after a

@@ -1,3 +1,4 @@
+import {prose} from '../cli/prose.js'
 import {appendFileSync} from 'node:fs'
 
 import {Args, Flags} from '@oclif/core'
@@ -11,7 +12,7 @@ import {readResult} from '../core/results/read-result.js'
 
 export default class Compare extends KvCommand {
   static summary = 'Compare a result against a baseline: every figure in its direction, noise-aware; exit 1 on a regression'
-  static description = `Pairs the figures of two results of one kind (save/load: each strategy alone and each design;
+  static description = prose`Pairs the figures of two results of one kind (save/load: each strategy alone and each design;
 backend bench: each record size and op; env: each ceiling; audit-streams: each probe's verdict) and judges
 each in its direction (GB/s and % of ceiling: bigger is better; slowdown, latency, blocked µs: smaller;
 a verification or verdict that gets worse is a regression). A change is a regression only when it is

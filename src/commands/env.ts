@@ -1,3 +1,4 @@
+import {prose} from '../cli/prose.js'
 import {Flags} from '@oclif/core'
 
 import {KvCommand} from '../cli/kv-command.js'
@@ -8,7 +9,7 @@ import {fixed, formatBytes, keyValueTable, makeTable, orDash} from '../core/rend
 
 export default class Env extends KvCommand {
   static summary = 'Describe this machine for KV-cache transfer; --measure its copy ceilings'
-  static description = `Host (CPU, NUMA, memory, locked-memory limit, OS), CUDA driver and runtime, and every GPU
+  static description = prose`Host (CPU, NUMA, memory, locked-memory limit, OS), CUDA driver and runtime, and every GPU
 (SMs, memory, L2, PCIe link, NUMA placement, copy engines). With --measure: pinned H2D and D2H
 copy-engine bandwidth, both at once, D2D, pageable H2D and D2H, and small-copy latency, as medians of
 repeated samples timed with CUDA events, every copy verified. These ceilings are what save/load figures

@@ -1,3 +1,4 @@
+import {prose} from '../cli/prose.js'
 import {Args, Flags} from '@oclif/core'
 
 import {KvCommand} from '../cli/kv-command.js'
@@ -7,7 +8,7 @@ import {readResult} from '../core/results/read-result.js'
 
 export default class Export extends KvCommand {
   static summary = 'Export results for CI dashboards: github-action-benchmark, Bencher (BMF), CSV, JUnit'
-  static description = `Writes the figures of one or more results (save, load, backend bench, env, audit-streams) to stdout in
+  static description = prose`Writes the figures of one or more results (save, load, backend bench, env, audit-streams) to stdout in
 a dashboard's format. Metric names are stable and the same in every format and in compare and gates,
 e.g. save/llama-3.1-8b/async/staged/moved_pct_of_ceiling (docs/metrics.md). The same figure in several
 results (repeat runs) is their median, its range the spread.

@@ -1,3 +1,4 @@
+import {prose} from '../../cli/prose.js'
 import {Flags} from '@oclif/core'
 
 import {KvCommand} from '../../cli/kv-command.js'
@@ -12,7 +13,7 @@ import {fixed, formatBytes, makeTable} from '../../core/render.js'
 
 export default class BackendBench extends KvCommand {
   static summary = 'Benchmark a KV store alone: put/get throughput and latency, no GPU needed'
-  static description = `Also times the scheduler's lookup (get_num_new_matched_tokens) with tinybench: the
+  static description = prose`Also times the scheduler's lookup (get_num_new_matched_tokens) with tinybench: the
 synchronous call, and a non-blocking call that answers "ask again later" until the store has answered.
 Writes and reads back records the size of a profile's chunk and block through the store, from
 host memory on several I/O threads, every record checksummed and its data verified. For store
