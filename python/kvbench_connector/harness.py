@@ -169,15 +169,15 @@ def main(argv):
     clock = HookClock(cfg["hookTimeoutS"], report)
     sys.path.append(cfg["examplesDir"])  # the references (and connectors built on them) import connectors.*
     try:
-        accessor_spec = cfg["streamAccessor"]
-        user_accessor = None if accessor_spec == "torch.cuda:current_stream" else load_accessor(accessor_spec)
+        accessor_spec = cfg["streamAccessor"]  # None: torch.cuda.current_stream, the default
+        user_accessor = None if accessor_spec is None else load_accessor(accessor_spec)
         designs = load_designs(cfg, clock)
         torch = import_torch(cfg["device"])
         report({"type": "torch", "version": torch.__version__, "cuda": torch.version.cuda, "gpu": torch.cuda.get_device_name(cfg["device"])})
         accessor = user_accessor or torch.cuda.current_stream
         probe = accessor()
         if not isinstance(probe, torch.cuda.Stream):
-            raise BadInput(f"--stream-accessor {accessor_spec}: returned {type(probe).__name__}, not a torch.cuda.Stream")
+            raise BadInput(f"--stream-accessor {accessor_spec or 'torch.cuda:current_stream'}: returned {type(probe).__name__}, not a torch.cuda.Stream")
         run_all(torch, cfg, designs, clock, accessor)
     except BadInput as e:
         report({"type": "fatal", "code": e.code, "message": str(e), "exit": 2})

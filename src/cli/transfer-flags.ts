@@ -6,7 +6,7 @@ import type {DesignChoice, StrategyChoice} from '../core/plan.js'
 import type {Layout} from '../core/profile.js'
 import {gateThreshold} from './number-flag.js'
 import type {ConnectorRequest} from '../core/connector/run.js'
-import {isPythonConnector} from '../core/connector/spec.js'
+import {DEFAULT_ACCESSOR, isPythonConnector, REFERENCE_CONNECTORS} from '../core/connector/spec.js'
 import {badInput} from '../core/errors.js'
 import type {TransferRequest} from '../core/saveload-run.js'
 import type {FaultName, StagingL2} from '../native.js'
@@ -30,8 +30,8 @@ export const transferFlags = {
     default: 'on',
   }),
   'connector-config': Flags.string({description: 'py: connectors: a JSON object (or @FILE) handed to your connector\'s constructor', helpValue: 'JSON|@FILE', helpGroup: pyGroup}),
-  'stream-accessor': Flags.string({description: 'py: connectors: the engine\'s current-stream accessor the forward\'s all-reduce stand-in is enqueued on, as pynccl does (vllm.utils:current_stream)', helpValue: 'MODULE:ATTR', default: 'torch.cuda:current_stream', helpGroup: pyGroup}),
-  'compare-with': Flags.string({description: 'py: connectors: reference connectors run in the same process and forward (naive, async, or none)', default: 'naive,async', helpGroup: pyGroup}),
+  'stream-accessor': Flags.string({description: 'py: connectors: the engine\'s current-stream accessor the forward\'s all-reduce stand-in is enqueued on, as pynccl does (vllm.utils:current_stream)', helpValue: 'MODULE:ATTR', default: DEFAULT_ACCESSOR, helpGroup: pyGroup}),
+  'compare-with': Flags.string({description: `py: connectors: reference connectors run in the same process and forward (${Object.keys(REFERENCE_CONNECTORS).join(', ')}, or none)`, default: Object.keys(REFERENCE_CONNECTORS).join(','), helpGroup: pyGroup}),
   'hook-timeout': Flags.integer({description: 'py: connectors: stop the run when one hook call blocks longer than this, seconds (more than 0, at most 3600)', default: 30, helpGroup: pyGroup}),
   python: Flags.string({description: 'py: connectors: the Python that runs your connector (torch with CUDA)', default: 'python3', helpGroup: pyGroup}),
   verify: Flags.boolean({description: 'check every saved and loaded byte (--no-verify skips it)', default: true, allowNo: true}),

@@ -116,7 +116,8 @@ export function planConnectorRun(req: ConnectorRequest) {
     device: req.device,
     designs,
     connectorConfig: config,
-    streamAccessor: accessor,
+    // null: torch's own per-thread accessor, which the harness calls without importing anything first
+    streamAccessor: accessor === DEFAULT_ACCESSOR ? null : accessor,
     hookTimeoutS: req.hookTimeoutS,
     warmupSteps: req.warmupSteps,
     measuredSteps: steps,
