@@ -33,3 +33,12 @@ test('audit-streams drops its fix column when no probe has a fix', () => {
   const r = kvbench(['audit-streams'])
   assert.doesNotMatch(r.stdout.split('\n')[1], /\bfix\b/)
 })
+
+test('key-value tables (env) fit the terminal too', async () => {
+  const {keyValueTable} = await import('../dist/core/render.js')
+  const long = 'none (no NVIDIA driver (no /proc/driver/nvidia/version; the CUDA runtime reports cudaErrorInsufficientDriver))'
+  const out = keyValueTable([['GPUs', long], ['CPU', 'x']], false, 60)
+  assert.ok(longest(out) <= 60)
+  assert.ok(out.includes('cudaErrorInsufficientDriver'))
+  assert.ok(longest(keyValueTable([['GPUs', long]], false, null)) > 100)
+})

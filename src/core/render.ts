@@ -81,9 +81,10 @@ export function makeTable(head: string[], colour = colourEnabled(), {compact = f
   return t
 }
 
-export function keyValueTable(rows: Array<[string, string]>, colour = colourEnabled()): string {
+export function keyValueTable(rows: Array<[string, string]>, colour = colourEnabled(), width = terminalWidth()): string {
   const t = new Table({style: colour ? {head: [], border: ['grey']} : {head: [], border: []}})
-  for (const [k, v] of rows) t.push({[k]: v})
+  for (const [k, v] of rows) t.push([k, v])
+  if (width !== null) fitTable(t, width)
   return t.toString()
 }
 
