@@ -70,3 +70,16 @@ Next paragraph
     }
   }
 })
+
+test('--quiet / -q: nothing but errors; the exit code and --output still say how it went', () => {
+  const q = kvbench(['profiles', '-q'])
+  assert.equal(q.code, 0)
+  assert.equal(q.stdout, '')
+  const gate = kvbench(['backend', 'bench', '--backend', 'host', '--mib', '1', '--quiet', '--min-put-gbps', '100000'])
+  assert.equal(gate.code, 1)
+  assert.equal(gate.stdout, '')
+  const bad = kvbench(['backend', 'bench', '--backend', 'file:', '-q'])
+  assert.equal(bad.code, 2)
+  assert.match(bad.stderr, /^Error: --backend file: needs the directory/)
+  assert.match(kvbench(['profiles', '-q', '--json']).stdout, /"kind": "profiles"/)  // --json still prints its JSON
+})

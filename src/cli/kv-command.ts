@@ -13,12 +13,15 @@ export abstract class KvCommand extends Command {
   static enableJsonFlag = true
   static baseFlags = {
     output: Flags.string({char: 'o', helpValue: 'FILE', description: 'also write the JSON envelope to FILE (whole or not at all; errors too), the table still on stdout'}),
+    quiet: Flags.boolean({char: 'q', description: 'print nothing but errors: the exit code (and --output) say how the run went'}),
   }
   protected readonly clock = new RunClock()
   /** Filled as soon as the command knows it, so an error envelope still carries it. */
   protected environment: Environment | null = null
   /** --output, checked when the flags are parsed (before any work). */
   private outputFile: string | undefined
+  /** --quiet: no human view and no progress (errors still go to stderr). */
+  private quiet = false
   /** What the run ended with: its result or its error, for --output. */
   private finalEnvelope: Envelope<unknown> | undefined
 
@@ -35,7 +38,13 @@ export abstract class KvCommand extends Command {
     const parsed = await super.parse(options, argv)
     const output = (parsed.flags as {output?: string}).output
     if (output !== undefined) this.outputFile = checkOutputPath(output)
+    this.quiet = Boolean((parsed.flags as {quiet?: boolean}).quiet)
     return parsed
+  }
+
+  /** The command's human view (tables, notes, progress) is printed: not under --json or --quiet. */
+  protected humanView(): boolean {
+    return !this.jsonEnabled() && !this.quiet
   }
 
   protected envelope<R>(results: R | null, extra: {status?: Envelope<R>['status']; notes?: string[]} = {}): Envelope<R> {

@@ -31,7 +31,7 @@ export abstract class TransferCommand extends KvCommand {
 
   async run() {
     const {flags} = await this.parse(this.constructor as typeof TransferCommand)
-    const progress = !this.jsonEnabled() && process.stderr.isTTY
+    const progress = this.humanView() && process.stderr.isTTY
     checkConnectorFlags(flags.connector, this.argv)
     if (isPythonConnector(flags.connector)) return this.runPython(flags, progress)
     const req = transferRequest(this.mode, flags as never)
@@ -48,7 +48,7 @@ export abstract class TransferCommand extends KvCommand {
     } else if (failedGates(results.gates).length > 0) {
       process.exitCode = 1  // a gate failed: the figures are complete, and worse than asked
     }
-    if (!this.jsonEnabled()) {
+    if (this.humanView()) {
       this.log(renderTransfer(results))
       for (const n of notes) this.log(`note: ${n}`)
     }
@@ -67,7 +67,7 @@ export abstract class TransferCommand extends KvCommand {
       notes.push(`verification FAILED: ${d.name}: ${what.filter(Boolean).join('; ')}`)
     }
     process.exitCode = exitCode
-    if (!this.jsonEnabled()) {
+    if (this.humanView()) {
       this.log(renderConnector(results))
       for (const n of notes) this.log(`note: ${n}`)
     }

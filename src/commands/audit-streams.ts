@@ -55,7 +55,7 @@ too with --strict), 1 on LEAK or ERROR, 2 on bad input.`
     if (unrun.length > 0) notes.push(`${unrun.map((p) => p.probe).join(', ')} asked for but not run${results.strict ? ': --strict fails on it' : ''}`)
     const context = results.probes.filter((p) => p.kind === 'context' && p.verdict === 'HAZARD')
     if (context.length > 0) notes.push(`${context.map((p) => p.probe).join(', ')}: a fact about kvbench's own build on this machine, not a verdict on your stack (--strict ignores it)`)
-    if (!this.jsonEnabled()) {
+    if (this.humanView()) {
       this.render(results)
       for (const n of notes) this.log(`note: ${n}`)
     }

@@ -65,7 +65,7 @@ be compared (kind, profile, workload, strategy set; a different GPU or driver is
       this.logJson(e)
       return e
     }
-    if (!this.jsonEnabled()) this.render(results, notes, flags.format === 'markdown' ? markdown : null)
+    if (this.humanView()) this.render(results, notes, flags.format === 'markdown' ? markdown : null)
     return this.envelope(results, {notes})
   }
 

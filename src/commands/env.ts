@@ -26,7 +26,7 @@ are compared with.`
 
   async run() {
     const {flags} = await this.parse(Env)
-    const progress = !this.jsonEnabled() && process.stderr.isTTY
+    const progress = this.humanView() && process.stderr.isTTY
     const outcome = await runEnv(
       {
         measure: flags.measure,
@@ -43,7 +43,7 @@ are compared with.`
         if (this.argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`) || a === `--no-${f}`)) outcome.notes.push(`--${f} does nothing without --measure`)
       }
     }
-    if (!this.jsonEnabled()) this.render(outcome.environment, outcome.results, outcome.notes)
+    if (this.humanView()) this.render(outcome.environment, outcome.results, outcome.notes)
     return this.envelope(outcome.results, {notes: outcome.notes})
   }
 

@@ -11,7 +11,7 @@ export default class Profiles extends KvCommand {
   async run() {
     await this.parse(Profiles)
     const rows: ProfileRow[] = listProfiles()
-    if (!this.jsonEnabled()) {
+    if (this.humanView()) {
       const t = makeTable(['profile', 'layers', 'attention', 'block', 'layout', 'KV/token', 'KV/block', 'chunk', 'workload'])
       for (const {profile: r, sizes} of rows) {
         const a = r.attention.kind === 'gqa' ? `GQA ${r.attention.queryHeads}q/${r.attention.kvHeads}kv x ${r.attention.headDim}` : `MLA latent ${r.attention.latentDim}`

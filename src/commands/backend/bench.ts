@@ -43,7 +43,7 @@ and removed at the end.`
   async run() {
     const {flags} = await this.parse(BackendBench)
     this.environment = buildEnvironment(null, 'backend bench does not use the GPU')
-    const bar = progressBar('backend bench', !this.jsonEnabled())
+    const bar = progressBar('backend bench', this.humanView())
     const outcome = await benchBackend({
       onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
       backend: flags.backend,
@@ -83,7 +83,7 @@ and removed at the end.`
     } else if (failedGates(r.gates).length > 0) {
       process.exitCode = 1
     }
-    if (!this.jsonEnabled()) this.render(r, notes)
+    if (this.humanView()) this.render(r, notes)
     return this.envelope(r, {notes, status: r.partial ? 'partial' : 'complete'})
   }
 
