@@ -4,6 +4,7 @@ import {Flags} from '@oclif/core'
 
 import type {DesignChoice, StrategyChoice} from '../core/plan.js'
 import type {Layout} from '../core/profile.js'
+import {flagsGiven} from './flags-given.js'
 import {gateThreshold} from './number-flag.js'
 import type {ConnectorRequest} from '../core/connector/run.js'
 import {DEFAULT_ACCESSOR, isPythonConnector, REFERENCE_CONNECTORS} from '../core/connector/spec.js'
@@ -92,19 +93,9 @@ type Parsed = {
 const NATIVE_ONLY = ['strategy', 'design', 'staging-mib', 'copy-ctas', 'mapped-ctas', 'copy-cache', 'backend', 'io-threads', 'store-queue', 'pipeline', 'fsync', 'direct', 'staging-l2', 'batch-share', 'reference-steps', 'inject', 'layout']
 const PYTHON_ONLY = ['connector-config', 'stream-accessor', 'compare-with', 'hook-timeout', 'python']
 
-/** The flags given on the command line (not defaulted), by name. */
-function given(argv: readonly string[]): Set<string> {
-  const out = new Set<string>()
-  for (const a of argv) {
-    const m = /^--(?:no-)?([a-z][a-z0-9-]*)(=|$)/.exec(a)
-    if (m) out.add(m[1])
-  }
-  return out
-}
-
 /** Native-only flags with a py: connector, and py:-only flags without one, are bad input. */
 export function checkConnectorFlags(connector: string, argv: readonly string[]): void {
-  const set = given(argv)
+  const set = flagsGiven(argv)
   if (isPythonConnector(connector)) {
     const wrong = NATIVE_ONLY.filter((f) => set.has(f))
     if (wrong.length > 0) throw badInput(`--${wrong[0]} sets kvbench's native connectors; it does nothing with --connector ${connector}`)

@@ -1,6 +1,7 @@
 import {prose} from '../cli/prose.js'
 import {Flags} from '@oclif/core'
 
+import {flagsGiven} from '../cli/flags-given.js'
 import {KvCommand} from '../cli/kv-command.js'
 import type {CeilingResults} from '../core/ceilings.js'
 import type {Environment} from '../core/environment.js'
@@ -40,7 +41,7 @@ are compared with.`
     )
     if (!flags.measure) {
       for (const f of ['size', 'iterations', 'verify']) {
-        if (this.argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`) || a === `--no-${f}`)) outcome.notes.push(`--${f} does nothing without --measure`)
+        if (flagsGiven(this.argv).has(f)) outcome.notes.push(`--${f} does nothing without --measure`)
       }
     }
     if (this.humanView()) this.render(outcome.environment, outcome.results, outcome.notes)

@@ -1,6 +1,7 @@
 import {prose} from '../../cli/prose.js'
 import {Flags} from '@oclif/core'
 
+import {flagsGiven} from '../../cli/flags-given.js'
 import {KvCommand} from '../../cli/kv-command.js'
 import {progressBar} from '../../cli/progress.js'
 import {benchBackend, type BackendBenchResults} from '../../core/backend-bench.js'
@@ -71,7 +72,7 @@ and removed at the end.`
     if (kind === 'redis') notes.push('redis puts write fresh keys (each record a new key): put GB/s includes creating them')
     notes.push("GB/s: bytes over the busiest I/O thread's time inside store calls; kvbench's own record generation and verification run outside it")
     for (const f of ['fsync', 'direct']) {
-      if (kind !== 'file' && this.argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`) || a === `--no-${f}`)) notes.push(`--${f} does nothing with a ${kind} store (it sets the file store)`)
+      if (kind !== 'file' && flagsGiven(this.argv).has(f)) notes.push(`--${f} does nothing with a ${kind} store (it sets the file store)`)
     }
     if (!r.verify) notes.push('verification skipped: --no-verify (records were checksummed, data not compared)')
     const bad = r.sizes.filter((s) => s.verified === false || s.get.corrupt > 0 || s.put.failed > 0)
