@@ -2,6 +2,10 @@
 // a mistyped command answered with the right one, an extra word named, --version with the build,
 // and a command line that names no command still answered in JSON under --json.
 import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {test} from 'node:test'
 
 import {kvbench} from './helpers/cli.mjs'
@@ -29,7 +33,7 @@ test('a mistyped command suggests the right one, exit 2', () => {
   const far = kvbench(['zzz'])
   assert.equal(far.code, 2)
   assert.doesNotMatch(far.stderr, /Did you mean/)
-  assert.match(far.stderr, /kvbench --help lists them: audit-streams, backend bench, compare, env, export, load, profiles, save/)
+  assert.match(far.stderr, /kvbench --help lists them: audit-streams, autocomplete, backend bench, compare, env, export, load, profiles, save/)
 })
 
 test('a word after a command that takes none is an unexpected argument', () => {
@@ -82,4 +86,29 @@ test('--quiet / -q: nothing but errors; the exit code and --output still say how
   assert.equal(bad.code, 2)
   assert.match(bad.stderr, /^Error: --backend file: needs the directory/)
   assert.match(kvbench(['profiles', '-q', '--json']).stdout, /"kind": "profiles"/)  // --json still prints its JSON
+})
+
+test('shell completion: the generated bash function completes commands, topics and flags', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'kvbench-ac-'))
+  try {
+    const r = kvbench(['autocomplete', 'bash'], {env: {XDG_CACHE_HOME: cache}})
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /kvbench autocomplete script bash/)
+    const setup = kvbench(['autocomplete', 'script', 'bash'], {env: {XDG_CACHE_HOME: cache}}).stdout.trim()
+    // what ~/.bashrc would run, then a TAB on each partial line
+    const complete = (...words) => {
+      const script = `${setup.replace(/ # kvbench autocomplete setup$/, '')}\nCOMP_WORDS=(kvbench ${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}; _kvbench_autocomplete; echo "\${COMPREPLY[*]}"`
+      const b = spawnSync('bash', ['-c', script], {encoding: 'utf8'})
+      assert.equal(b.status, 0, b.stderr)
+      return b.stdout.trim().split(' ')
+    }
+    assert.deepEqual(complete('ba'), ['backend'])
+    assert.deepEqual(complete('backend', ''), ['bench'])
+    assert.ok(complete('backend', 'bench', '--mi').includes('--mib'))
+    const top = complete('')
+    for (const c of ['audit-streams', 'env', 'save', 'load', 'compare', 'export', 'profiles', 'autocomplete']) assert.ok(top.includes(c), c)
+    assert.ok(complete('save', '--conn').includes('--connector'))
+  } finally {
+    rmSync(cache, {recursive: true, force: true})
+  }
 })

@@ -34,6 +34,18 @@ test('audit-streams drops its fix column when no probe has a fix', () => {
   assert.doesNotMatch(r.stdout.split('\n')[1], /\bfix\b/)
 })
 
+test('long evidence goes under the table: the cell says [n], the footnote holds the text once', async () => {
+  const {Footnotes} = await import('../dist/core/render.js')
+  const f = new Footnotes(10)
+  assert.deepEqual([f.cell('short'), f.cell('a'.repeat(11)), f.cell('b'.repeat(11)), f.cell('a'.repeat(11))], ['short', '[1]', '[2]', '[1]'])
+  assert.deepEqual(f.lines(), [`[1] ${'a'.repeat(11)}`, `[2] ${'b'.repeat(11)}`])
+  const r = kvbench(['audit-streams'])
+  const [table, rest] = [r.stdout.split('\n').filter((l) => /^[│┌├└]/.test(l)), r.stdout.split('\n').filter((l) => /^\[\d+\] /.test(l))]
+  assert.ok(longest(table.join('\n')) <= 80, table.join('\n'))  // rows stay one line at 80 columns
+  for (const ref of new Set(table.join('').match(/\[\d+\]/g))) assert.ok(rest.some((l) => l.startsWith(`${ref} `)), ref)
+  assert.equal(rest.filter((l) => /no NVIDIA driver|no GPU/.test(l)).length, rest.some((l) => /no GPU/.test(l)) ? 1 : 0)  // said once
+})
+
 test('key-value tables (env) fit the terminal too', async () => {
   const {keyValueTable} = await import('../dist/core/render.js')
   const long = 'none (no NVIDIA driver (no /proc/driver/nvidia/version; the CUDA runtime reports cudaErrorInsufficientDriver))'

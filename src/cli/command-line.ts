@@ -5,9 +5,11 @@ import {closest, distance} from 'fastest-levenshtein'
 
 import {COMMANDS} from '../commands/index.js'
 
-/** Command ids as a user types them (`backend bench`). */
+/** The commands a user sees, as typed (`backend bench`): hidden ones (completion's helpers) left out. */
 export function commandNames(): string[] {
-  return Object.keys(COMMANDS).map((id) => id.replace(/:/g, ' '))
+  return Object.entries(COMMANDS)
+    .filter(([, command]) => !(command as {hidden?: boolean}).hidden)
+    .map(([id]) => id.replace(/:/g, ' '))
 }
 
 /** `kvbench help save` is `kvbench save --help`; `kvbench help` is `kvbench --help`. */

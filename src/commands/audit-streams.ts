@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 import {KvCommand} from '../cli/kv-command.js'
 import {runAudit, type AuditResults} from '../core/audit.js'
 import {buildEnvironment} from '../core/environment.js'
-import {makeChalk, makeTable} from '../core/render.js'
+import {Footnotes, makeChalk, makeTable} from '../core/render.js'
 import {cudaInfo} from '../native.js'
 
 export default class AuditStreams extends KvCommand {
@@ -68,8 +68,10 @@ too with --strict), 1 on LEAK or ERROR, 2 on bad input.`
     const paint: Record<string, (s: string) => string> = {PASS: c.green, LEAK: c.red.bold, HAZARD: c.yellow, SKIP: c.gray, ERROR: c.magenta}
     const withFix = r.probes.some((p) => p.fix)  // an always-empty column is dropped
     const t = makeTable(['layer', 'probe', 'target', 'verdict', 'evidence', ...(withFix ? ['fix'] : [])])
-    for (const p of r.probes) t.push([p.layer, p.probe, p.target, paint[p.verdict](p.verdict), p.evidence, ...(withFix ? [p.fix ?? ''] : [])])
+    const long = new Footnotes()  // long evidence and fixes under the table
+    for (const p of r.probes) t.push([p.layer, p.probe, p.target, paint[p.verdict](p.verdict), long.cell(p.evidence), ...(withFix ? [long.cell(p.fix ?? '')] : [])])
     this.log(t.toString())
+    for (const line of long.lines()) this.log(line)
     const py = r.python
     this.log(`python: ${py.executable}${py.version ? ` ${py.version}` : ''}${py.torch ? `, torch ${py.torch}` : ''}${py.skipped ? ` (skipped: ${py.skipped})` : ''}`)
     this.log(Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(', ') + (r.strict ? ' (strict)' : ''))

@@ -1,5 +1,9 @@
 // oclif's explicit command list: one import per command, no directory scan at start-up
 // (fast --help, and the portable bundle needs no file layout).
+import Autocomplete from '../../node_modules/@oclif/plugin-autocomplete/lib/commands/autocomplete/index.js'
+import AutocompleteCreate from '../../node_modules/@oclif/plugin-autocomplete/lib/commands/autocomplete/create.js'
+import AutocompleteScript from '../../node_modules/@oclif/plugin-autocomplete/lib/commands/autocomplete/script.js'
+
 import AuditStreams from './audit-streams.js'
 import BackendBench from './backend/bench.js'
 import Compare from './compare.js'
@@ -9,4 +13,20 @@ import Load from './load.js'
 import Profiles from './profiles.js'
 import Save from './save.js'
 
-export const COMMANDS = {'audit-streams': AuditStreams, 'backend:bench': BackendBench, compare: Compare, env: Env, export: Export, load: Load, profiles: Profiles, save: Save}
+// Shell completion is @oclif/plugin-autocomplete's three commands, listed here because an explicit
+// command list loads no plugins; its scripts are built from this same list. The package exports no
+// entry for them (oclif loads a plugin's commands by file path), hence the paths into node_modules,
+// the same from src/ and dist/.
+export const COMMANDS = {
+  'audit-streams': AuditStreams,
+  autocomplete: Autocomplete,
+  'autocomplete:create': AutocompleteCreate,
+  'autocomplete:script': AutocompleteScript,
+  'backend:bench': BackendBench,
+  compare: Compare,
+  env: Env,
+  export: Export,
+  load: Load,
+  profiles: Profiles,
+  save: Save,
+}

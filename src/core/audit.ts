@@ -5,6 +5,8 @@ import {existsSync} from 'node:fs'
 import {dirname, isAbsolute, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {describeMissingGpu} from './env-run.js'
+import {buildEnvironment} from './environment.js'
 import {badInput, KvError} from './errors.js'
 import {cudaInfo, runStreamProbes, type NativeProbe} from '../native.js'
 
@@ -94,8 +96,8 @@ export async function nativeVerdicts(device: number): Promise<ProbeVerdict[]> {
     return skipAll((error as Error).message)
   }
   if (!info.builtWithCuda) return skipAll('kvbench was built without CUDA')
-  if (info.errorName) return skipAll(`no GPU: ${info.errorName}: ${info.errorMessage}`)
-  if (!info.gpus.some((g) => g.index === device)) return skipAll(`no GPU ${device}: this host has ${info.gpus.length}`)
+  // the same words as env, save and load ("no NVIDIA driver" where there is none)
+  if (info.errorName || !info.gpus.some((g) => g.index === device)) return skipAll(describeMissingGpu(device, buildEnvironment(info, null)))
   let probes: NativeProbe[]
   try {
     probes = await runStreamProbes(device)

@@ -107,3 +107,26 @@ export function fixed(n: number, digits = 1): string {
 export function orDash(v: string | number | null | undefined): string {
   return v === null || v === undefined || v === '' ? '-' : String(v)
 }
+
+/**
+ * Text too long for a table cell goes under the table: the cell says `[n]` and the footnote
+ * `[n] text` follows the table, so a row stays one line at 80 columns and nothing is cut.
+ */
+export class Footnotes {
+  private readonly notes: string[] = []
+
+  constructor(private readonly maxCell = 60) {}
+
+  /** The text itself when short; else `[n]`, one n per distinct text. */
+  cell(text: string): string {
+    if (text.length <= this.maxCell) return text
+    const known = this.notes.indexOf(text)
+    if (known >= 0) return `[${known + 1}]`
+    this.notes.push(text)
+    return `[${this.notes.length}]`
+  }
+
+  lines(): string[] {
+    return this.notes.map((text, i) => `[${i + 1}] ${text}`)
+  }
+}
