@@ -1,4 +1,5 @@
 {
+  # The sources are listed once, in native/sources.txt (native/Makefile reads it too).
   # CUDA kernels are compiled by nvcc through a rule; when no toolkit is found
   # (scripts/cuda-home.cjs prints nothing) the addon is built from no_cuda.cc instead.
   "variables": {
@@ -8,21 +9,7 @@
   "targets": [
     {
       "target_name": "kvbench",
-      "sources": [
-        "native/addon/addon.cc",
-        "native/addon/convert.cc",
-        "native/addon/store_handle.cc",
-        "native/core/pci_link.cc",
-        "native/core/backends/backend_bench.cc",
-        "native/core/backends/open_store.cc",
-        "native/core/backends/store_io.cc",
-        "native/core/backends/store.cc",
-        "native/core/backends/file_store.cc",
-        "native/core/backends/host_store.cc",
-        "native/core/backends/plugin_store.cc",
-        "native/core/backends/redis_store.cc",
-        "native/core/backends/tls.cc"
-      ],
+      "sources": ["<!@(node scripts/native-sources.cjs addon host backends)"],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
@@ -31,24 +18,9 @@
       "libraries": ["-ldl"],
       "conditions": [
         ["cuda_home==''", {
-          "sources": ["native/core/no_cuda.cc"]
+          "sources": ["<!@(node scripts/native-sources.cjs nocuda)"]
         }, {
-          "sources": [
-            "native/core/cublas_loader.cc",
-            "native/core/connector.cu",
-            "native/core/copy.cu",
-            "native/core/device_info.cu",
-            "native/core/forward.cu",
-            "native/core/host_noise.cc",
-            "native/core/host_pool.cu",
-            "native/core/link_reference.cu",
-            "native/core/kv_kernels.cu",
-            "native/core/measure.cu",
-            "native/core/pattern.cu",
-            "native/core/probes/stream_probes.cu",
-            "native/core/save_load.cu",
-            "native/core/store_tier.cc"
-          ],
+          "sources": ["<!@(node scripts/native-sources.cjs cuda tier)"],
           "include_dirs": ["<(cuda_home)/include"],
           "defines": ["KVBENCH_WITH_CUDA=1", "KVBENCH_GENCODES=\"<(gencodes)\""],
           "libraries": ["<(cuda_home)/lib64/libcudart_static.a", "-lrt", "-lpthread"],

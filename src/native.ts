@@ -65,14 +65,14 @@ export interface NativeCopyMeasurement {
   mismatches: number
 }
 
-/** Strategy and design codes shared with native/core/copy.h and save_load.h. */
+/** Strategy and design codes shared with native/core/copy/strategy.h and run/save_load.h. */
 export const STRATEGY_CODES = {'per-chunk': 0, batch: 1, 'mapped-kernel': 2, staged: 3} as const
 export type StrategyName = keyof typeof STRATEGY_CODES
 export const DESIGN_CODES = {off: 0, async: 1, blocking: 2} as const
 export type DesignName = keyof typeof DESIGN_CODES
 export const FAULT_CODES = {none: 0, 'corrupt-host': 1, 'drop-event-wait': 2, 'corrupt-store': 3} as const
 export type FaultName = keyof typeof FAULT_CODES
-/** Where the staged ring lives; native/core/save_load.h StagingL2 (passed by name). */
+/** Where the staged ring lives; native/core/run/save_load.h StagingL2 (passed by name). */
 export type StagingL2 = 'normal' | 'persist' | 'auto'
 
 export interface SaveLoadPlan {

@@ -3,11 +3,11 @@
 #pragma once
 #include <napi.h>
 
-#include "../core/device_info.h"
-#include "../core/error.h"
-#include "../core/measure.h"
-#include "../core/pci_link.h"
-#include "../core/save_load.h"
+#include "../core/cuda/device_info.h"
+#include "../core/common/error.h"
+#include "../core/measure/measure.h"
+#include "../core/cuda/pci_link.h"
+#include "../core/run/save_load.h"
 #include "../core/backends/backend_bench.h"
 #include "../core/probes/stream_probes.h"
 

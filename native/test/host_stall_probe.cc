@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "../core/host_noise.h"
+#include "../core/measure/host_noise.h"
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 10;

@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <vector>
 
-#include "../core/device_info.h"
-#include "../core/error.h"
-#include "../core/measure.h"
+#include "../core/cuda/device_info.h"
+#include "../core/common/error.h"
+#include "../core/measure/measure.h"
 
 int main(int argc, char** argv) {
   kv::MeasurePlan plan;

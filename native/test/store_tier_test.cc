@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "../core/backends/host_store.h"
-#include "../core/store_tier.h"
+#include "../core/connector/store_tier.h"
 
 namespace {
 

@@ -62,7 +62,7 @@ const CEILING_BYTES = 256 * MiB
 // The link reference's default length: enough for a stable median step, little added wall time.
 const REFERENCE_STEPS = 64
 
-// The staged strategy's ring slots, as native/core/copy.h sizes them: about 8 MiB each
+// The staged strategy's ring slots, as native/core/copy/copy.h sizes them: about 8 MiB each
 // (one copy-engine copy per slot), two at least, eight at most, each a multiple of 256 bytes.
 export function stagingSlots(stagingBytes: number): {slots: number; slotBytes: number} {
   const slots = Math.min(8, Math.max(2, Math.floor(stagingBytes / (8 * MiB))))

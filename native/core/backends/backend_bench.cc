@@ -5,8 +5,8 @@
 #include <memory>
 #include <thread>
 
-#include "../clock.h"
-#include "../pattern_word.h"
+#include "../common/clock.h"
+#include "../kv/pattern_word.h"
 
 namespace kv {
 namespace {

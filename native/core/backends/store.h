@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "../error.h"
+#include "../common/error.h"
 
 namespace kv {
 

@@ -1,6 +1,6 @@
 #include "store_io.h"
 
-#include "../clock.h"
+#include "../common/clock.h"
 
 namespace kv {
 

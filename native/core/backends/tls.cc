@@ -9,7 +9,7 @@
 #include <mutex>
 #include <type_traits>
 
-#include "../error.h"
+#include "../common/error.h"
 #include "store.h"
 
 namespace kv {

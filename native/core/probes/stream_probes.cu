@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <thread>
 
-#include "../cuda_check.h"
-#include "../device.h"
-#include "../device_info.h"
-#include "../format.h"
+#include "../cuda/cuda_check.h"
+#include "../cuda/device.h"
+#include "../cuda/device_info.h"
+#include "../common/format.h"
 
 namespace kv {
 namespace {

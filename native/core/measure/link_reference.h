@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "device.h"
-#include "strategy.h"
+#include "../cuda/device.h"
+#include "../copy/strategy.h"
 
 namespace kv {
 

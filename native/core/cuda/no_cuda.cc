@@ -1,10 +1,10 @@
 // Compiled instead of the .cu files when the CUDA toolkit was not found at
 // install time: the addon still loads and every GPU entry point says why it can't run.
 #include "device_info.h"
-#include "error.h"
-#include "measure.h"
-#include "save_load.h"
-#include "probes/stream_probes.h"
+#include "../common/error.h"
+#include "../measure/measure.h"
+#include "../run/save_load.h"
+#include "../probes/stream_probes.h"
 
 namespace kv {
 namespace {

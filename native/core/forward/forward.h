@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "cublas_loader.h"
-#include "device.h"
-#include "kv.h"
-#include "kv_kernels.cuh"
+#include "../cuda/cublas_loader.h"
+#include "../cuda/device.h"
+#include "../kv/kv.h"
+#include "../kv/kv_kernels.cuh"
 
 namespace kv {
 

@@ -9,17 +9,17 @@
 #include <numeric>
 #include <random>
 
-#include "connector.h"
-#include "copy.h"
-#include "format.h"
-#include "forward.h"
-#include "cuda_check.h"
-#include "device.h"
-#include "device_info.h"
-#include "host_pool.h"
-#include "link_reference.h"
-#include "kv_kernels.cuh"
-#include "measure.h"
+#include "../connector/connector.h"
+#include "../copy/copy.h"
+#include "../common/format.h"
+#include "../forward/forward.h"
+#include "../cuda/cuda_check.h"
+#include "../cuda/device.h"
+#include "../cuda/device_info.h"
+#include "../kv/host_pool.h"
+#include "../measure/link_reference.h"
+#include "../kv/kv_kernels.cuh"
+#include "../measure/measure.h"
 
 namespace kv {
 namespace {

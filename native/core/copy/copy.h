@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "device.h"
-#include "kv.h"
+#include "../cuda/device.h"
+#include "../kv/kv.h"
 #include "strategy.h"
 
 namespace kv {

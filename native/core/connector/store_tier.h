@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "backends/open_store.h"
-#include "backends/store_io.h"
+#include "../backends/open_store.h"
+#include "../backends/store_io.h"
 
 namespace kv {
 

@@ -1,7 +1,7 @@
 #include "connector.h"
 
-#include "cuda_check.h"
-#include "device.h"
+#include "../cuda/cuda_check.h"
+#include "../cuda/device.h"
 
 namespace kv {
 

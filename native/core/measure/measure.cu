@@ -4,10 +4,10 @@
 #include <cstring>
 #include <functional>
 
-#include "cuda_check.h"
-#include "device.h"
-#include "device_info.h"
-#include "pattern.cuh"
+#include "../cuda/cuda_check.h"
+#include "../cuda/device.h"
+#include "../cuda/device_info.h"
+#include "../kv/pattern.cuh"
 
 namespace kv {
 namespace {

@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "cuda_check.h"
+#include "../cuda/cuda_check.h"
 #include "pattern.cuh"
 
 namespace kv {

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
-#include "clock.h"
-#include "cuda_check.h"
-#include "error.h"
+#include "../common/clock.h"
+#include "../cuda/cuda_check.h"
+#include "../common/error.h"
 
 namespace kv {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "device.h"
+#include "../cuda/device.h"
 
 namespace kv {
 

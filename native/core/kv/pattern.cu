@@ -3,8 +3,8 @@
 #include <thread>
 #include <vector>
 
-#include "cuda_check.h"
-#include "device.h"
+#include "../cuda/cuda_check.h"
+#include "../cuda/device.h"
 
 namespace kv {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "cuda_check.h"
+#include "../cuda/cuda_check.h"
 
 namespace kv {
 namespace {

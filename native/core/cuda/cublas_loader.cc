@@ -2,7 +2,7 @@
 
 #include <dlfcn.h>
 
-#include "error.h"
+#include "../common/error.h"
 
 namespace kv {
 namespace {

@@ -2,7 +2,7 @@
 #pragma once
 #include <cuda_runtime.h>
 #include <string>
-#include "error.h"
+#include "../common/error.h"
 
 namespace kv {
 

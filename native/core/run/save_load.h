@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "host_noise.h"
-#include "kv.h"
-#include "store_tier.h"
-#include "strategy.h"
+#include "../measure/host_noise.h"
+#include "../kv/kv.h"
+#include "../connector/store_tier.h"
+#include "../copy/strategy.h"
 
 namespace kv {
 

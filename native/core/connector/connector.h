@@ -11,8 +11,8 @@
 #include <string>
 #include <thread>
 
-#include "clock.h"
-#include "copy.h"
+#include "../common/clock.h"
+#include "../copy/copy.h"
 #include "spsc_queue.h"
 
 namespace kv {

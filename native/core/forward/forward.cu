@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "cuda_check.h"
-#include "pattern.cuh"
+#include "../cuda/cuda_check.h"
+#include "../kv/pattern.cuh"
 
 namespace kv {
 namespace {
