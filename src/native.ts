@@ -188,7 +188,10 @@ export interface NativeSaveLoadResult {
   flopsPerStep: number
   hbmBytesPerStep: number
   cancelled: boolean
+  /** --strategy auto's choice for the run's direction, set when auto narrowed the designs to it. */
   picked: StrategyName | null
+  /** The strategy each direction's table marks, by auto's rule (native/core/run/pick.h); null: none verified. */
+  best: {save: StrategyName | null; load: StrategyName | null}
   notes: string[]
   transfers: NativeTransfer[]
   concurrent: NativeConcurrent[]
@@ -310,7 +313,7 @@ interface Addon {
 }
 
 export const NO_CUDA_MESSAGE = 'kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild'
-const ADDON_ABI = 12
+const ADDON_ABI = 13
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */
 export function addonCandidates(): string[] {

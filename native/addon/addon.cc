@@ -163,7 +163,7 @@ static Napi::Object InitKvbench(Napi::Env env, Napi::Object exports) {
   exports.Set("memInfo", Napi::Function::New(env, MemInfo, "memInfo"));
   exports.Set("cancelRun", Napi::Function::New(env, CancelRun, "cancelRun"));
   exports.Set("runProgress", Napi::Function::New(env, RunProgress, "runProgress"));
-  exports.Set("abiVersion", Napi::Number::New(env, 12));
+  exports.Set("abiVersion", Napi::Number::New(env, 13));
   return exports;
 }
 

@@ -261,7 +261,12 @@ Napi::Object toJs(Napi::Env env, const kv::SaveLoadResult& r) {
   o.Set("flopsPerStep", r.flopsPerStep);
   o.Set("hbmBytesPerStep", r.hbmBytesPerStep);
   o.Set("cancelled", r.cancelled);
-  o.Set("picked", r.picked.empty() ? env.Null() : Napi::String::New(env, r.picked));
+  auto orNull = [&](const std::string& name) { return name.empty() ? env.Null() : Napi::String::New(env, name); };
+  o.Set("picked", orNull(r.picked));
+  Napi::Object best = Napi::Object::New(env);
+  best.Set("save", orNull(r.bestSave));
+  best.Set("load", orNull(r.bestLoad));
+  o.Set("best", best);
   o.Set("notes", strings(env, r.notes));
   Napi::Array t = Napi::Array::New(env, r.transfers.size());
   for (size_t i = 0; i < r.transfers.size(); ++i) {

@@ -12,19 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "../core/backends/host_store.h"
 #include "../core/connector/store_tier.h"
 
 namespace {
-
-int failures = 0;
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
-      ++failures;                                                          \
-    }                                                                      \
-  } while (0)
 
 // A store whose puts wait at a gate (to hold the I/O thread busy) and can be told to fail.
 class GatedStore final : public kv::Store {
@@ -210,6 +202,5 @@ int main() {
   failing_store_reports_each_request();
   pipelined_calls_take_what_is_queued();
   file_store_without_room_is_refused_and_cleaned();
-  if (failures) std::printf("%d checks failed\n", failures);
-  return failures ? 1 : 0;
+  return checksResult();
 }

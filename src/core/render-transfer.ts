@@ -36,7 +36,7 @@ export function renderTransfer(r: TransferResults): string {
         s.save.verified === null ? 'skipped' : s.save.verified && s.load.verified ? 'yes' : `NO (${s.save.mismatches + s.load.mismatches} words)`,
       ])
     }
-    out.push(t.toString(), '* fastest verified (median group)')
+    out.push(t.toString(), '* what --strategy auto picks: fastest verified by the median group (within 1%, cheapest to enqueue; copy engines before kernels over PCIe)')
   }
   if (r.designs.length > 0) {
     out.push('', `Forward with the connector beside it (${r.workload.steps} steps; slowdown vs connector off)`)

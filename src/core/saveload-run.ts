@@ -369,10 +369,6 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
     save: direction(t, 'save', native.ceilingD2hGBps, verify),
     load: direction(t, 'load', native.ceilingH2dGBps, verify),
   }))
-  // Fastest verified, by the median of the timed groups as auto picks (the pass when not timed).
-  const speed = (d: DirectionFigures) => d.samplesGBps?.p50 ?? d.gbps
-  const pick = (dir: 'save' | 'load') =>
-    strategies.filter((s) => s[dir].verified !== false).sort((a, b) => speed(b[dir]) - speed(a[dir]))[0]?.strategy ?? null
   const baseline = native.concurrent.find((c) => c.design === 'off')
   const baselineMs = baseline && baseline.stepGpuMs.length > 0 ? summarize(baseline.stepGpuMs).p50 : null
   const baselineSteps = baselineMs && baseline ? {gpu: baselineMs, wall: summarize(baseline.stepWallMs).p50} : null
@@ -407,7 +403,7 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
       hbmGBps: baselineMs ? native.hbmBytesPerStep / (baselineMs * 1e6) : null,
     },
     strategies,
-    best: {save: pick('save'), load: pick('load')},
+    best: native.best,  // decided once, natively, by auto's rule
     designs: native.concurrent.map((c) => designFigures(c, ceiling, baselineSteps, verify, mode, wp.plan.storeQueueDepth)),
     backend: native.store ? backendFigures(native, backendSpec, verify) : null,
     hostNoise: hostNoiseFigures(native.hostNoise),

@@ -1,7 +1,9 @@
-// One `kvbench save` / `kvbench load` run: ceilings, then each copy strategy alone
-// (transfer phase), then the forward with each connector design beside it
-// (concurrent phase), and with the link reference beside it. Returns raw samples;
-// statistics are computed in TypeScript.
+// One `kvbench save` / `kvbench load` run, the boundary's view: the plan in, the results out.
+// The run (save_load.cu) is an ordered list of phases: ceilings, each copy strategy alone,
+// the store alone, the ceilings again, the strategy picked (auto), calibration, the forward
+// with each connector design beside it and with the link reference beside it. It returns raw
+// samples, and TypeScript computes every reported statistic; the medians that steer the run
+// itself (the ceiling behind the offered load, the pick, the calibrated step) are native.
 #pragma once
 #include <atomic>
 #include <map>
@@ -16,6 +18,14 @@
 namespace kv {
 
 enum class Design : int { Off = 0, Async = 1, Blocking = 2 };
+inline const char* designName(Design d) {
+  switch (d) {
+    case Design::Off: return "off";
+    case Design::Async: return "async";
+    case Design::Blocking: return "blocking";
+  }
+  return "?";
+}
 enum class Fault : int { None = 0, CorruptHostWord = 1, DropEventWait = 2, CorruptStoreRecord = 3 };
 
 // The staged ring in HBM, in an L2 persisting window, or in L2 when the ring fits the GPU's set-aside.
@@ -106,7 +116,10 @@ struct LinkReferenceResult {
 };
 
 struct SaveLoadResult {
-  std::string picked;  // set when pickBest chose the strategy for the concurrent phase
+  // The strategy each direction's table marks (pick.h; empty: none verified), and `picked`: the
+  // run's direction's, set when --strategy auto narrowed the designs to it.
+  std::string bestSave, bestLoad;
+  std::string picked;
   double ceilingH2dGBps = 0, ceilingD2hGBps = 0;
   std::string gemmEngine;
   double flopsPerStep = 0, hbmBytesPerStep = 0;

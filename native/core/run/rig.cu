@@ -1,0 +1,27 @@
+#include "rig.h"
+
+#include <string>
+
+#include "../common/error.h"
+
+namespace kv {
+
+DeviceBuffer upload(const std::vector<ChunkRef>& refs, cudaStream_t s) {
+  DeviceBuffer b = allocDevice(std::max<size_t>(1, refs.size()) * sizeof(ChunkRef));
+  if (!refs.empty()) KV_CUDA(cudaMemcpyAsync(b.get(), refs.data(), refs.size() * sizeof(ChunkRef), cudaMemcpyHostToDevice, s));
+  KV_CUDA(cudaStreamSynchronize(s));  // `refs` may go away after this
+  return b;
+}
+
+void validatePlan(const SaveLoadPlan& p) {
+  const KvGeometry& g = p.geometry;
+  auto bad = [](const std::string& m) { throw Error(codes::kBadInput, "save/load plan: " + m); };
+  if (g.layers <= 0 || g.parts <= 0 || g.parts > 2 || g.chunkBytes == 0 || g.chunkBytes % 16) bad("bad KV geometry");
+  if (p.transferBlocks <= 0 || p.blocksPerJob <= 0 || p.transferBlocks % p.blocksPerJob) bad("transfer blocks must be a multiple of blocks per job");
+  if (g.gpuBlocks != p.shape.batch * p.shape.contextBlocks + p.transferBlocks) bad("gpuBlocks must be context + transfer blocks");
+  if (p.steps <= 0 || p.warmupSteps < 0) bad("steps must be positive");
+  if (p.strategies.empty()) bad("no strategy");
+  if (stagingSlotBytes(p.stagingBytes) < g.layerBlockBytes()) bad("staging buffer smaller than one block of one layer per ring slot");
+}
+
+}  // namespace kv
