@@ -49,7 +49,8 @@ describe('audit-streams on a GPU', gpuGate(), () => {
       assert.equal(r.code, 0, JSON.stringify(r.json.results.probes, null, 1))
       assert.equal(verdict(r, 'accessor-isolation', target), 'PASS')
       assert.equal(verdict(r, 'shared-stream-reentry', target), 'PASS')
-      assert.equal(verdict(r, 'bypass-desync', target), mod === 'ok_passthrough' ? 'PASS' : verdict(r, 'bypass-desync', target))
+      // the two patches cache what set_stream was given: torch's C-level setter goes around them
+      assert.equal(verdict(r, 'bypass-desync', target), mod === 'ok_passthrough' ? 'PASS' : 'HAZARD')
     })
   }
 

@@ -5,6 +5,9 @@ import assert from 'node:assert/strict'
 import {createRequire} from 'node:module'
 import {describe, test} from 'node:test'
 
+import {planWorkload} from '../../dist/core/plan.js'
+import {loadProfile} from '../../dist/core/profile.js'
+import {DESIGN_CODES, STRATEGY_CODES} from '../../dist/native.js'
 import {addonPath, gpuGate, kvbenchAsync, kvbenchJson} from '../helpers/cli.mjs'
 import {assertSchema} from '../helpers/schema.mjs'
 
@@ -136,15 +139,13 @@ describe('save and load on a GPU', gpuGate(), () => {
   test('a cancelled run frees its GPU memory (no leak in the native core)', async () => {
     const addon = createRequire(import.meta.url)(addonPath())
     const before = addon.memInfo(0).freeBytes
-    const plan = {
-      device: 0, load: false, strategies: [3], designs: [0, 1], pickBest: false,
-      geometry: {layers: 16, parts: 2, chunkBytes: 16384, gpuBlocks: 512, layout: 0},
-      forward: {batch: 4, contextBlocks: 64, kvHeads: 8, headDim: 64, queryHeads: 32, hiddenSize: 2048, mlpSize: 8192, blockSize: 16},
-      // A short connector phase, then a link reference long enough that the cancel lands in it.
-      transferBlocks: 256, blocksPerJob: 64, steps: 50, referenceSteps: 100000, warmupSteps: 1, offeredFactor: 1.15, stagingBytes: 16 << 20,
-      copyCtas: 0, mappedCtas: 264, ceilingBytes: 64 << 20, ceilingIterations: 3, verify: true, fault: 0, prefixHitRate: 0.5, streamingCopies: true,
-      stagingL2: 'auto',  // the defaults: a 16 MiB ring in L2 where the GPU allows it
-    }
+    // The planner builds the plan, as the CLI does: a short connector phase, then a link
+    // reference long enough that the cancel lands in it (the defaults: a ring in L2 where the GPU allows it).
+    const profile = loadProfile('llama-3.2-1b')
+    const opts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', connector: true, verify: true, warmupSteps: 1, stagingMiB: 16, copyCtas: 0, mappedCtas: 264,
+      streamingCopies: true, stagingL2: 'auto', batchSharePct: 0, referenceSteps: 100000, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
+    const plan = {...planWorkload(profile, opts).plan, steps: 50}
+    assert.deepEqual([plan.strategies, plan.designs], [[STRATEGY_CODES.staged], [DESIGN_CODES.off, DESIGN_CODES.async]])
     const run = addon.runSaveLoad(plan)
     await new Promise((r) => setTimeout(r, 4000))
     addon.cancelRun()
