@@ -2,26 +2,57 @@
 # The one GPU check: run from the repository root on the GPU machine with the bundle carried
 # (`npm run bundle`, then carry kvbench-*-linux-x64.tar.xz). Each step's envelope, table and exit
 # code land in $OUT/check.tar; the GPU suite's TAP in $OUT/test-gpu.txt.
-#   STEPS="save load audit connector suite" (the default) picks and orders them:
+#   STEPS="env save load audit connector backend suite" (the default) picks and orders them:
+#   env        `kvbench env --measure` (the copy ceilings)
 #   save       default `kvbench save` (llama-3.1-8b, strategy auto, designs alone/blocking/async), x RUNS
 #   load       default `kvbench load`, x RUNS
-#   audit      `audit-streams --strict` on the machine's plain torch stack (must pass), and with a
-#              leaking accessor (must fail)
+#   profiles   default save and load of every other profile (PROFILES), once each
+#   audit      `audit-streams --strict` on the machine's plain torch stack (must pass), with each
+#              fixture accessor (leak_*: must fail), and --reproduce nan
 #   connector  the async_pinned reference connector through `save --connector py:`
+#   backend    `backend bench` of the host store and of a file store (its directory must end empty)
+#   harness    the C++ harness (make -C native harness): the CUDA core without Node
 #   suite      the GPU test suite (kvbench-test-gpu)
 set -uo pipefail
 R=/tmp/kvb-check
-source scripts/gpu-common.sh
+OUT=${OUT:-/tmp/kvbench-out}; mkdir -p "$OUT"
+B=/tmp/kvb; rm -rf $B; mkdir -p $B && tar -xJf kvbench-*-linux-x64.tar.xz -C $B
+K=$B/kvbench/bin/kvbench
+rm -rf "$R"; mkdir -p "$R"
+date -u; nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+ulimit -l unlimited 2>/dev/null
+# `step NAME ARGS...`: `kvbench ARGS -o $R/NAME.json`, the table in $R/NAME.txt, exit code and wall
+# time in $R/steps.txt, and the table's headline lines shown.
+step() {
+  local name=$1; shift
+  local t0=$(date +%s%N)
+  timeout 300 $K "$@" -o "$R/$name.json" > "$R/$name.txt" 2>&1
+  local rc=$?
+  printf '%-28s rc=%s wall=%sms  %s\n' "$name" "$rc" "$(( ($(date +%s%N) - t0) / 1000000 ))" "$*" | tee -a "$R/steps.txt"
+  show_step "$R/$name.txt"
+}
 RUNS=${RUNS:-2}
+PROFILES=${PROFILES:-llama-3.2-1b qwen2.5-7b llama-3.1-70b deepseek-v3}
 export PYTHONPATH=$B/kvbench/test/fixtures:$B/kvbench/test/fixtures/connectors:$B/kvbench/examples
-show_step() { grep -E '^gate|PARTIAL|^(alone|blocking|async|auto)|pct|slowdown|strict|HAZARD|LEAK|error' "$1" | head -14; }
-for s in ${STEPS:-save load audit connector suite}; do
+show_step() { grep -E '^│ (async|blocking|host|file|user) |^PASS [0-9]|^gate|PARTIAL|^Error|^Link reference|^Against it|^Copy ceilings' "$1" | cut -c1-200 | head -6; }
+for s in ${STEPS:-env save load audit connector backend suite}; do
   case $s in
+    env) step env-measure env --measure ;;
     save) for i in $(seq 1 "$RUNS"); do step save-$i save; done ;;
     load) for i in $(seq 1 "$RUNS"); do step load-$i load; done ;;
-    audit) step audit-strict audit-streams --strict
-           step audit-strict-leak audit-streams --strict --accessor leak_global_patch:current_stream ;;
+    profiles) for p in $PROFILES; do step save-$p save --profile $p; step load-$p load --profile $p; done ;;
+    audit) step audit-strict audit-streams --strict  # the machine's plain torch stack: must pass
+           for m in leak_global_patch leak_lru_cache leak_device_dict ok_threadlocal_patch ok_passthrough ok_contextvar; do
+             step audit-$m audit-streams --strict --accessor $m:current_stream  # leak_*: must fail (exit 1)
+           done
+           step audit-reproduce-nan audit-streams --reproduce nan ;;
     connector) step connector-async save --connector py:connectors.async_pinned:AsyncPinnedConnector --compare-with none ;;
+    backend) step backend-host backend bench --backend host
+             D=/var/tmp/kvbench-store; rm -rf $D; mkdir -p $D
+             step backend-file backend bench --backend file:$D
+             echo "file store directory afterwards: $(find $D -mindepth 1 | wc -l) entries" | tee -a "$R/steps.txt" ;;
+    harness) make -s -C native harness > "$R/harness.txt" 2>&1 && native/build/measure_harness >> "$R/harness.txt" 2>&1
+             echo "harness rc=$?" | tee -a "$R/steps.txt"; tail -5 "$R/harness.txt" ;;
     suite) $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1
            grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt ;;
   esac
