@@ -6,7 +6,8 @@ import {KvCommand} from '../cli/kv-command.js'
 import type {CeilingResults} from '../core/ceilings.js'
 import type {Environment} from '../core/environment.js'
 import {runEnv} from '../core/env-run.js'
-import {fixed, formatBytes, keyValueTable, makeTable, orDash} from '../core/render.js'
+import {fixed, keyValueTable, makeTable, orDash} from '../core/render.js'
+import {formatBytes} from '../core/bytes.js'
 
 export default class Env extends KvCommand {
   static summary = 'Describe this machine for KV-cache transfer; --measure its copy ceilings'

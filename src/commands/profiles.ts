@@ -1,6 +1,7 @@
 import {KvCommand} from '../cli/kv-command.js'
 import {listProfiles, type ProfileRow} from '../core/profiles-list.js'
-import {formatBytes, makeTable} from '../core/render.js'
+import {makeTable} from '../core/render.js'
+import {formatBytes} from '../core/bytes.js'
 
 export default class Profiles extends KvCommand {
   static summary = 'List the model profiles with their KV sizes'

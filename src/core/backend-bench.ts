@@ -7,7 +7,7 @@ import {backendGateSpecs, evaluateGates, type BackendGateFlags, type Gate} from 
 import {backendMetrics} from './metrics/backend-metrics.js'
 import {memAvailableBytes} from './plan.js'
 import {deriveSizes, loadProfile} from './profile.js'
-import {formatBytes} from './render.js'
+import {formatBytes} from './bytes.js'
 import {gbPerSecond, summarize, type Summary} from './stats.js'
 import {maskBackend, storeKind, storeSpec} from './store-spec.js'
 import {withSignals, type StopSignal} from './interrupt.js'

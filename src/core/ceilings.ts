@@ -3,6 +3,7 @@
 import {badInput} from './errors.js'
 import {gbPerSecond, summarize, type Summary} from './stats.js'
 import type {MeasurePlan, NativeCopyMeasurement} from '../native.js'
+import {formatBytes} from './bytes.js'
 
 const MiB = 1024 * 1024
 
@@ -34,12 +35,6 @@ export function planCeilings(o: CeilingOptions): MeasurePlan {
 /** Pinned bytes the plan allocates: one upload and one download buffer. */
 export function pinnedBytesNeeded(plan: MeasurePlan): number {
   return 2 * plan.bytes
-}
-
-function formatBytes(n: number): string {
-  if (n >= MiB && n % MiB === 0) return `${n / MiB} MiB`
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`
-  return `${n} bytes`
 }
 
 /** Refuses, before anything is allocated, a plan the locked-memory limit cannot hold. */

@@ -1,11 +1,12 @@
 // The machine fingerprint carried in every result envelope: the host, the CUDA
 // stack and each GPU. Host facts come from Node and /proc and /sys; GPU facts from
 // the addon, with PCIe link and NUMA placement read from sysfs where NVML is absent.
-import {readFileSync, readdirSync} from 'node:fs'
+import {readdirSync} from 'node:fs'
 import os from 'node:os'
 import {join} from 'node:path'
 
 import type {NativeCudaInfo, NativeGpu} from '../native.js'
+import {readText} from './read-text.js'
 
 export interface HostInfo {
   cpuModel: string
@@ -61,13 +62,6 @@ export interface SystemPaths {
 
 const REAL: SystemPaths = {proc: '/proc', sys: '/sys', etc: '/etc'}
 
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return null
-  }
-}
 
 /** "Max locked memory  65536  65536  bytes" -> 65536; "unlimited" -> null. */
 export function parseLockedMemoryLimit(limits: string | null): number | null | undefined {

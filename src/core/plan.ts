@@ -1,12 +1,12 @@
 // The save/load workload plan: every size of a run, derived once from the profile
 // and flags, checked against GPU, host and locked memory before anything is allocated.
-import {readFileSync} from 'node:fs'
 
 import {badInput} from './errors.js'
 import {deriveSizes, type DerivedSizes, type Profile} from './profile.js'
-import {formatBytes} from './render.js'
+import {formatBytes} from './bytes.js'
 import {storeSpec} from './store-spec.js'
 import {DESIGN_CODES, FAULT_CODES, STRATEGY_CODES, type DesignName, type FaultName, type SaveLoadPlan, type StagingL2, type StrategyName} from '../native.js'
+import {readText} from './read-text.js'
 
 export const STRATEGIES = Object.keys(STRATEGY_CODES) as StrategyName[]
 export type StrategyChoice = StrategyName | 'auto' | 'all'
@@ -167,13 +167,6 @@ export function memAvailableBytes(meminfo = readText('/proc/meminfo')): number |
   return m ? Number(m[1]) * 1024 : null
 }
 
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return null
-  }
-}
 
 /** Needed versus available, before allocating anything. */
 export function checkFits(p: WorkloadPlan, gpu: {freeBytes: number}, hostAvailable: number | null, memlock: number | null): void {

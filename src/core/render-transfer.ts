@@ -1,6 +1,7 @@
 // Human view of a save/load run: the same columns for every strategy and design.
 import {gateLine} from './gates.js'
-import {fixed, formatBytes, makeTable} from './render.js'
+import {fixed, makeTable} from './render.js'
+import {formatBytes} from './bytes.js'
 import type {TransferResults} from './saveload-run.js'
 
 const us = (v: number | undefined) => (v === undefined ? '-' : v >= 1000 ? `${fixed(v / 1000, 2)} ms` : `${fixed(v, 1)} µs`)

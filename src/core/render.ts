@@ -88,17 +88,6 @@ export function keyValueTable(rows: Array<[string, string]>, colour = colourEnab
   return t.toString()
 }
 
-export function formatBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return 'unlimited'
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let v = n
-  let u = 0
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024
-    u++
-  }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`
-}
 
 export function fixed(n: number, digits = 1): string {
   return Number.isFinite(n) ? n.toFixed(digits) : String(n)

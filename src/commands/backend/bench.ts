@@ -10,7 +10,8 @@ import {gateThreshold} from '../../cli/number-flag.js'
 import {failedGates, gateLine} from '../../core/gates.js'
 import {exitCodeForSignal} from '../../core/interrupt.js'
 import {storeKind} from '../../core/store-spec.js'
-import {fixed, formatBytes, makeTable} from '../../core/render.js'
+import {fixed, makeTable} from '../../core/render.js'
+import {formatBytes} from '../../core/bytes.js'
 
 export default class BackendBench extends KvCommand {
   static summary = 'Benchmark a KV store alone: put/get throughput and latency, no GPU needed'
