@@ -65,21 +65,21 @@ export interface NativeCopyMeasurement {
   mismatches: number
 }
 
-/** Strategy and design codes shared with native/core/copy/strategy.h and run/save_load.h. */
-export const STRATEGY_CODES = {'per-chunk': 0, batch: 1, 'mapped-kernel': 2, staged: 3} as const
-export type StrategyName = keyof typeof STRATEGY_CODES
-export const DESIGN_CODES = {off: 0, async: 1, blocking: 2} as const
-export type DesignName = keyof typeof DESIGN_CODES
-export const FAULT_CODES = {none: 0, 'corrupt-host': 1, 'drop-event-wait': 2, 'corrupt-store': 3} as const
-export type FaultName = keyof typeof FAULT_CODES
+/** Strategies, designs and faults cross the boundary by name; the native core maps each name to its enum
+ * (native/core/copy/strategy.h, run/save_load.h) and refuses one it does not know. */
+export const STRATEGY_NAMES = ['per-chunk', 'batch', 'mapped-kernel', 'staged'] as const
+export type StrategyName = (typeof STRATEGY_NAMES)[number]
+export type DesignName = 'off' | 'async' | 'blocking'
+export const FAULT_NAMES = ['none', 'corrupt-host', 'drop-event-wait', 'corrupt-store'] as const
+export type FaultName = (typeof FAULT_NAMES)[number]
 /** Where the staged ring lives; native/core/run/save_load.h StagingL2 (passed by name). */
 export type StagingL2 = 'normal' | 'persist' | 'auto'
 
 export interface SaveLoadPlan {
   device: number
   load: boolean
-  strategies: number[]
-  designs: number[]
+  strategies: StrategyName[]
+  designs: DesignName[]
   geometry: {layers: number; parts: number; chunkBytes: number; gpuBlocks: number; layout: number}
   forward: {batch: number; contextBlocks: number; kvHeads: number; headDim: number; queryHeads: number; hiddenSize: number; mlpSize: number; blockSize: number}
   transferBlocks: number
@@ -95,7 +95,7 @@ export interface SaveLoadPlan {
   ceilingBytes: number
   ceilingIterations: number
   verify: boolean
-  fault: number
+  fault: FaultName
   prefixHitRate: number
   pickBest: boolean
   streamingCopies: boolean

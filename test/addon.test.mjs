@@ -51,6 +51,20 @@ test('a malformed plan is refused at the boundary, naming the field', () => {
   assert.throws(() => addon.measureCeilings(), (e) => e.code === 'BAD_INPUT')
 })
 
+test('strategies, designs and faults cross the boundary by name; a code or an unknown name is refused, naming the field', async () => {
+  assert.equal(loadError, null)
+  const {planWorkload} = await import('../dist/core/plan.js')
+  const {loadProfile} = await import('../dist/core/profile.js')
+  const opts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', connector: true, verify: true, warmupSteps: 1, stagingMiB: 16, copyCtas: 0, mappedCtas: 264,
+    streamingCopies: true, stagingL2: 'auto', batchSharePct: 0, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
+  const plan = planWorkload(loadProfile('llama-3.2-1b'), opts).plan
+  assert.deepEqual([plan.strategies, plan.designs, plan.fault], [['staged'], ['off', 'async'], 'none'])
+  for (const [bad, message] of [[{strategies: [3]}, /'strategies' must hold names/], [{strategies: ['nosuch']}, /'strategies' holds an unknown name 'nosuch'/],
+    [{designs: ['off', 'sync']}, /'designs' holds an unknown name 'sync'/], [{fault: 'x'}, /'fault' holds an unknown name 'x'/]]) {
+    assert.throws(() => addon.runSaveLoad({...plan, ...bad}), (e) => e.code === 'BAD_INPUT' && message.test(e.message), JSON.stringify(bad))
+  }
+})
+
 test('env with no GPU: host part, gpus [] and the reason, exit 0', {skip: noGpu}, () => {
   const r = kvbenchJson(['env'])
   assert.equal(r.code, 0)

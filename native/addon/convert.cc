@@ -42,6 +42,28 @@ std::vector<int> intList(const Napi::Object& o, const char* name) {
   return out;
 }
 
+// The enum value named `name` (strategies, designs and faults cross the boundary by name), or bad input naming the field.
+template <class E, size_t N>
+E byName(const char* field, const std::string& name, const E (&all)[N], const char* (*nameOf)(E)) {
+  for (E e : all)
+    if (name == nameOf(e)) return e;
+  throw kv::Error(kv::codes::kBadInput, std::string("plan field '") + field + "' holds an unknown name '" + name + "'");
+}
+
+template <class E, size_t N>
+std::vector<E> namedList(const Napi::Object& o, const char* field, const E (&all)[N], const char* (*nameOf)(E)) {
+  Napi::Value v = o.Get(field);
+  if (!v.IsArray()) throw kv::Error(kv::codes::kBadInput, std::string("plan field '") + field + "' must be an array");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<E> out;
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsString()) throw kv::Error(kv::codes::kBadInput, std::string("plan field '") + field + "' must hold names");
+    out.push_back(byName(field, e.As<Napi::String>().Utf8Value(), all, nameOf));
+  }
+  return out;
+}
+
 Napi::Array numbers(Napi::Env env, const std::vector<double>& v) {
   Napi::Array a = Napi::Array::New(env, v.size());
   for (size_t i = 0; i < v.size(); ++i) a.Set(i, v[i]);
@@ -141,14 +163,8 @@ kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o) {
   kv::SaveLoadPlan p;
   p.device = static_cast<int>(numberField(o, "device"));
   p.load = boolField(o, "load");
-  for (int s : intList(o, "strategies")) {
-    if (s < 0 || s > 3) throw kv::Error(kv::codes::kBadInput, "plan field 'strategies' holds an unknown strategy");
-    p.strategies.push_back(static_cast<kv::Strategy>(s));
-  }
-  for (int d : intList(o, "designs")) {
-    if (d < 0 || d > 2) throw kv::Error(kv::codes::kBadInput, "plan field 'designs' holds an unknown design");
-    p.designs.push_back(static_cast<kv::Design>(d));
-  }
+  p.strategies = namedList(o, "strategies", kv::kStrategies, kv::strategyName);
+  p.designs = namedList(o, "designs", kv::kDesigns, kv::designName);
   Napi::Object g = objectField(o, "geometry");
   p.geometry.layers = static_cast<int>(numberField(g, "layers"));
   p.geometry.parts = static_cast<int>(numberField(g, "parts"));
@@ -177,9 +193,7 @@ kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o) {
   p.ceilingBytes = static_cast<size_t>(numberField(o, "ceilingBytes"));
   p.ceilingIterations = static_cast<int>(numberField(o, "ceilingIterations"));
   p.verify = boolField(o, "verify");
-  int fault = static_cast<int>(numberField(o, "fault"));
-  if (fault < 0 || fault > 3) throw kv::Error(kv::codes::kBadInput, "plan field 'fault' is unknown");
-  p.fault = static_cast<kv::Fault>(fault);
+  p.fault = byName("fault", stringField(o, "fault"), kv::kFaults, kv::faultName);
   p.prefixHitRate = numberField(o, "prefixHitRate");
   p.pickBest = boolField(o, "pickBest");
   p.streamingCopies = boolField(o, "streamingCopies");

@@ -10,7 +10,7 @@ import type {ConnectorRequest} from '../core/connector/run.js'
 import {DEFAULT_ACCESSOR, isPythonConnector, REFERENCE_CONNECTORS} from '../core/connector/spec.js'
 import {badInput} from '../core/errors.js'
 import type {TransferRequest} from '../core/saveload-run.js'
-import type {FaultName, StagingL2} from '../native.js'
+import {FAULT_NAMES, type FaultName, type StagingL2} from '../native.js'
 
 const profileGroup = 'PROFILE OVERRIDE'
 const gateGroup = 'GATE'
@@ -66,7 +66,7 @@ export const transferFlags = {
   'reference-steps': Flags.integer({
     description: 'measured steps of the link reference: a plain contiguous copy stream beside the forward instead of a connector, the most a connector can move here and the least it can cost (default: the decode steps, at most 64; 0 skips it)',
   }),
-  inject: Flags.string({description: 'testing: break something on purpose to prove verification catches it', options: ['none', 'corrupt-host', 'drop-event-wait', 'corrupt-store'], default: 'none', hidden: true}),
+  inject: Flags.string({description: 'testing: break something on purpose to prove verification catches it', options: [...FAULT_NAMES], default: 'none', hidden: true}),
   'min-pct-of-ceiling': Flags.string({description: 'fail (exit 1) unless the best strategy alone and each design beside the forward move at least P% of the ceiling', helpGroup: gateGroup}),
   'max-slowdown': Flags.string({description: 'fail (exit 1) if a design slows the forward by more than PCT% (median GPU step against the connector-off baseline)', helpGroup: gateGroup}),
   'max-blocked-p99-us': Flags.string({description: 'fail (exit 1) if the async design blocks a step for more than N µs at p99', helpGroup: gateGroup}),

@@ -5,10 +5,10 @@ import {badInput} from './errors.js'
 import {deriveSizes, type DerivedSizes, type Profile} from './profile.js'
 import {formatBytes} from './bytes.js'
 import {storeSpec} from './store-spec.js'
-import {DESIGN_CODES, FAULT_CODES, STRATEGY_CODES, type DesignName, type FaultName, type SaveLoadPlan, type StagingL2, type StrategyName} from '../native.js'
+import {STRATEGY_NAMES, type DesignName, type FaultName, type SaveLoadPlan, type StagingL2, type StrategyName} from '../native.js'
 import {readText} from './read-text.js'
 
-export const STRATEGIES = Object.keys(STRATEGY_CODES) as StrategyName[]
+export const STRATEGIES: StrategyName[] = [...STRATEGY_NAMES]
 export type StrategyChoice = StrategyName | 'auto' | 'all'
 export type DesignChoice = 'async' | 'blocking' | 'all'
 
@@ -125,8 +125,8 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
     plan: {
       device: o.device,
       load: o.mode === 'load',
-      strategies: strategies.map((s) => STRATEGY_CODES[s]),
-      designs: designs.map((d) => DESIGN_CODES[d]),
+      strategies,
+      designs,
       geometry: {layers: profile.layers, parts: sizes.parts, chunkBytes: sizes.chunkBytes, gpuBlocks, layout: profile.layout === 'layer-major' ? 0 : 1},
       forward: {batch: w.batch, contextBlocks, kvHeads, headDim, queryHeads: a.queryHeads, hiddenSize: H, mlpSize: M, blockSize: profile.blockSize},
       transferBlocks,
@@ -141,7 +141,7 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
       ceilingBytes: CEILING_BYTES,
       ceilingIterations: 10,
       verify: o.verify,
-      fault: FAULT_CODES[o.fault],
+      fault: o.fault,
       prefixHitRate: w.prefixHitRate,
       pickBest: o.strategy === 'auto',
       streamingCopies: o.streamingCopies,

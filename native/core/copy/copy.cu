@@ -80,16 +80,6 @@ void launchChunkCopy(const CopyConfig& cfg, char* other, int layer, const int* i
 
 }  // namespace
 
-const char* strategyName(Strategy s) {
-  switch (s) {
-    case Strategy::PerChunk: return "per-chunk";
-    case Strategy::Batch: return "batch";
-    case Strategy::MappedKernel: return "mapped-kernel";
-    case Strategy::StagedGather: return "staged";
-  }
-  return "?";
-}
-
 int stagingSlots(size_t bytes) {
   const size_t n = bytes / kStagingSlotTarget;
   return static_cast<int>(std::clamp<size_t>(n, kMinStagingSlots, kMaxStagingSlots));

@@ -11,7 +11,17 @@ enum class Strategy : int {
 };
 enum class Direction : int { Save = 0, Load = 1 };  // Save: GPU -> host; Load: host -> GPU
 
-const char* strategyName(Strategy s);
+inline const char* strategyName(Strategy s) {
+  switch (s) {
+    case Strategy::PerChunk: return "per-chunk";
+    case Strategy::Batch: return "batch";
+    case Strategy::MappedKernel: return "mapped-kernel";
+    case Strategy::StagedGather: return "staged";
+  }
+  return "?";
+}
+// Every strategy, for mapping a name from the boundary back to its enum.
+inline constexpr Strategy kStrategies[] = {Strategy::PerChunk, Strategy::Batch, Strategy::MappedKernel, Strategy::StagedGather};
 
 // A kernel whose loads or stores cross PCIe holds its SMs for the whole transfer (each access
 // waits out the link's latency), so beside a forward it takes SMs the forward needs.

@@ -26,7 +26,18 @@ inline const char* designName(Design d) {
   }
   return "?";
 }
+inline constexpr Design kDesigns[] = {Design::Off, Design::Async, Design::Blocking};
 enum class Fault : int { None = 0, CorruptHostWord = 1, DropEventWait = 2, CorruptStoreRecord = 3 };
+inline const char* faultName(Fault f) {
+  switch (f) {
+    case Fault::None: return "none";
+    case Fault::CorruptHostWord: return "corrupt-host";
+    case Fault::DropEventWait: return "drop-event-wait";
+    case Fault::CorruptStoreRecord: return "corrupt-store";
+  }
+  return "?";
+}
+inline constexpr Fault kFaults[] = {Fault::None, Fault::CorruptHostWord, Fault::DropEventWait, Fault::CorruptStoreRecord};
 
 // The staged ring in HBM, in an L2 persisting window, or in L2 when the ring fits the GPU's set-aside.
 enum class StagingL2 { Normal = 0, Persist = 1, Auto = 2 };
