@@ -31,8 +31,7 @@ class Req:
 class Workload:
     """Arrivals: new prompts (saved) and returning prefixes (loaded and checked)."""
 
-    def __init__(self, plan):
-        self.plan = plan
+    def __init__(self):
         self.credit = 0.0
         self.ret_credit = 0.0
         self.next_prefix = 0

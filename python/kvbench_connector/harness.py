@@ -216,14 +216,14 @@ def run_all(torch, cfg, designs, clock, accessor):
     reference = {}
 
     def calibrate(rate):
-        eng = Engine(torch, rig, fwd, clock, plan, Workload(plan))
+        eng = Engine(torch, rig, fwd, clock, plan, Workload())
         eng.saved_prefixes.extend(range(plan["fillRequests"]))
         for i in range(cfg["warmupSteps"] + plan["calibrationSteps"]):
             eng.step(i, i >= cfg["warmupSteps"], 0.0 if load else rate, rate if load else 0.0)
         return statistics.median(eng.s["stepWallMs"])
 
     def baseline(name, rate):
-        eng = Engine(torch, rig, fwd, clock, plan, Workload(plan))
+        eng = Engine(torch, rig, fwd, clock, plan, Workload())
         clock.start_design(name)
         eng.saved_prefixes.extend(range(plan["fillRequests"]))  # recomputed, never loaded
         run_phase(eng, cfg, plan, cfg["measuredSteps"], 0.0 if load else rate, rate if load else 0.0)
@@ -241,12 +241,11 @@ def run_all(torch, cfg, designs, clock, accessor):
     for d, cls in designs:
         clock.start_design(d["name"])
         report({"type": "phase", "design": d["name"], "phase": "run"})
-        eng = None
         try:
             sched = clock.call("__init__", cls, connector_config(d, cfg), KVConnectorRole.SCHEDULER)
             worker = clock.call("__init__", cls, connector_config(d, cfg), KVConnectorRole.WORKER)
             clock.call("register_kv_caches", worker.register_kv_caches, rig.kv_caches)
-            eng = Engine(torch, rig, fwd, clock, plan, Workload(plan), (sched, worker))
+            eng = Engine(torch, rig, fwd, clock, plan, Workload(), (sched, worker))
             new_rate = 0.0 if load else rate
             ret_rate = rate if load else plan["returningPerStep"]
             drained = run_phase(eng, cfg, plan, cfg["measuredSteps"], new_rate, ret_rate, plan["fillRequests"] if load else 0, rate)

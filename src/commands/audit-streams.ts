@@ -3,9 +3,8 @@ import {Flags} from '@oclif/core'
 
 import {KvCommand} from '../cli/kv-command.js'
 import {runAudit, type AuditResults} from '../core/audit.js'
-import {buildEnvironment} from '../core/environment.js'
+import {gpuPreflight} from '../core/gpu-preflight.js'
 import {Footnotes, makeChalk, makeTable} from '../core/render.js'
-import {cudaInfo} from '../native.js'
 
 export default class AuditStreams extends KvCommand {
   static summary = 'Find current-stream leaks between threads, natively and in your Python stack'
@@ -35,11 +34,7 @@ too with --strict), 1 on LEAK or ERROR, 2 on bad input.`
 
   async run() {
     const {flags} = await this.parse(AuditStreams)
-    try {
-      this.environment = buildEnvironment(cudaInfo(), null)
-    } catch (error) {
-      this.environment = buildEnvironment(null, (error as Error).message)
-    }
+    this.environment = gpuPreflight(flags.device).environment
     const results = await runAudit({
       python: flags.python,
       accessors: flags.accessor,

@@ -5,10 +5,9 @@ import {existsSync} from 'node:fs'
 import {dirname, isAbsolute, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {describeMissingGpu} from './env-run.js'
-import {buildEnvironment} from './environment.js'
+import {gpuPreflight} from './gpu-preflight.js'
 import {badInput, KvError} from './errors.js'
-import {cudaInfo, runStreamProbes, type NativeProbe} from '../native.js'
+import {runStreamProbes, type NativeProbe} from '../native.js'
 
 export type Verdict = 'PASS' | 'LEAK' | 'HAZARD' | 'SKIP' | 'ERROR'
 
@@ -89,15 +88,8 @@ function verdictOf(outcome: string): Verdict {
 export async function nativeVerdicts(device: number): Promise<ProbeVerdict[]> {
   const ids = ['fresh-thread-device', 'default-stream-mode', 'cross-device-stream', 'race-canary']
   const skipAll = (why: string) => ids.map((probe) => ({layer: 'native' as const, kind: 'audit' as const, probe, target: 'CUDA runtime', verdict: 'SKIP' as const, evidence: why, fix: null}))
-  let info
-  try {
-    info = cudaInfo()
-  } catch (error) {
-    return skipAll((error as Error).message)
-  }
-  if (!info.builtWithCuda) return skipAll('kvbench was built without CUDA')
-  // the same words as env, save and load ("no NVIDIA driver" where there is none)
-  if (info.errorName || !info.gpus.some((g) => g.index === device)) return skipAll(describeMissingGpu(device, buildEnvironment(info, null)))
+  const {problem} = gpuPreflight(device)  // the same words as env, save and load
+  if (problem) return skipAll(problem.message)
   let probes: NativeProbe[]
   try {
     probes = await runStreamProbes(device)

@@ -1,9 +1,10 @@
 // The `env` job: fingerprint the machine and, when asked, measure the copy
 // ceilings. Commands call this; it knows nothing of oclif.
 import {checkLockedMemory, planCeilings, summarizeCeiling, type CeilingResults} from './ceilings.js'
-import {buildEnvironment, readHost, type Environment} from './environment.js'
-import {badInput, KvError} from './errors.js'
-import {cudaInfo, measureCeilings, NO_CUDA_MESSAGE, type NativeCudaInfo} from '../native.js'
+import {readHost, type Environment} from './environment.js'
+import {KvError} from './errors.js'
+import {checkDeviceFlag, gpuPreflight} from './gpu-preflight.js'
+import {measureCeilings} from '../native.js'
 
 export interface EnvRequest {
   measure: boolean
@@ -21,34 +22,13 @@ export interface EnvOutcome {
   notes: string[]
 }
 
-export function describeMissingGpu(device: number, env: Environment): string {
-  const n = env.gpus.length
-  const list = n > 0 ? ` (${env.gpus.map((g) => g.index).join(', ')})` : env.gpusReason ? ` (${env.gpusReason})` : ''
-  return `no GPU ${device}: this host has ${n} ${n === 1 ? 'GPU' : 'GPUs'}${list}`
-}
-
-export function checkDeviceFlag(device: number): void {
-  if (!Number.isInteger(device) || device < 0) throw badInput(`--device must be a GPU index (0, 1, ...), got ${device}`)
-}
-
 export async function runEnv(req: EnvRequest, publish: (env: Environment) => void = () => {}): Promise<EnvOutcome> {
   if (req.device !== undefined) checkDeviceFlag(req.device)
   const plan = req.measure ? planCeilings({device: req.device ?? 0, sizeMiB: req.sizeMiB, iterations: req.iterations, verify: req.verify}) : null
-  let cuda: NativeCudaInfo | null = null
-  let addonProblem: KvError | null = null
-  try {
-    cuda = cudaInfo()
-  } catch (error) {
-    addonProblem = error as KvError
-  }
-  const environment = buildEnvironment(cuda, addonProblem?.message ?? null)
+  const {environment, problem} = gpuPreflight(req.device)
   publish(environment)
-  const gpuWanted = req.measure || req.device !== undefined
-  if (gpuWanted && addonProblem) throw addonProblem
-  if (gpuWanted && cuda && !cuda.builtWithCuda) throw new KvError('NO_CUDA', NO_CUDA_MESSAGE)
-  if (req.device !== undefined && !environment.gpus.some((g) => g.index === req.device)) {
-    throw new KvError('NO_DEVICE', describeMissingGpu(req.device, environment))
-  }
+  // without --device, --measure on a host without GPUs still answers with the host part
+  if ((req.measure || req.device !== undefined) && problem) throw problem
   if (req.device !== undefined) environment.gpus = environment.gpus.filter((g) => g.index === req.device)
 
   const notes: string[] = []

@@ -1,8 +1,8 @@
 // `kvbench save` / `kvbench load`: profile -> plan -> checks -> native run -> statistics.
 // Commands call runTransferBench; it knows nothing of oclif.
-import {buildEnvironment, readHost, type Environment} from './environment.js'
-import {describeMissingGpu, checkDeviceFlag} from './env-run.js'
-import {badInput, KvError} from './errors.js'
+import {readHost, type Environment} from './environment.js'
+import {checkDeviceFlag, gpuPreflight} from './gpu-preflight.js'
+import {badInput} from './errors.js'
 import {withSignals, type StopSignal} from './interrupt.js'
 import {evaluateGates, transferGateSpecs, type Gate, type TransferGateFlags} from './gates.js'
 import {transferMetrics} from './metrics/transfer-metrics.js'
@@ -10,7 +10,7 @@ import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type Worklo
 import {applyOverrides, loadProfile, type Profile, type ProfileOverrides} from './profile.js'
 import {gbPerSecond, logHistogram, summarize, type HistogramBin, type Summary} from './stats.js'
 import {maskBackend} from './store-spec.js'
-import {cancelRun, cudaInfo, memInfo, NO_CUDA_MESSAGE, openStoreHandle, runSaveLoad, type NativeConcurrent, type NativeSaveLoadResult, type NativeTransfer, type StrategyName} from '../native.js'
+import {cancelRun, memInfo, openStoreHandle, runSaveLoad, type NativeConcurrent, type NativeSaveLoadResult, type NativeTransfer, type StrategyName} from '../native.js'
 
 export interface TransferRequest extends RunOptions {
   profile: string
@@ -451,11 +451,9 @@ export async function runTransferBench(req: TransferRequest, publish: (env: Envi
   // The store is reached once before the GPU is looked at: a wrong address, password or
   // directory is reported the same on any machine, and nothing of it is left behind.
   if (wp.plan.store) openStoreHandle({...wp.plan.store, connections: 1, run: `${wp.plan.store.run}p`}).close()
-  const cuda = cudaInfo()
-  const environment = buildEnvironment(cuda, null)
+  const {environment, problem} = gpuPreflight(req.device)
   publish(environment)
-  if (!cuda.builtWithCuda) throw new KvError('NO_CUDA', NO_CUDA_MESSAGE)
-  if (!environment.gpus.some((g) => g.index === req.device)) throw new KvError('NO_DEVICE', describeMissingGpu(req.device, environment))
+  if (problem) throw problem
   environment.gpus = environment.gpus.filter((g) => g.index === req.device)
   checkFits(wp, memInfo(req.device), memAvailableBytes(), readHost().lockedMemoryLimitBytes)
 

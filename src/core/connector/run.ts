@@ -1,13 +1,12 @@
 // `kvbench save|load --connector py:MODULE:CLASS`: profile -> plan -> the Python harness (the user's
 // connector and the references beside one torch forward) -> raw samples -> figures, verdicts, gates.
-import {buildEnvironment, type Environment} from '../environment.js'
-import {checkDeviceFlag} from '../env-run.js'
+import type {Environment} from '../environment.js'
+import {checkDeviceFlag, gpuPreflight} from '../gpu-preflight.js'
 import {badInput, KvError} from '../errors.js'
 import {connectorGateSpecs, evaluateGates, type Gate, type TransferGateFlags} from '../gates.js'
 import {connectorMetrics} from '../metrics/connector-metrics.js'
 import {applyOverrides, deriveSizes, loadProfile, type DerivedSizes, type Profile, type ProfileOverrides} from '../profile.js'
 import {summarize, type Summary} from '../stats.js'
-import {cudaInfo} from '../../native.js'
 import {ceilingFigures, designFigures, failedDesign, type ConnectorDesignFigures} from './figures.js'
 import {runHarness, type HarnessLine, type HarnessRun} from './harness.js'
 import {compareWith, connectorConfig, DEFAULT_ACCESSOR, hookTimeout, streamAccessor, userDesign, type ConnectorDesign} from './spec.js'
@@ -140,12 +139,8 @@ export function planConnectorRun(req: ConnectorRequest) {
 export async function runConnectorBench(req: ConnectorRequest, publish: (env: Environment) => void = () => {}): Promise<ConnectorOutcome> {
   const p = planConnectorRun(req)
   const gateSpecs = connectorGateSpecs(req.gates)
-  let environment: Environment
-  try {
-    environment = buildEnvironment(cudaInfo(), null)
-  } catch (error) {
-    environment = buildEnvironment(null, (error as Error).message)
-  }
+  // torch in the harness finds the GPU (or says it cannot): the preflight only describes the machine
+  const {environment} = gpuPreflight(req.device)
   publish(environment)
   req.onProgress?.(`${req.mode}: ${p.profile.name}, designs ${p.designs.map((d) => d.name).join('/')} beside a torch forward on GPU ${req.device}`)
   const silenceMs = (req.hookTimeoutS + 15) * 1000
