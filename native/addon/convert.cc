@@ -29,17 +29,22 @@ Napi::Object objectField(const Napi::Object& o, const char* name) {
   return v.As<Napi::Object>();
 }
 
-std::vector<int> intList(const Napi::Object& o, const char* name) {
+// Each element of array field `name`, through `read` (which refuses an element of the wrong kind).
+template <class T, class Read>
+std::vector<T> listField(const Napi::Object& o, const char* name, Read read) {
   Napi::Value v = o.Get(name);
   if (!v.IsArray()) throw kv::Error(kv::codes::kBadInput, std::string("plan field '") + name + "' must be an array");
   Napi::Array a = v.As<Napi::Array>();
-  std::vector<int> out;
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    Napi::Value e = a.Get(i);
-    if (!e.IsNumber()) throw kv::Error(kv::codes::kBadInput, std::string("plan field '") + name + "' must hold numbers");
-    out.push_back(e.As<Napi::Number>().Int32Value());
-  }
+  std::vector<T> out;
+  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(read(a.Get(i)));
   return out;
+}
+
+std::vector<int> intList(const Napi::Object& o, const char* name) {
+  return listField<int>(o, name, [name](const Napi::Value& e) {
+    if (!e.IsNumber()) throw kv::Error(kv::codes::kBadInput, std::string("plan field '") + name + "' must hold numbers");
+    return e.As<Napi::Number>().Int32Value();
+  });
 }
 
 // The enum value named `name` (strategies, designs and faults cross the boundary by name), or bad input naming the field.
@@ -52,16 +57,10 @@ E byName(const char* field, const std::string& name, const E (&all)[N], const ch
 
 template <class E, size_t N>
 std::vector<E> namedList(const Napi::Object& o, const char* field, const E (&all)[N], const char* (*nameOf)(E)) {
-  Napi::Value v = o.Get(field);
-  if (!v.IsArray()) throw kv::Error(kv::codes::kBadInput, std::string("plan field '") + field + "' must be an array");
-  Napi::Array a = v.As<Napi::Array>();
-  std::vector<E> out;
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    Napi::Value e = a.Get(i);
+  return listField<E>(o, field, [&](const Napi::Value& e) {
     if (!e.IsString()) throw kv::Error(kv::codes::kBadInput, std::string("plan field '") + field + "' must hold names");
-    out.push_back(byName(field, e.As<Napi::String>().Utf8Value(), all, nameOf));
-  }
-  return out;
+    return byName(field, e.As<Napi::String>().Utf8Value(), all, nameOf);
+  });
 }
 
 Napi::Array numbers(Napi::Env env, const std::vector<double>& v) {

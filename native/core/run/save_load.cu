@@ -77,7 +77,6 @@ struct Run {
 
 struct Phase {
   virtual ~Phase() = default;
-  virtual const char* name() const = 0;
   virtual bool applies(const Run&) const { return true; }
   virtual void run(Run&) = 0;
 };
@@ -104,7 +103,6 @@ void measureLink(const SaveLoadPlan& p, double& h2d, double& d2h) {
 
 // The store opens first: a wrong address, password or a full disk fails before any allocation.
 struct OpenStore : Phase {
-  const char* name() const override { return "open store"; }
   bool applies(const Run& r) const override { return r.p.useStore; }
   void run(Run& r) override {
     const SaveLoadPlan& p = r.p;
@@ -120,14 +118,12 @@ struct OpenStore : Phase {
 // median of each direction kept (a busy host or link only ever lowers a reading; one low
 // reading put strategies at 130% of it).
 struct Ceilings : Phase {
-  const char* name() const override { return "ceilings"; }
   void run(Run& r) override { measureLink(r.p, r.out.ceilingH2dGBps, r.out.ceilingD2hGBps); }
 };
 
 // Auto keeps the ring in L2 only where the whole ring fits the GPU's set-aside; Persist
 // sets aside what it can and says when the ring is larger.
 struct StagingInL2 : Phase {
-  const char* name() const override { return "staging in L2"; }
   bool applies(const Run& r) const override { return r.p.stagingL2 != StagingL2::Normal; }
   void run(Run& r) override {
     const SaveLoadPlan& p = r.p;
@@ -151,7 +147,6 @@ struct StagingInL2 : Phase {
 };
 
 struct BuildRig : Phase {
-  const char* name() const override { return "rig"; }
   void run(Run& r) override {
     r.rig = std::make_unique<Rig>(r.p, r.store.get());
     r.rig->stagingInL2 = r.out.stagingInL2;
@@ -163,7 +158,6 @@ struct BuildRig : Phase {
 };
 
 struct StrategiesAlone : Phase {
-  const char* name() const override { return "strategies alone"; }
   void run(Run& r) override {
     for (Strategy s : r.p.strategies) {
       if (r.cancelled()) break;
@@ -173,13 +167,11 @@ struct StrategiesAlone : Phase {
 };
 
 struct StoreAlone : Phase {
-  const char* name() const override { return "store alone"; }
   bool applies(const Run& r) const override { return r.store && !r.out.transfers.empty() && !r.cancelled(); }
   void run(Run& r) override { r.out.storeLeg = storeAlone(*r.rig, r.gen - 1); }  // the pool holds the last save
 };
 
 struct CeilingsAgain : Phase {
-  const char* name() const override { return "ceilings again"; }
   bool applies(const Run& r) const override { return !r.cancelled(); }
   void run(Run& r) override {
     double h2d = 0, d2h = 0;
@@ -198,7 +190,6 @@ struct CeilingsAgain : Phase {
 // --strategy auto, decided once (pick.h): the strategy each direction's table marks, and with
 // auto the one the designs run with (reported as `picked`).
 struct PickStrategy : Phase {
-  const char* name() const override { return "pick strategy"; }
   bool applies(const Run& r) const override { return !r.out.transfers.empty(); }
   void run(Run& r) override {
     const SaveLoadPlan& p = r.p;
@@ -216,7 +207,6 @@ struct PickStrategy : Phase {
 
 // The forward alone, to size a full-rate connector load per step.
 struct Calibration : Phase {
-  const char* name() const override { return "calibration"; }
   bool applies(const Run& r) const override { return !r.cancelled(); }
   void run(Run& r) override {
     Rig& rig = *r.rig;
@@ -237,7 +227,6 @@ struct Calibration : Phase {
 // requests load; with a store, the records go to it and the pool is poisoned, so a load passes
 // only with bytes read back.
 struct PrimeLoads : Phase {
-  const char* name() const override { return "prime loads"; }
   bool applies(const Run& r) const override { return r.p.load; }
   void run(Run& r) override {
     r.primeGen = r.gen++;
@@ -271,7 +260,6 @@ struct PrimeLoads : Phase {
 // run, and the slowdown is taken against both), with the link reference inside that bracket
 // (just before the closing baseline, or last when only the baseline runs).
 struct DesignsBesideForward : Phase {
-  const char* name() const override { return "designs beside the forward"; }
 
   void run(Run& r) override {
     const SaveLoadPlan& p = r.p;
