@@ -34,13 +34,15 @@ too with --strict), 1 on LEAK or ERROR, 2 on bad input.`
 
   async run() {
     const {flags} = await this.parse(AuditStreams)
-    this.environment = gpuPreflight(flags.device).environment
+    const gpu = gpuPreflight(flags.device)
+    this.environment = gpu.environment
     const results = await runAudit({
       python: flags.python,
       accessors: flags.accessor,
       imports: flags.import,
       reproduce: flags.reproduce as 'nan' | 'invalid-handle' | undefined,
       device: flags.device,
+      gpuProblem: gpu.problem,
       strict: flags.strict,
       trials: flags.trials,
       timeoutS: flags.timeout,

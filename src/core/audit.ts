@@ -5,7 +5,6 @@ import {existsSync} from 'node:fs'
 import {dirname, isAbsolute, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {gpuPreflight} from './gpu-preflight.js'
 import {badInput, KvError} from './errors.js'
 import {runStreamProbes, type NativeProbe} from '../native.js'
 
@@ -29,6 +28,8 @@ export interface AuditRequest {
   imports: string[]
   reproduce?: 'nan' | 'invalid-handle'
   device: number
+  /** Why `device` cannot run the native probes (gpuPreflight, which the command already ran for its envelope); null: it can. */
+  gpuProblem: KvError | null
   strict: boolean
   trials: number
   timeoutS: number
@@ -85,11 +86,10 @@ function verdictOf(outcome: string): Verdict {
   return (['PASS', 'LEAK', 'HAZARD', 'SKIP', 'ERROR'] as const).find((x) => x === v) ?? 'ERROR'
 }
 
-export async function nativeVerdicts(device: number): Promise<ProbeVerdict[]> {
+export async function nativeVerdicts(device: number, gpuProblem: KvError | null): Promise<ProbeVerdict[]> {
   const ids = ['fresh-thread-device', 'default-stream-mode', 'cross-device-stream', 'race-canary']
   const skipAll = (why: string) => ids.map((probe) => ({layer: 'native' as const, kind: 'audit' as const, probe, target: 'CUDA runtime', verdict: 'SKIP' as const, evidence: why, fix: null}))
-  const {problem} = gpuPreflight(device)  // the same words as env, save and load
-  if (problem) return skipAll(problem.message)
+  if (gpuProblem) return skipAll(gpuProblem.message)  // the same words as env, save and load
   let probes: NativeProbe[]
   try {
     probes = await runStreamProbes(device)
@@ -173,7 +173,7 @@ export function countVerdicts(probes: ProbeVerdict[]): Record<Verdict, number> {
 
 export async function runAudit(r: AuditRequest): Promise<AuditResults> {
   checkAuditRequest(r)
-  const native = await nativeVerdicts(r.device)
+  const native = await nativeVerdicts(r.device, r.gpuProblem)
   const py = pythonVerdicts(r)
   const why = py.report.skipped ?? py.probes.find((p) => p.verdict === 'SKIP')?.evidence ?? 'the Python side did not report it'
   const probes = reproductionOutcome(r, [...native, ...py.probes], why)
