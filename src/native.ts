@@ -90,10 +90,13 @@ export interface SaveLoadPlan {
   /** measured steps of the link reference (a contiguous copy stream beside the forward); 0: not run */
   referenceSteps: number
   stagingBytes: number
+  /** staged: the ring's slots and the bytes of each (src/core/plan.ts decides them) */
+  stagingSlots: number
+  stagingSlotBytes: number
   copyCtas: number
   mappedCtas: number
-  ceilingBytes: number
-  ceilingIterations: number
+  /** the link's ceilings, read before and after the strategies (src/core/ceilings.ts) */
+  ceiling: MeasurePlan
   verify: boolean
   fault: FaultName
   prefixHitRate: number

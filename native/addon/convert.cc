@@ -187,10 +187,11 @@ kv::SaveLoadPlan saveLoadPlanFromJs(const Napi::Object& o) {
   p.referenceSteps = static_cast<int>(numberField(o, "referenceSteps"));
   if (p.referenceSteps < 0) throw kv::Error(kv::codes::kBadInput, "plan field 'referenceSteps' must be 0 or more");
   p.stagingBytes = static_cast<size_t>(numberField(o, "stagingBytes"));
+  p.stagingSlots = static_cast<int>(numberField(o, "stagingSlots"));
+  p.stagingSlotBytes = static_cast<size_t>(numberField(o, "stagingSlotBytes"));
   p.copyCtas = static_cast<int>(numberField(o, "copyCtas"));
   p.mappedCtas = static_cast<int>(numberField(o, "mappedCtas"));
-  p.ceilingBytes = static_cast<size_t>(numberField(o, "ceilingBytes"));
-  p.ceilingIterations = static_cast<int>(numberField(o, "ceilingIterations"));
+  p.ceiling = measurePlanFromJs(objectField(o, "ceiling"));
   p.verify = boolField(o, "verify");
   p.fault = byName("fault", stringField(o, "fault"), kv::kFaults, kv::faultName);
   p.prefixHitRate = numberField(o, "prefixHitRate");

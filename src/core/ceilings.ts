@@ -32,6 +32,24 @@ export function planCeilings(o: CeilingOptions): MeasurePlan {
   }
 }
 
+// The ceilings a save/load run (and the connector harness) reads before and after its
+// strategies: only the pinned copies count there, so the pageable and small ones are kept short.
+export const LINK_CEILING_BYTES = 256 * MiB
+
+export function planLinkCeilings(device: number, verify: boolean): MeasurePlan {
+  return {
+    device,
+    bytes: LINK_CEILING_BYTES,
+    pageableBytes: 8 * MiB,
+    iterations: 10,
+    pageableIterations: 2,
+    warmup: 2,
+    smallBytes: 4096,
+    smallIterations: 10,
+    verify,
+  }
+}
+
 /** Pinned bytes the plan allocates: one upload and one download buffer. */
 export function pinnedBytesNeeded(plan: MeasurePlan): number {
   return 2 * plan.bytes

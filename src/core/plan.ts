@@ -7,6 +7,7 @@ import {formatBytes} from './bytes.js'
 import {storeSpec} from './store-spec.js'
 import {STRATEGY_NAMES, type DesignName, type FaultName, type SaveLoadPlan, type StagingL2, type StrategyName} from '../native.js'
 import {readText} from './read-text.js'
+import {LINK_CEILING_BYTES, planLinkCeilings} from './ceilings.js'
 
 export const STRATEGIES: StrategyName[] = [...STRATEGY_NAMES]
 export type StrategyChoice = StrategyName | 'auto' | 'all'
@@ -58,15 +59,23 @@ export interface WorkloadPlan {
 }
 
 const MiB = 1024 * 1024
-const CEILING_BYTES = 256 * MiB
 // The link reference's default length: enough for a stable median step, little added wall time.
 const REFERENCE_STEPS = 64
 
-// The staged strategy's ring slots, as native/core/copy/copy.h sizes them: about 8 MiB each
-// (one copy-engine copy per slot), two at least, eight at most, each a multiple of 256 bytes.
+// The staged strategy's ring (decided here; the native copier takes the slots it is given).
+// While the copy engine drains one slot, the kernel fills the next; more than two absorb jitter
+// in either. Each slot is one copy-engine copy, and a copy costs a few microseconds of idle link
+// before it starts (2 MiB copies reach about 93% of the link, 8 MiB ones 98%), so slots are as
+// large as the 8 MiB target allows: a small ring (an L2-resident one) gets two large slots rather
+// than four small ones. Each slot is rounded down to 256 bytes so every slot starts aligned for
+// the copy kernels' 16-byte accesses (25 MiB in 3 slots would not be).
+const STAGING_SLOT_TARGET = 8 * MiB
+const STAGING_SLOTS = {min: 2, max: 8}
+const STAGING_SLOT_ALIGN = 256
+
 export function stagingSlots(stagingBytes: number): {slots: number; slotBytes: number} {
-  const slots = Math.min(8, Math.max(2, Math.floor(stagingBytes / (8 * MiB))))
-  return {slots, slotBytes: Math.floor(stagingBytes / slots / 256) * 256}
+  const slots = Math.min(STAGING_SLOTS.max, Math.max(STAGING_SLOTS.min, Math.floor(stagingBytes / STAGING_SLOT_TARGET)))
+  return {slots, slotBytes: Math.floor(stagingBytes / slots / STAGING_SLOT_ALIGN) * STAGING_SLOT_ALIGN}
 }
 
 export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
@@ -113,14 +122,14 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   const kvHeads = a.kind === 'gqa' ? a.kvHeads : 1
   const headDim = a.kind === 'gqa' ? a.headDim : a.latentDim
   const gpuCacheBytes = gpuBlocks * sizes.layerBlockBytes * profile.layers
-  const pinnedBytes = transferBlocks * sizes.layerBlockBytes * profile.layers + 2 * CEILING_BYTES
+  const pinnedBytes = transferBlocks * sizes.layerBlockBytes * profile.layers + 2 * LINK_CEILING_BYTES
   const H = profile.hiddenSize
   const M = profile.mlpSize
   const qkvOut = a.kind === 'gqa' ? (a.queryHeads + 2 * a.kvHeads) * a.headDim : 2 * H
   const weightBytes = 2 * (H * qkvOut + H * H + 3 * H * M) + 2 * w.batch * (Math.max(qkvOut, H) + 2 * M + 2 * H)
   // Chunk descriptors (16 bytes a chunk: fills, checks, the per-step write ring), CUDA context and cuBLAS workspace.
   const descriptorBytes = 16 * sizes.parts * profile.layers * (gpuBlocks + 2 * transferBlocks)
-  const gpuBytesNeeded = gpuCacheBytes + stagingBytes + weightBytes + descriptorBytes + 2 * CEILING_BYTES + 1024 * MiB
+  const gpuBytesNeeded = gpuCacheBytes + stagingBytes + weightBytes + descriptorBytes + 2 * LINK_CEILING_BYTES + 1024 * MiB
   return {
     plan: {
       device: o.device,
@@ -136,10 +145,11 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
       offeredFactor: 1.15,
       referenceSteps: o.referenceSteps ?? (o.connector ? Math.min(w.decodeSteps, REFERENCE_STEPS) : 0),
       stagingBytes,
+      stagingSlots: slots,
+      stagingSlotBytes: slotBytes,
       copyCtas: o.copyCtas,
       mappedCtas: o.mappedCtas,
-      ceilingBytes: CEILING_BYTES,
-      ceilingIterations: 10,
+      ceiling: planLinkCeilings(o.device, o.verify),
       verify: o.verify,
       fault: o.fault,
       prefixHitRate: w.prefixHitRate,

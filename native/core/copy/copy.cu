@@ -80,18 +80,12 @@ void launchChunkCopy(const CopyConfig& cfg, char* other, int layer, const int* i
 
 }  // namespace
 
-int stagingSlots(size_t bytes) {
-  const size_t n = bytes / kStagingSlotTarget;
-  return static_cast<int>(std::clamp<size_t>(n, kMinStagingSlots, kMaxStagingSlots));
-}
-
-size_t stagingSlotBytes(size_t bytes) { return bytes / stagingSlots(bytes) / kStagingSlotAlign * kStagingSlotAlign; }
-
 Copier::Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux) : cfg_(cfg), main_(main), aux_(aux) {
   if (cfg_.geometry.chunkBytes % 16) throw Error(codes::kBadInput, "chunk size must be a multiple of 16 bytes");
   if (cfg_.strategy == Strategy::StagedGather) {
-    slots_ = stagingSlots(cfg_.stagingBytes);
-    slotBytes_ = stagingSlotBytes(cfg_.stagingBytes);
+    slots_ = cfg_.stagingSlots;
+    slotBytes_ = cfg_.stagingSlotBytes;
+    if (slots_ < 2 || slotBytes_ % 16) throw Error(codes::kBadInput, "a staging ring needs two slots or more, each a multiple of 16 bytes");
     if (slotBytes_ < cfg_.geometry.layerBlockBytes())
       throw Error(codes::kBadInput, "staging buffer smaller than one block of one layer per ring slot");
     staging_ = allocDevice(slots_ * slotBytes_);

@@ -14,14 +14,13 @@
 
 namespace kv {
 
-
-
 struct CopyConfig {
   Strategy strategy = Strategy::StagedGather;
   Direction direction = Direction::Save;
   KvGeometry geometry;
   void* cache = nullptr;        // device base of the paged cache
-  size_t stagingBytes = 0;      // StagedGather: the whole staging ring
+  int stagingSlots = 0;         // StagedGather: the ring's slots (src/core/plan.ts decides them: why there)
+  size_t stagingSlotBytes = 0;  // and the bytes of each, a multiple of 16
   int kernelCtas = 0;           // CTAs of a copy-kernel launch (MappedKernel, gather/scatter); 0: one per chunk
   bool streaming = false;       // copy kernels read/write the paged cache evict-first (streaming)
   bool persistStaging = false;  // StagedGather: the staging ring is an L2 persisting window (the caller sets the L2 set-aside)
@@ -31,19 +30,6 @@ struct CopyConfig {
 // Owns the staging buffers and events of one strategy on one pair of streams.
 // enqueue() only enqueues (its host cost is what the strategy costs the caller);
 // recordDone() marks the completion of everything enqueued so far.
-// The staging ring: while the copy engine drains one slot, the kernel fills the next;
-// more than two absorb jitter in either. Each slot is one copy-engine copy, and a copy
-// costs a few microseconds of idle link before it starts (2 MiB copies reach about 93%
-// of the link, 8 MiB ones 98%), so slots are as large as kStagingSlotTarget allows:
-// a small ring (an L2-resident one) gets two large slots rather than four small ones.
-constexpr size_t kStagingSlotTarget = size_t(8) << 20;
-constexpr int kMinStagingSlots = 2, kMaxStagingSlots = 8;
-// Slots of a ring of `bytes`: between kMinStagingSlots and kMaxStagingSlots, each about kStagingSlotTarget.
-int stagingSlots(size_t bytes);
-// Bytes of one slot: its share of the ring, rounded down so every slot starts aligned for the
-// copy kernels' 16-byte accesses (25 MiB in 3 slots would not be).
-constexpr size_t kStagingSlotAlign = 256;
-size_t stagingSlotBytes(size_t bytes);
 
 class Copier {
  public:

@@ -21,7 +21,9 @@ void validatePlan(const SaveLoadPlan& p) {
   if (g.gpuBlocks != p.shape.batch * p.shape.contextBlocks + p.transferBlocks) bad("gpuBlocks must be context + transfer blocks");
   if (p.steps <= 0 || p.warmupSteps < 0) bad("steps must be positive");
   if (p.strategies.empty()) bad("no strategy");
-  if (stagingSlotBytes(p.stagingBytes) < g.layerBlockBytes()) bad("staging buffer smaller than one block of one layer per ring slot");
+  if (p.stagingSlots < 2 || p.stagingSlotBytes % 16 || static_cast<size_t>(p.stagingSlots) * p.stagingSlotBytes > p.stagingBytes) bad("staging ring slots must be two or more, multiples of 16 bytes, within the ring");
+  if (p.stagingSlotBytes < g.layerBlockBytes()) bad("staging buffer smaller than one block of one layer per ring slot");
+  if (p.ceiling.device != p.device) bad("the ceiling plan must be for the run's device");
 }
 
 }  // namespace kv

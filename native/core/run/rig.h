@@ -123,7 +123,8 @@ struct Rig {
     c.direction = d;
     c.geometry = g;
     c.cache = cache.get();
-    c.stagingBytes = p.stagingBytes;
+    c.stagingSlots = p.stagingSlots;
+    c.stagingSlotBytes = p.stagingSlotBytes;
     c.kernelCtas = s == Strategy::MappedKernel ? p.mappedCtas : p.copyCtas;
     c.streaming = p.streamingCopies;
     c.persistStaging = stagingInL2;

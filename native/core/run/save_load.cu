@@ -83,17 +83,7 @@ struct Phase {
 
 // The link's ceilings (the higher median of each direction is kept by the second reading).
 void measureLink(const SaveLoadPlan& p, double& h2d, double& d2h) {
-  MeasurePlan mp;
-  mp.device = p.device;
-  mp.bytes = p.ceilingBytes;
-  mp.pageableBytes = 8u << 20;
-  mp.iterations = p.ceilingIterations;
-  mp.pageableIterations = 2;
-  mp.warmup = 2;
-  mp.smallBytes = 4096;
-  mp.smallIterations = 10;
-  mp.verify = p.verify;
-  for (const CopyMeasurement& m : measureCeilings(mp).copies) {
+  for (const CopyMeasurement& m : measureCeilings(p.ceiling).copies) {
     // A median that decides the run (the offered load) stays native; TS recomputes the reported one.
     const double gbps = m.bytesPerSample / (medianOf(m.samplesMs) * 1e6);
     if (m.id == "h2d_pinned") h2d = gbps;
@@ -326,7 +316,7 @@ struct DesignsBesideForward : Phase {
   static void linkReference(Run& r, const Steps& steps) {
     const SaveLoadPlan& p = r.p;
     if (p.referenceSteps <= 0 || r.cancelled()) return;
-    ContiguousCopyStream link(p.device, p.load ? Direction::Load : Direction::Save, p.ceilingBytes, std::min<size_t>(kReferenceChunk, p.ceilingBytes));
+    ContiguousCopyStream link(p.device, p.load ? Direction::Load : Direction::Save, p.ceiling.bytes, std::min<size_t>(kReferenceChunk, p.ceiling.bytes));
     LinkReferenceResult& ref = r.out.reference;
     ref.steps = steps(Design::Off, r.besideForward.front(), p.referenceSteps, StepsWindow{[&] { link.start(); }, [&] { link.finish(); }});
     ref.steps.design = "reference";

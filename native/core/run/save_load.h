@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../measure/host_noise.h"
+#include "../measure/measure.h"
 #include "../kv/kv.h"
 #include "../connector/store_tier.h"
 #include "../copy/strategy.h"
@@ -56,12 +57,13 @@ struct SaveLoadPlan {
   double offeredFactor = 1.15;        // concurrent phase offers this x ceiling x baseline step time
   int referenceSteps = 0;             // the link reference's measured steps (0: not run)
   size_t stagingBytes = 0;
+  int stagingSlots = 0;               // staged: the ring's slots and the bytes of each (src/core/plan.ts decides them)
+  size_t stagingSlotBytes = 0;
   int copyCtas = 0, mappedCtas = 0;
   bool streamingCopies = false;     // copy kernels bypass L2 retention (evict-first)
   StagingL2 stagingL2 = StagingL2::Normal;  // staged: where the staging ring lives (Auto: L2 where the GPU's set-aside holds it)
   int batchSharePct = 0;            // staged: share of each part's blocks moved as batch copies beside the ring
-  size_t ceilingBytes = 0;
-  int ceilingIterations = 0;
+  MeasurePlan ceiling;                // the link's ceilings, read before and after the strategies (src/core/ceilings.ts)
   bool verify = true;
   Fault fault = Fault::None;
   double prefixHitRate = 1.0;

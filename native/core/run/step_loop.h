@@ -1,9 +1,12 @@
-// What every step beside the forward shares, whichever the direction: the step's clock and how a
-// step ends, the window around a phase's steps, and how a phase ends.
+// One step loop for both directions beside the forward. The loop owns what every step shares
+// (the clock, warm-up, the blocked time per step, the window around the steps, the end of the
+// phase and its checks); a direction fills in its hooks (save_steps.cu, load_steps.cu).
 #pragma once
 #include <functional>
 #include <memory>
+#include <vector>
 
+#include "rig.h"
 #include "save_load.h"
 #include "../common/clock.h"
 #include "../connector/connector.h"
@@ -11,25 +14,23 @@
 
 namespace kv {
 
-struct StepClock {
-  Event start, end;
-  double wall0 = 0;
+// One step's hook calls: each call's host time is time the scheduler was blocked, and a sample
+// of that hook when the step is measured (warm-up steps are not).
+struct StepHooks {
+  int step = 0;
+  bool measured = false;
+  double blocked = 0;
+  // Runs `call(t0)` as one call of the hook whose samples are `samples` (sized up front: no
+  // allocation inside a measured hook); t0 is when the call began.
+  template <class F>
+  void time(std::vector<double>& samples, F&& call) {
+    const double t0 = nowUs();
+    call(t0);
+    const double us = nowUs() - t0;
+    blocked += us;
+    if (measured) samples.push_back(us);
+  }
 };
-
-// Every step of both phases ends the same way: the scheduler's per-step sync (sampling
-// reads the logits), then the step's samples when it is measured.
-inline void endStep(ConcurrentResult& r, const StepClock& clk, bool measured, Design design, double blockedUs, const StoreTier* tier) {
-  clk.end.sync();
-  if (!measured) return;
-  const double now = nowUs();  // the step's wall end and the measured window's end are one instant
-  if (r.measuredFromUs < 0) r.measuredFromUs = clk.wall0;
-  r.measuredToUs = now;
-  r.stepGpuMs.push_back(clk.end.since(clk.start));
-  r.stepWallMs.push_back((now - clk.wall0) / 1000);
-  if (design != Design::Off) r.hookUs["blocked_per_step"].push_back(blockedUs);
-  if (tier && design != Design::Off) r.store.queueDepth.push_back(static_cast<double>(tier->outstanding()));
-  ++r.stepsRun;
-}
 
 // Called just before a phase's first step and just after its last: what runs beside the
 // steps (the link reference) starts and stops there, clear of the phase's own allocations
@@ -38,19 +39,56 @@ struct StepsWindow {
   std::function<void()> begin, end;
 };
 
-// The end of a concurrent phase: every connector copy completed and taken, the
-// connector thread joined, then every store request finished and taken.
-template <class TakeCompletions, class TakeStoreDone>
-void finishPhase(std::unique_ptr<AsyncConnector>& conn, TakeCompletions takeCompletions, StoreTier* tier, TakeStoreDone takeStoreDone) {
-  if (conn) {
-    conn->drain();
-    takeCompletions();
-    conn.reset();
+// A direction's side of the steps: its connector, its hooks and its checks. `r` is the phase's
+// result; the loop fills the step samples, the direction everything it moves.
+class DirectionSteps {
+ public:
+  // `steps`: the measured steps the phase runs (after p.warmupSteps of warm-up).
+  DirectionSteps(Rig& rig, Design design, Strategy s, int steps);
+  virtual ~DirectionSteps() = default;
+  ConcurrentResult r;
+
+  // The scheduler's hooks before the step's launches.
+  virtual void beforeLaunches(StepHooks& h) = 0;
+  // Layer l's launch, with the hooks the engine calls around it.
+  virtual void layer(int l, StepHooks& h) = 0;
+  // The hooks after the step's launches, before the step's sync.
+  virtual void afterLaunches(StepHooks& h) = 0;
+  // After the last step: every copy done and taken, the connector joined, the store idle.
+  virtual void finish() = 0;
+  // With --verify and a connector: the bytes it moved, checked (outside every timed step).
+  virtual void verify() = 0;
+
+ protected:
+  Rig& rig;
+  const SaveLoadPlan& p;
+  const KvGeometry& g;
+  const Design design;
+  const int steps, total;  // measured steps; with warm-up
+  StoreTier* const tier;
+  double firstEnqueue = -1, lastDone = 0;  // the transfer window: first copy enqueued to last one done
+  // The end of a phase with an async connector: every copy completed and taken, the thread
+  // joined, then every store request finished and taken.
+  template <class TakeCompletions, class TakeStoreDone>
+  void finishConnector(std::unique_ptr<AsyncConnector>& conn, TakeCompletions takeCompletions, TakeStoreDone takeStoreDone) {
+    if (conn) {
+      conn->drain();
+      takeCompletions();
+      conn.reset();
+    }
+    if (tier) {
+      tier->waitIdle();
+      takeStoreDone();
+    }
   }
-  if (tier) {
-    tier->waitIdle();
-    takeStoreDone();
-  }
-}
+  // With a store: its counters reset and its per-step samples sized.
+  void useStore();
+
+  friend ConcurrentResult runSteps(DirectionSteps& d, const StepsWindow& around);
+};
+
+// Runs the warm-up and measured steps of the forward with `d` beside it, then ends the phase:
+// drain, the forward's outputs checked, the moved bytes verified.
+ConcurrentResult runSteps(DirectionSteps& d, const StepsWindow& around);
 
 }  // namespace kv

@@ -3,6 +3,7 @@
 import type {Environment} from '../environment.js'
 import {checkDeviceFlag, gpuPreflight} from '../gpu-preflight.js'
 import {badInput, KvError} from '../errors.js'
+import {LINK_CEILING_BYTES} from '../ceilings.js'
 import {connectorGateSpecs, evaluateGates, type Gate, type TransferGateFlags} from '../gates.js'
 import {connectorMetrics} from '../metrics/connector-metrics.js'
 import {applyOverrides, deriveSizes, loadProfile, type DerivedSizes, type Profile, type ProfileOverrides} from '../profile.js'
@@ -77,7 +78,6 @@ export interface ConnectorOutcome {
 }
 
 const MiB = 1024 * 1024
-const CEILING_BYTES = 256 * MiB
 // The harness's workload, in requests: prompts saved before loads are measured (load), requests
 // that may hold GPU blocks at once, and the reference pool's slots beyond the filled prompts.
 const FILL_REQUESTS = 16
@@ -108,7 +108,7 @@ export function planConnectorRun(req: ConnectorRequest) {
   const qkvOut = a.kind === 'gqa' ? (a.queryHeads + 2 * a.kvHeads) * a.headDim : 2 * H
   const gpuCacheBytes = gpuBlocks * blockBytes
   const weightBytes = 2 * (H * qkvOut + H * H + 2 * H * M + M * H)
-  const gpuBytesNeeded = gpuCacheBytes + blocksPerRequest * blockBytes + weightBytes + CEILING_BYTES + 2048 * MiB
+  const gpuBytesNeeded = gpuCacheBytes + blocksPerRequest * blockBytes + weightBytes + LINK_CEILING_BYTES + 2048 * MiB
   const steps = req.overrides.decodeSteps ?? Math.min(w.decodeSteps, DEFAULT_STEPS)
   const harnessConfig = {
     direction: req.mode,
@@ -120,12 +120,12 @@ export function planConnectorRun(req: ConnectorRequest) {
     hookTimeoutS: req.hookTimeoutS,
     warmupSteps: req.warmupSteps,
     measuredSteps: steps,
-    ceilingBytes: CEILING_BYTES,
+    ceilingBytes: LINK_CEILING_BYTES,
     ceilingIterations: 10,
     poolBlocks,
     gpuBytesNeeded,
     // The references' pools (one at a time) and the ceiling's buffer; checked in Python before allocating.
-    pinnedBytes: (refs.length > 0 ? poolBlocks * blockBytes : 0) + CEILING_BYTES / 2,
+    pinnedBytes: (refs.length > 0 ? poolBlocks * blockBytes : 0) + LINK_CEILING_BYTES / 2,
     geometry: {
       attention: a.kind, layers: profile.layers, parts: sizes.parts, gpuBlocks, blockSize: profile.blockSize, valuesPerTokenPart: sizes.valuesPerTokenPart,
       kvHeads: a.kind === 'gqa' ? a.kvHeads : 1, headDim: a.kind === 'gqa' ? a.headDim : a.latentDim, hiddenSize: H, mlpSize: M, qkvOut,
