@@ -63,6 +63,21 @@ test('strategies, designs and faults cross the boundary by name; a code or an un
     [{designs: ['off', 'sync']}, /'designs' holds an unknown name 'sync'/], [{fault: 'x'}, /'fault' holds an unknown name 'x'/]]) {
     assert.throws(() => addon.runSaveLoad({...plan, ...bad}), (e) => e.code === 'BAD_INPUT' && message.test(e.message), JSON.stringify(bad))
   }
+  // The ceiling plan and the staging ring come from the planner (src/core/ceilings.ts, plan.ts), whole.
+  assert.deepEqual([plan.stagingSlots, plan.stagingSlotBytes, plan.ceiling.bytes, plan.ceiling.iterations], [2, 8 * 2 ** 20, 256 * 2 ** 20, 10])
+  assert.throws(() => addon.runSaveLoad({...plan, ceiling: undefined}), (e) => e.code === 'BAD_INPUT' && /'ceiling' must be an object/.test(e.message))
+  assert.throws(() => addon.runSaveLoad({...plan, ceiling: {...plan.ceiling, iterations: 'x'}}), (e) => e.code === 'BAD_INPUT' && /'iterations' must be a number/.test(e.message))
+  await assert.rejects(addon.runSaveLoad({...plan, stagingSlots: 1}), (e) => e.code === 'BAD_INPUT' && /staging ring slots must be two or more/.test(e.message))
+  await assert.rejects(addon.runSaveLoad({...plan, ceiling: {...plan.ceiling, device: 1}}), (e) => e.code === 'BAD_INPUT' && /ceiling plan must be for the run's device/.test(e.message))
+})
+
+test('the addon exports the ABI number written once in src/native/abi.ts, and its no-CUDA words', async () => {
+  assert.equal(loadError, null)
+  const {ADDON_ABI} = await import('../dist/native/abi.js')
+  assert.equal(addon.abiVersion, ADDON_ABI)
+  const abi = spawnSync(process.execPath, [join(ROOT, 'scripts/addon-abi.cjs')], {encoding: 'utf8'})
+  assert.equal(abi.stdout.trim(), String(ADDON_ABI))
+  assert.match(addon.noCudaMessage, /^kvbench was built without CUDA: .*npm rebuild$/)
 })
 
 test('env with no GPU: host part, gpus [] and the reason, exit 0', {skip: noGpu}, () => {
@@ -122,7 +137,8 @@ describe('an addon built without CUDA', {timeout: 300_000}, () => {
   let built
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'kvbench-nocuda-'))
-    for (const p of ['binding.gyp', 'native', 'scripts']) cpSync(join(ROOT, p), join(dir, p), {recursive: true})
+    // What an installed package builds from: the native sources, and the ABI number in its compiled dist/.
+    for (const p of ['binding.gyp', 'native', 'scripts', 'dist/native/abi.js']) cpSync(join(ROOT, p), join(dir, p), {recursive: true})
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
     const r = spawnSync(process.execPath, ['scripts/build-native.mjs'], {cwd: dir, env: {...process.env, KVBENCH_CUDA: 'off'}, encoding: 'utf8'})
     assert.equal(r.status, 0, r.stderr)

@@ -12,7 +12,7 @@ import {describe, test} from 'node:test'
 import {kvbench, kvbenchJson, ROOT} from './helpers/cli.mjs'
 import {assertSchema} from './helpers/schema.mjs'
 import {connectorResults, planConnectorRun} from '../dist/core/connector/run.js'
-import {renderConnector} from '../dist/core/connector/render.js'
+import {renderConnector} from '../dist/cli/render/connector.js'
 import {connectorMetrics} from '../dist/core/metrics/connector-metrics.js'
 
 const env = {PYTHONPATH: join(ROOT, 'test', 'fixtures', 'connectors')}

@@ -5,9 +5,8 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
-import {renderTransfer} from '../dist/core/render-transfer.js'
-import {storeFailures} from '../dist/core/saveload-run.js'
-import {verificationFailures} from '../dist/cli/transfer-command.js'
+import {renderTransfer} from '../dist/cli/render/transfer.js'
+import {storeFailures, verificationFailures} from '../dist/core/saveload/verdicts.js'
 import {ROOT} from './helpers/cli.mjs'
 import {assertSchema} from './helpers/schema.mjs'
 

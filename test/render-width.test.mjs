@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-import {makeTable} from '../dist/core/render.js'
+import {makeTable} from '../dist/cli/render/table.js'
 import {kvbench} from './helpers/cli.mjs'
 
 const longest = (s) => Math.max(...s.split('\n').map((l) => [...l].length))
@@ -35,7 +35,7 @@ test('audit-streams drops its fix column when no probe has a fix', () => {
 })
 
 test('long evidence goes under the table: the cell says [n], the footnote holds the text once', async () => {
-  const {Footnotes} = await import('../dist/core/render.js')
+  const {Footnotes} = await import('../dist/cli/render/table.js')
   const f = new Footnotes(10)
   assert.deepEqual([f.cell('short'), f.cell('a'.repeat(11)), f.cell('b'.repeat(11)), f.cell('a'.repeat(11))], ['short', '[1]', '[2]', '[1]'])
   assert.deepEqual(f.lines(), [`[1] ${'a'.repeat(11)}`, `[2] ${'b'.repeat(11)}`])
@@ -47,7 +47,7 @@ test('long evidence goes under the table: the cell says [n], the footnote holds 
 })
 
 test('key-value tables (env) fit the terminal too', async () => {
-  const {keyValueTable} = await import('../dist/core/render.js')
+  const {keyValueTable} = await import('../dist/cli/render/table.js')
   const long = 'none (no NVIDIA driver (no /proc/driver/nvidia/version; the CUDA runtime reports cudaErrorInsufficientDriver))'
   const out = keyValueTable([['GPUs', long], ['CPU', 'x']], false, 60)
   assert.ok(longest(out) <= 60)

@@ -6,8 +6,8 @@ import {test} from 'node:test'
 import {transferFlags, transferRequest} from '../dist/cli/transfer-flags.js'
 import {planWorkload} from '../dist/core/plan.js'
 import {loadProfile} from '../dist/core/profile.js'
-import {renderTransfer} from '../dist/core/render-transfer.js'
-import {summarizeRun} from '../dist/core/saveload-run.js'
+import {renderTransfer} from '../dist/cli/render/transfer.js'
+import {summarizeRun} from '../dist/core/saveload/figures.js'
 
 const GiB = 2 ** 30
 const runOpts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 0, mappedCtas: 264, streamingCopies: false, stagingL2: 'normal', batchSharePct: 0, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
@@ -15,12 +15,12 @@ const runOpts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', c
 function nativeResult(saveSampleMs, loadSampleMs) {
   const sum = (v) => v.reduce((a, b) => a + b, 0)
   return {
-    ceilingH2dGBps: 55, ceilingD2hGBps: 55, gemmEngine: 'kernel', flopsPerStep: 0, hbmBytesPerStep: 0, cancelled: false, picked: null, best: {save: 'staged', load: 'staged'}, notes: [],
-    transfers: [{
+    ceilingH2dGBps: 55, ceilingD2hGBps: 55, gemmEngine: 'kernel', flopsPerStep: 0, hbmBytesPerStep: 0, cancelled: false, best: {save: 'staged', load: 'staged'}, notes: [],
+    strategies: [{
       strategy: 'staged', bytes: 8 * GiB, saveMs: sum(saveSampleMs), loadMs: sum(loadSampleMs), saveEnqueueMs: 40, loadEnqueueMs: 41,
       saveSampleMs, loadSampleMs, sampleBytes: Array(8).fill(GiB), saveMismatches: 0, loadMismatches: 0, chunksChecked: 10,
     }],
-    concurrent: [], store: null, storeNote: null, storeDirect: false, stagingInL2: true, storeLeg: null,
+    designs: [], store: null, storeNote: null, storeDirect: false, stagingInL2: true, storeAlone: null,
   }
 }
 
@@ -44,7 +44,7 @@ test('the marked strategy is the native pick (auto decided once: native/test/pic
   const ms = GiB / 53.9e9 * 1000
   const native = nativeResult(Array(8).fill(ms), Array(8).fill(ms))
   const faster = GiB / 55e9 * 1000  // batch is faster both ways, but the native rule chose staged (its enqueue cost)
-  native.transfers.push({...native.transfers[0], strategy: 'batch', saveSampleMs: Array(8).fill(faster), loadSampleMs: Array(8).fill(faster), saveMs: 8 * faster})
+  native.strategies.push({...native.strategies[0], strategy: 'batch', saveSampleMs: Array(8).fill(faster), loadSampleMs: Array(8).fill(faster), saveMs: 8 * faster})
   const r = summarizeRun(native, planWorkload(profile, runOpts), profile, 'save')
   assert.deepEqual(r.best, {save: 'staged', load: 'staged'})
   assert.match(renderTransfer(r), /staged +│ [\d.]+ \([\d.-]+\) \* /)
@@ -59,7 +59,7 @@ test('results from before the groups (schema 1.1.0) still render', () => {
 })
 
 test('host noise: stalls per second of the probe, shown under the tables and valid in the schema', async () => {
-  const {hostNoiseFigures} = await import('../dist/core/saveload-run.js')
+  const {hostNoiseFigures} = await import('../dist/core/saveload/figures.js')
   const {assertSchema} = await import('./helpers/schema.mjs')
   const {readFileSync} = await import('node:fs')
   assert.equal(hostNoiseFigures(null), null)
@@ -79,7 +79,7 @@ test('host noise: stalls per second of the probe, shown under the tables and val
 })
 
 test('link reference: its rate and slowdown against the same ceiling and baseline, shown under the tables and valid in the schema', async () => {
-  const {referenceFigures} = await import('../dist/core/saveload-run.js')
+  const {referenceFigures} = await import('../dist/core/saveload/figures.js')
   const {assertSchema} = await import('./helpers/schema.mjs')
   const {readFileSync} = await import('node:fs')
   assert.equal(referenceFigures(null, 55, null), null)
@@ -92,7 +92,7 @@ test('link reference: its rate and slowdown against the same ceiling and baselin
   })
   // 64 steps of 10.2 ms against a 10 ms baseline; 27.5 GB copied in 500 ms: 55 GB/s, the whole ceiling.
   const reference = {steps: {...phase('reference', 10.2, 64), windowMs: 500}, bytes: 27.5e9, chunkBytes: 8 << 20}
-  const native = {...nativeResult([100], [100]), concurrent: [phase('off', 10, 100)], reference}
+  const native = {...nativeResult([100], [100]), designs: [phase('off', 10, 100)], reference}
   const r = summarizeRun(native, planWorkload(profile, runOpts), profile, 'save')
   assert.equal(r.designs.length, 1)  // the reference is not a design row
   assert.equal(r.reference.steps, 64)
@@ -104,7 +104,7 @@ test('link reference: its rate and slowdown against the same ceiling and baselin
   assert.doesNotMatch(renderTransfer(r), /Against it/)  // no connector row
   // A connector row: 53.9 GB/s at 5% slowdown against the reference's 55 GB/s at 2%.
   const conn = {...phase('async', 10.5, 100), strategy: 'staged', bytesMoved: 53.9e9, windowMs: 1000}
-  const withConn = summarizeRun({...native, concurrent: [phase('off', 10, 100), conn]}, planWorkload(profile, runOpts), profile, 'save')
+  const withConn = summarizeRun({...native, designs: [phase('off', 10, 100), conn]}, planWorkload(profile, runOpts), profile, 'save')
   assert.match(renderTransfer(withConn), /Against it: async\/staged 98\.0% of its rate, \+3\.0 points of slowdown/)
   const j = JSON.parse(readFileSync(new URL('./fixtures/results/save-file-h100.json', import.meta.url), 'utf8'))
   assertSchema('save.schema.json', j)  // results from before 1.4.0 have no reference

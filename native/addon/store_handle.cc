@@ -1,12 +1,13 @@
-#include "store_handle.h"
-
+// new StoreHandle(spec): a store opened from JS, for the lookup measurement: tinybench times these
+// calls from the main thread, as a scheduler would make them (src/native/store-handle.ts).
 #include <memory>
 #include <unordered_map>
 #include <vector>
 
 #include "../core/backends/backend_bench.h"
 #include "../core/backends/store_io.h"
-#include "convert.h"
+#include "operation.h"
+#include "operations.h"
 
 namespace kvaddon {
 namespace {
@@ -26,13 +27,11 @@ class StoreHandle : public Napi::ObjectWrap<StoreHandle> {
 
   explicit StoreHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StoreHandle>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsObject()) throw toJsError(env, kv::codes::kBadInput, "StoreHandle(spec): spec must be an object");
-    try {
-      store_ = kv::openStore(storeSpecFromJs(info[0].As<Napi::Object>())).store;
+    guard(env, [&] {
+      const char* usage = "StoreHandle(spec): spec must be an object";
+      store_ = kv::openStore(storeSpecFromJs(objectArg(info.Length() > 0 ? info[0] : env.Undefined(), usage))).store;
       io_ = std::make_unique<kv::StoreIo>(*store_, 1, 1 << 16, 1);
-    } catch (const kv::Error& e) {
-      throw toJsError(env, e.code, e.what());
-    }
+    });
   }
 
   ~StoreHandle() override { shutdown(); }
@@ -43,17 +42,17 @@ class StoreHandle : public Napi::ObjectWrap<StoreHandle> {
     const size_t bytes = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
     std::vector<uint64_t> data(bytes / 8);
     kv::recordData(key, data.data(), data.size());
-    return guarded(info.Env(), [&] { store()->put(key, data.data(), data.size() * 8); return info.Env().Undefined(); });
+    return guard(info.Env(), [&] { store()->put(key, data.data(), data.size() * 8); return info.Env().Undefined(); });
   }
 
   Napi::Value Lookup(const Napi::CallbackInfo& info) {
     const uint64_t key = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
-    return guarded(info.Env(), [&] { return Napi::Boolean::New(info.Env(), store()->contains(key)); });
+    return guard(info.Env(), [&] { return Napi::Boolean::New(info.Env(), store()->contains(key)); });
   }
 
   Napi::Value LookupNonBlocking(const Napi::CallbackInfo& info) {
     const uint64_t key = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
-    return guarded(info.Env(), [&] {
+    return guard(info.Env(), [&] {
       store();
       finished_.clear();
       io_->pollAll(finished_);
@@ -86,15 +85,6 @@ class StoreHandle : public Napi::ObjectWrap<StoreHandle> {
     return store_.get();
   }
 
-  template <typename Fn>
-  Napi::Value guarded(Napi::Env env, Fn fn) {
-    try {
-      return fn();
-    } catch (const kv::Error& e) {
-      throw toJsError(env, e.code, e.what());
-    }
-  }
-
   void shutdown() {
     io_.reset();  // finishes queued lookups first
     if (store_) {
@@ -112,6 +102,29 @@ class StoreHandle : public Napi::ObjectWrap<StoreHandle> {
 
 }  // namespace
 
-Napi::Function storeHandleClass(Napi::Env env) { return StoreHandle::Define(env); }
+Napi::Function StoreHandleClass(Napi::Env env) { return StoreHandle::Define(env); }
+
+kv::StoreSpec storeSpecFromJs(const Napi::Object& o) {
+  kv::StoreSpec p;
+  p.backend = stringField(o, "backend");
+  p.run = stringField(o, "run");
+  const std::string f = stringField(o, "fsync");
+  if (f != "never" && f != "always") badField("fsync", "must be never or always");
+  p.fsync = f == "always" ? kv::FsyncPolicy::Always : kv::FsyncPolicy::Never;
+  p.connections = intField(o, "connections");
+  p.direct = boolField(o, "direct");
+  Napi::Value r = o.Get("redis");
+  if (r.IsObject()) {
+    Napi::Object t = r.As<Napi::Object>();
+    p.redis.host = stringField(t, "host");
+    p.redis.user = stringField(t, "user");
+    p.redis.password = stringField(t, "password");
+    p.redis.port = intField(t, "port");
+    p.redis.db = intField(t, "db");
+    p.redis.tls = t.Get("tls").IsBoolean() && t.Get("tls").As<Napi::Boolean>().Value();
+    p.redis.caFile = t.Get("caFile").IsString() ? t.Get("caFile").As<Napi::String>().Utf8Value() : std::string();
+  }
+  return p;
+}
 
 }  // namespace kvaddon

@@ -10,13 +10,13 @@
 
 using kv::Direction;
 using kv::Strategy;
-using kv::TransferResult;
+using kv::StrategyAloneResult;
 
 namespace {
 
 // A pass of 8 groups of 1 GiB: `saveGBps` per group, `enqueueMs` to enqueue (both directions alike).
-TransferResult pass(const char* name, std::vector<double> saveGBps, double enqueueMs) {
-  TransferResult t;
+StrategyAloneResult pass(const char* name, std::vector<double> saveGBps, double enqueueMs) {
+  StrategyAloneResult t;
   t.strategy = name;
   for (double gbps : saveGBps) {
     t.sampleBytes.push_back(1 << 30);
@@ -53,11 +53,11 @@ void sm_copies_wait_behind_copy_engines() {
 
 void nothing_unverified() {
   const std::vector<Strategy> s = {Strategy::StagedGather, Strategy::Batch};
-  TransferResult bad = pass("staged", std::vector<double>(8, 55), 40);
+  StrategyAloneResult bad = pass("staged", std::vector<double>(8, 55), 40);
   bad.saveMismatches = 1;
   CHECK(kv::pickStrategy(s, {bad, pass("batch", std::vector<double>(8, 50), 140)}, Direction::Save) == 1);
   CHECK(kv::pickStrategy(s, {bad, pass("batch", std::vector<double>(8, 50), 140)}, Direction::Load) == 0);  // its load verified
-  TransferResult bad2 = pass("batch", std::vector<double>(8, 50), 140);
+  StrategyAloneResult bad2 = pass("batch", std::vector<double>(8, 50), 140);
   bad2.saveMismatches = 3;
   CHECK(kv::pickStrategy(s, {bad, bad2}, Direction::Save) == -1);
   CHECK(kv::pickStrategy({}, {}, Direction::Save) == -1);

@@ -7,7 +7,7 @@ import {isVersionRequest, notACommand, rewriteHelp} from './command-line.js'
 import {makeEnvelope, RunClock} from '../core/envelope.js'
 import {EXIT_BAD_INPUT} from '../core/errors.js'
 import {toolInfo} from '../core/tool-info.js'
-import {cudaInfo} from '../native.js'
+import {cudaInfo} from '../native/index.js'
 
 export function oneLine(message: string): string {
   return message

@@ -1,16 +1,14 @@
 // Flags shared by `kvbench save` and `kvbench load`: the profile, one override
 // flag per profile field, and the run's choices.
-import {Flags} from '@oclif/core'
+import {Flags, type Interfaces} from '@oclif/core'
 
-import type {DesignChoice, StrategyChoice} from '../core/plan.js'
-import type {Layout} from '../core/profile.js'
 import {flagsGiven} from './flags-given.js'
 import {gateThreshold} from './number-flag.js'
 import type {ConnectorRequest} from '../core/connector/run.js'
 import {DEFAULT_ACCESSOR, isPythonConnector, REFERENCE_CONNECTORS} from '../core/connector/spec.js'
 import {badInput} from '../core/errors.js'
-import type {TransferRequest} from '../core/saveload-run.js'
-import {FAULT_NAMES, type FaultName, type StagingL2} from '../native.js'
+import type {TransferRequest} from '../core/saveload/run.js'
+import {FAULT_NAMES, STRATEGY_NAMES} from '../native/index.js'
 
 const profileGroup = 'PROFILE OVERRIDE'
 const gateGroup = 'GATE'
@@ -19,12 +17,12 @@ const pyGroup = 'PYTHON CONNECTOR'
 export const transferFlags = {
   profile: Flags.string({description: 'profile name (see `kvbench profiles`) or path to a profile .json', default: 'llama-3.1-8b'}),
   device: Flags.integer({description: 'GPU index', default: 0}),
-  strategy: Flags.string({
+  strategy: Flags.option({
     description: 'copy strategy: auto picks the fastest measured; all runs each side by side',
-    options: ['auto', 'all', 'per-chunk', 'batch', 'mapped-kernel', 'staged'],
-    default: 'auto',
-  }),
-  design: Flags.string({description: 'connector design(s) beside the connector-off baseline', options: ['all', 'async', 'blocking'], default: 'all'}),
+    options: ['auto', 'all', ...STRATEGY_NAMES] as const,
+    default: 'auto' as const,
+  })(),
+  design: Flags.option({description: 'connector design(s) beside the connector-off baseline', options: ['all', 'async', 'blocking'] as const, default: 'all' as const})(),
   connector: Flags.string({
     description: 'on: kvbench\'s native connectors; off: only the forward (baseline); py:MODULE:CLASS: your Python connector (vLLM\'s KV connector hooks, docs/connector-api.md) beside a torch forward, with the reference connectors',
     helpValue: 'on|off|py:MODULE:CLASS',
@@ -43,7 +41,7 @@ export const transferFlags = {
     default: 0,
   }),
   'mapped-ctas': Flags.integer({description: 'CTAs of the mapped-memory copy kernel, 1-65535', default: 264}),
-  'copy-cache': Flags.string({description: 'cache policy of the copy kernels on the paged cache: stream (evict-first, spares the forward L2) or default', options: ['stream', 'default'], default: 'stream'}),
+  'copy-cache': Flags.option({description: 'cache policy of the copy kernels on the paged cache: stream (evict-first, spares the forward L2) or default', options: ['stream', 'default'] as const, default: 'stream' as const})(),
   backend: Flags.string({
     description: 'where saves go: host (pinned pool), file:DIR, redis://[user:pass@]host:port[/db], rediss://...[?cacert=PATH] (TLS) or plugin:PATH.so[?config]',
     default: 'host',
@@ -51,14 +49,14 @@ export const transferFlags = {
   'io-threads': Flags.integer({description: 'store I/O threads, 1-256 (Redis: one connection each)', default: 4}),
   'store-queue': Flags.integer({description: 'store requests queued or running, 1-65536; beyond it saves are dropped (counted)', default: 32}),
   pipeline: Flags.integer({description: 'records per pipelined store call, 1-1024', default: 4}),
-  fsync: Flags.string({description: 'fsync each record (file backend)', options: ['never', 'always'], default: 'never'}),
+  fsync: Flags.option({description: 'fsync each record (file backend)', options: ['never', 'always'] as const, default: 'never' as const})(),
   direct: Flags.boolean({description: 'O_DIRECT where the filesystem allows it (file backend; --no-direct: page cache)', default: true, allowNo: true}),
-  'staging-l2': Flags.string({
+  'staging-l2': Flags.option({
     description:
       'staged: persist keeps the staging ring in an L2 set-aside, so the copy engine reads it from L2 (fewer HBM bytes under the forward); auto: persist where the GPU can set aside the whole ring, else HBM; normal: HBM',
-    options: ['auto', 'persist', 'normal'],
-    default: 'auto',
-  }),
+    options: ['auto', 'persist', 'normal'] as const,
+    default: 'auto' as const,
+  })(),
   'batch-share': Flags.integer({
     description: 'staged: move this % of each job\'s blocks as cudaMemcpyBatchAsync copies straight from the cache, beside the ring (fewer SM and HBM cycles taken from the forward; the rest goes through the ring)',
     default: 0,
@@ -66,7 +64,7 @@ export const transferFlags = {
   'reference-steps': Flags.integer({
     description: 'measured steps of the link reference: a plain contiguous copy stream beside the forward instead of a connector, the most a connector can move here and the least it can cost (default: the decode steps, at most 64; 0 skips it)',
   }),
-  inject: Flags.string({description: 'testing: break something on purpose to prove verification catches it', options: [...FAULT_NAMES], default: 'none', hidden: true}),
+  inject: Flags.option({description: 'testing: break something on purpose to prove verification catches it', options: FAULT_NAMES, default: 'none' as const, hidden: true})(),
   'min-pct-of-ceiling': Flags.string({description: 'fail (exit 1) unless the best strategy alone and each design beside the forward move at least P% of the ceiling', helpGroup: gateGroup}),
   'max-slowdown': Flags.string({description: 'fail (exit 1) if a design slows the forward by more than PCT% (median GPU step against the connector-off baseline)', helpGroup: gateGroup}),
   'max-blocked-p99-us': Flags.string({description: 'fail (exit 1) if the async design blocks a step for more than N µs at p99', helpGroup: gateGroup}),
@@ -76,7 +74,7 @@ export const transferFlags = {
   'head-dim': Flags.integer({description: 'values per head (GQA)', helpGroup: profileGroup}),
   'latent-dim': Flags.integer({description: 'latent width (MLA)', helpGroup: profileGroup}),
   'block-size': Flags.integer({description: 'tokens per KV block, 1-4096', helpGroup: profileGroup}),
-  layout: Flags.string({description: 'KV layout', options: ['layer-major', 'block-contiguous'], helpGroup: profileGroup}),
+  layout: Flags.option({description: 'KV layout', options: ['layer-major', 'block-contiguous'] as const, helpGroup: profileGroup})(),
   'hidden-size': Flags.integer({description: 'model width', helpGroup: profileGroup}),
   'mlp-size': Flags.integer({description: 'MLP width', helpGroup: profileGroup}),
   batch: Flags.integer({description: 'sequences per step, 1-4096', helpGroup: profileGroup}),
@@ -85,9 +83,8 @@ export const transferFlags = {
   'prefix-hit-rate': Flags.string({description: 'share of a prompt found in the store (0..1)', helpGroup: profileGroup}),
 }
 
-type Parsed = {
-  [K in keyof typeof transferFlags]: unknown
-}
+export type TransferFlagValues = Interfaces.InferredFlags<typeof transferFlags>
+type Parsed = TransferFlagValues
 
 /** Flags of kvbench's native connectors, which a py: connector run has no use for. */
 const NATIVE_ONLY = ['strategy', 'design', 'staging-mib', 'copy-ctas', 'mapped-ctas', 'copy-cache', 'backend', 'io-threads', 'store-queue', 'pipeline', 'fsync', 'direct', 'staging-l2', 'batch-share', 'reference-steps', 'inject', 'layout']
@@ -113,12 +110,12 @@ export function connectorRequest(mode: 'save' | 'load', f: Parsed): ConnectorReq
     profile: t.profile,
     overrides: t.overrides,
     device: t.device,
-    connector: f.connector as string,
-    connectorConfig: f['connector-config'] as string | undefined,
-    streamAccessor: f['stream-accessor'] as string,
-    compareWith: f['compare-with'] as string,
-    hookTimeoutS: f['hook-timeout'] as number,
-    python: f.python as string,
+    connector: f.connector,
+    connectorConfig: f['connector-config'],
+    streamAccessor: f['stream-accessor'],
+    compareWith: f['compare-with'],
+    hookTimeoutS: f['hook-timeout'],
+    python: f.python,
     verify: t.verify,
     warmupSteps: t.warmupSteps,
     gates: t.gates,
@@ -126,7 +123,7 @@ export function connectorRequest(mode: 'save' | 'load', f: Parsed): ConnectorReq
 }
 
 export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferRequest {
-  const n = (v: unknown) => (v === undefined ? undefined : (v as number))
+  const n = (v: unknown) => (v === undefined ? undefined : (v))
   let hit: number | undefined
   if (f['prefix-hit-rate'] !== undefined) {
     hit = Number(f['prefix-hit-rate'])
@@ -134,45 +131,45 @@ export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferReque
   }
   return {
     mode,
-    profile: f.profile as string,
-    device: f.device as number,
-    strategy: f.strategy as StrategyChoice,
-    design: f.design as DesignChoice,
+    profile: f.profile,
+    device: f.device,
+    strategy: f.strategy,
+    design: f.design,
     connector: f.connector !== 'off',
-    verify: f.verify as boolean,
-    warmupSteps: f.warmup as number,
-    stagingMiB: f['staging-mib'] as number,
-    copyCtas: f['copy-ctas'] as number,
-    mappedCtas: f['mapped-ctas'] as number,
+    verify: f.verify,
+    warmupSteps: f.warmup,
+    stagingMiB: f['staging-mib'],
+    copyCtas: f['copy-ctas'],
+    mappedCtas: f['mapped-ctas'],
     streamingCopies: f['copy-cache'] === 'stream',
-    stagingL2: f['staging-l2'] as StagingL2,
-    batchSharePct: f['batch-share'] as number,
-    referenceSteps: f['reference-steps'] as number | undefined,
-    fault: f.inject as FaultName,
-    backend: f.backend as string,
-    ioThreads: f['io-threads'] as number,
-    storeQueue: f['store-queue'] as number,
-    pipeline: f.pipeline as number,
-    fsync: f.fsync as 'never' | 'always',
-    direct: f.direct as boolean,
+    stagingL2: f['staging-l2'],
+    batchSharePct: f['batch-share'],
+    referenceSteps: f['reference-steps'],
+    fault: f.inject,
+    backend: f.backend,
+    ioThreads: f['io-threads'],
+    storeQueue: f['store-queue'],
+    pipeline: f.pipeline,
+    fsync: f.fsync,
+    direct: f.direct,
     gates: {
-      minPctOfCeiling: gateThreshold('min-pct-of-ceiling', f['min-pct-of-ceiling'] as string | undefined),
-      maxSlowdown: gateThreshold('max-slowdown', f['max-slowdown'] as string | undefined),
-      maxBlockedP99Us: gateThreshold('max-blocked-p99-us', f['max-blocked-p99-us'] as string | undefined),
+      minPctOfCeiling: gateThreshold('min-pct-of-ceiling', f['min-pct-of-ceiling']),
+      maxSlowdown: gateThreshold('max-slowdown', f['max-slowdown']),
+      maxBlockedP99Us: gateThreshold('max-blocked-p99-us', f['max-blocked-p99-us']),
     },
     overrides: {
-      layers: n(f.layers),
-      queryHeads: n(f['query-heads']),
-      kvHeads: n(f['kv-heads']),
-      headDim: n(f['head-dim']),
-      latentDim: n(f['latent-dim']),
-      blockSize: n(f['block-size']),
-      layout: f.layout as Layout | undefined,
-      hiddenSize: n(f['hidden-size']),
-      mlpSize: n(f['mlp-size']),
-      batch: n(f.batch),
-      promptTokens: n(f['prompt-tokens']),
-      decodeSteps: n(f['decode-steps']),
+      layers: f.layers,
+      queryHeads: f['query-heads'],
+      kvHeads: f['kv-heads'],
+      headDim: f['head-dim'],
+      latentDim: f['latent-dim'],
+      blockSize: f['block-size'],
+      layout: f.layout,
+      hiddenSize: f['hidden-size'],
+      mlpSize: f['mlp-size'],
+      batch: f.batch,
+      promptTokens: f['prompt-tokens'],
+      decodeSteps: f['decode-steps'],
       prefixHitRate: hit,
     },
   }

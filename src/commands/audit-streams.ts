@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 import {KvCommand} from '../cli/kv-command.js'
 import {runAudit, type AuditResults} from '../core/audit.js'
 import {gpuPreflight} from '../core/gpu-preflight.js'
-import {Footnotes, makeChalk, makeTable} from '../core/render.js'
+import {Footnotes, makeChalk, makeTable} from '../cli/render/table.js'
 
 export default class AuditStreams extends KvCommand {
   static summary = 'Find current-stream leaks between threads, natively and in your Python stack'

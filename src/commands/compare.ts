@@ -6,7 +6,7 @@ import {Args, Flags} from '@oclif/core'
 import {KvCommand} from '../cli/kv-command.js'
 import {numberFlag} from '../cli/number-flag.js'
 import {compareResults, DEFAULT_THRESHOLDS, type CompareResults} from '../core/compare/compare.js'
-import {renderCompareMarkdown, renderCompareTable} from '../core/compare/render.js'
+import {renderCompareMarkdown, renderCompareTable} from '../cli/render/compare.js'
 import {badInput} from '../core/errors.js'
 import {readResult} from '../core/results/read-result.js'
 

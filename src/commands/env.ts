@@ -6,7 +6,7 @@ import {KvCommand} from '../cli/kv-command.js'
 import type {CeilingResults} from '../core/ceilings.js'
 import type {Environment} from '../core/environment.js'
 import {runEnv} from '../core/env-run.js'
-import {fixed, keyValueTable, makeTable, orDash} from '../core/render.js'
+import {fixed, keyValueTable, makeTable, orDash} from '../cli/render/table.js'
 import {formatBytes} from '../core/bytes.js'
 
 export default class Env extends KvCommand {

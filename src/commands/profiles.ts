@@ -1,6 +1,6 @@
 import {KvCommand} from '../cli/kv-command.js'
 import {listProfiles, type ProfileRow} from '../core/profiles-list.js'
-import {makeTable} from '../core/render.js'
+import {makeTable} from '../cli/render/table.js'
 import {formatBytes} from '../core/bytes.js'
 
 export default class Profiles extends KvCommand {

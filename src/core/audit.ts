@@ -6,7 +6,7 @@ import {dirname, isAbsolute, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {badInput, KvError} from './errors.js'
-import {runStreamProbes, type NativeProbe} from '../native.js'
+import {runStreamProbes, type NativeProbe} from '../native/index.js'
 
 export type Verdict = 'PASS' | 'LEAK' | 'HAZARD' | 'SKIP' | 'ERROR'
 

@@ -11,7 +11,7 @@ import {formatBytes} from './bytes.js'
 import {gbPerSecond, summarize, type Summary} from './stats.js'
 import {maskBackend, storeKind, storeSpec} from './store-spec.js'
 import {withSignals, type StopSignal} from './interrupt.js'
-import {cancelRun, openStoreHandle, runBackendBench, runProgress, type BackendBenchPlan, type NativeBackendBench, type NativeBackendSize} from '../native.js'
+import {cancelRun, openStoreHandle, runBackendBench, runProgress, type BackendBenchPlan, type NativeBackendBench, type NativeBackendSize} from '../native/index.js'
 
 export interface BackendBenchRequest {
   backend: string

@@ -2,7 +2,7 @@
 // pre-check, and the summary of the native samples.
 import {badInput} from './errors.js'
 import {gbPerSecond, summarize, type Summary} from './stats.js'
-import type {MeasurePlan, NativeCopyMeasurement} from '../native.js'
+import type {MeasurePlan, NativeCopyMeasurement} from '../native/index.js'
 import {formatBytes} from './bytes.js'
 
 const MiB = 1024 * 1024

@@ -4,7 +4,7 @@ import {checkLockedMemory, planCeilings, summarizeCeiling, type CeilingResults} 
 import {readHost, type Environment} from './environment.js'
 import {KvError} from './errors.js'
 import {checkDeviceFlag, gpuPreflight} from './gpu-preflight.js'
-import {measureCeilings} from '../native.js'
+import {measureCeilings} from '../native/index.js'
 
 export interface EnvRequest {
   measure: boolean

@@ -5,7 +5,7 @@ import {readdirSync} from 'node:fs'
 import os from 'node:os'
 import {join} from 'node:path'
 
-import type {NativeCudaInfo, NativeGpu} from '../native.js'
+import type {NativeCudaInfo, NativeGpu} from '../native/index.js'
 import {readText} from './read-text.js'
 
 export interface HostInfo {

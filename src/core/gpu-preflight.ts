@@ -4,7 +4,7 @@
 // words env uses: "no NVIDIA driver" where there is none).
 import {buildEnvironment, type Environment} from './environment.js'
 import {badInput, KvError} from './errors.js'
-import {cudaInfo, NO_CUDA_MESSAGE, type NativeCudaInfo} from '../native.js'
+import {cudaInfo, noCudaMessage, type NativeCudaInfo} from '../native/index.js'
 
 export interface GpuPreflight {
   environment: Environment
@@ -31,7 +31,7 @@ export function gpuPreflight(device?: number): GpuPreflight {
     problem = error instanceof KvError ? error : new KvError('ADDON', (error as Error).message)
   }
   const environment = buildEnvironment(cuda, problem?.message ?? null)
-  if (!problem && cuda && !cuda.builtWithCuda) problem = new KvError('NO_CUDA', NO_CUDA_MESSAGE)
+  if (!problem && cuda && !cuda.builtWithCuda) problem = new KvError('NO_CUDA', noCudaMessage())  // the addon's own words
   if (!problem && device !== undefined && !environment.gpus.some((g) => g.index === device)) problem = new KvError('NO_DEVICE', describeMissingGpu(device, environment))
   return {environment, problem}
 }

@@ -5,7 +5,7 @@ import {badInput} from './errors.js'
 import {deriveSizes, type DerivedSizes, type Profile} from './profile.js'
 import {formatBytes} from './bytes.js'
 import {storeSpec} from './store-spec.js'
-import {STRATEGY_NAMES, type DesignName, type FaultName, type SaveLoadPlan, type StagingL2, type StrategyName} from '../native.js'
+import {STRATEGY_NAMES, type DesignName, type FaultName, type SaveLoadPlan, type StagingL2, type StrategyName} from '../native/index.js'
 import {readText} from './read-text.js'
 import {LINK_CEILING_BYTES, planLinkCeilings} from './ceilings.js'
 

@@ -6,7 +6,7 @@ import {accessSync, constants, readFileSync, statSync} from 'node:fs'
 
 import {badInput} from './errors.js'
 import {maskSecrets, REDIS_PASSWORD_ENV} from './secrets.js'
-import type {RedisTarget, StoreSpec} from '../native.js'
+import type {RedisTarget, StoreSpec} from '../native/index.js'
 
 export interface StoreOptions {
   /** I/O threads (and Redis connections, one each) */

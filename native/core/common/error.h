@@ -1,5 +1,5 @@
 // kvbench native core: the one error type every layer throws.
-// `code` is a stable machine-readable tag (mapped to exit codes in src/native.ts),
+// `code` is a stable machine-readable tag (mapped to exit codes in src/native/load.ts),
 // `message` a one-line human explanation.
 #pragma once
 #include <stdexcept>
@@ -12,7 +12,7 @@ struct Error : std::runtime_error {
   Error(std::string code_, const std::string& message) : std::runtime_error(message), code(std::move(code_)) {}
 };
 
-// Error codes shared with src/native.ts.
+// Error codes shared with src/native/load.ts.
 namespace codes {
 inline constexpr const char* kNoCuda = "NO_CUDA";        // addon built without the CUDA toolkit
 inline constexpr const char* kCuda = "CUDA_ERROR";       // a CUDA runtime call failed

@@ -36,11 +36,8 @@ __global__ void chunkCopyKernel(const __grid_constant__ Launch a) {
   const size_t vecs = a.g.chunkBytes / 16;
   const bool streamSrc = a.streamCache && !a.toCache, streamDst = a.streamCache && a.toCache;
   for (int c = blockIdx.x; c < chunks; c += gridDim.x) {
-    int i = c / a.g.parts, part = c % a.g.parts;
-    size_t off = a.g.layout == Layout::LayerMajor
-                     ? ((size_t)a.layer * a.g.parts + part) * a.g.gpuBlocks + a.ids[i]
-                     : ((size_t)a.ids[i] * a.g.layers + a.layer) * a.g.parts + part;
-    int4* cache = reinterpret_cast<int4*>(a.cache + off * a.g.chunkBytes);
+    const int i = c / a.g.parts, part = c % a.g.parts;
+    int4* cache = reinterpret_cast<int4*>(a.cache + a.g.chunkOffset(a.layer, part, a.ids[i]));
     int4* other = reinterpret_cast<int4*>(a.other + (size_t)c * a.g.chunkBytes);
     int4* dst = a.toCache ? cache : other;
     const int4* src = a.toCache ? other : cache;

@@ -7,6 +7,9 @@
 
 namespace kv {
 
+// What every GPU entry point of an addon built without the CUDA toolkit says (the addon exports it).
+inline constexpr const char* kNoCudaMessage = "kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild";
+
 struct GpuInfo {
   int index = 0;
   std::string name;

@@ -9,7 +9,7 @@
 namespace kv {
 namespace {
 [[noreturn]] void noCuda() {
-  throw Error(codes::kNoCuda, "kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild");
+  throw Error(codes::kNoCuda, kNoCudaMessage);
 }
 }  // namespace
 
@@ -17,7 +17,7 @@ CudaInfo queryCudaInfo() {
   CudaInfo info;
   info.builtWithCuda = false;
   info.errorName = "NO_CUDA";
-  info.errorMessage = "kvbench was built without CUDA: install the CUDA toolkit and run npm rebuild";
+  info.errorMessage = kNoCudaMessage;
   return info;
 }
 void requireDevice(int) { noCuda(); }

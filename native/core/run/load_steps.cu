@@ -328,7 +328,7 @@ void LoadSteps::verify() {
 
 }  // namespace
 
-ConcurrentResult loadBesideForward(Rig& rig, Design design, Strategy s, double requestsPerStep, int loadBlocks, uint64_t gen, int steps, const StepsWindow& around) {
+DesignResult loadBesideForward(Rig& rig, Design design, Strategy s, double requestsPerStep, int loadBlocks, uint64_t gen, int steps, const StepsWindow& around) {
   LoadSteps d(rig, design, s, requestsPerStep, loadBlocks, gen, steps);
   return runSteps(d, around);
 }

@@ -9,18 +9,18 @@
 namespace kv {
 
 // Each strategy alone: every transfer block saved, then loaded back over poison (strategy_alone.cu).
-TransferResult strategyAlone(Rig& rig, Strategy s, uint64_t gen);
+StrategyAloneResult strategyAlone(Rig& rig, Strategy s, uint64_t gen);
 
 // The store alone: every pool extent put, the pool poisoned, every record read back (store_alone.cu).
-StoreLegResult storeAlone(Rig& rig, uint64_t gen);
+StoreAloneResult storeAlone(Rig& rig, uint64_t gen);
 
 // After a save beside the forward: every record the store holds, read back and checked (store_alone.cu).
-void verifyStoreRecords(Rig& rig, ConcurrentStore& cs);
+void verifyStoreRecords(Rig& rig, DesignStore& cs);
 
 // The forward with the connector beside it, saving every layer's new blocks (save_steps.cu).
-ConcurrentResult saveBesideForward(Rig& rig, Design design, Strategy s, int jobsPerStep, uint64_t genBase, int steps, const StepsWindow& around);
+DesignResult saveBesideForward(Rig& rig, Design design, Strategy s, int jobsPerStep, uint64_t genBase, int steps, const StepsWindow& around);
 
 // The forward while requests with prefix hits arrive and load their blocks (load_steps.cu).
-ConcurrentResult loadBesideForward(Rig& rig, Design design, Strategy s, double requestsPerStep, int loadBlocks, uint64_t gen, int steps, const StepsWindow& around);
+DesignResult loadBesideForward(Rig& rig, Design design, Strategy s, double requestsPerStep, int loadBlocks, uint64_t gen, int steps, const StepsWindow& around);
 
 }  // namespace kv

@@ -6,13 +6,13 @@
 
 namespace kv {
 
-int pickStrategy(const std::vector<Strategy>& strategies, const std::vector<TransferResult>& passes, Direction dir) {
+int pickStrategy(const std::vector<Strategy>& strategies, const std::vector<StrategyAloneResult>& passes, Direction dir) {
   const bool load = dir == Direction::Load;
   const size_t n = std::min(strategies.size(), passes.size());
   bool copyEngineMeasured = false;
   for (size_t i = 0; i < n; ++i) copyEngineMeasured |= !movesOverPcieOnSms(strategies[i]);
   auto rate = [&](size_t i) {
-    const TransferResult& t = passes[i];
+    const StrategyAloneResult& t = passes[i];
     const long long bad = load ? t.loadMismatches : t.saveMismatches;
     if (bad != 0 || (copyEngineMeasured && movesOverPcieOnSms(strategies[i]))) return -1.0;
     return medianRate(load ? t.loadSampleMs : t.saveSampleMs, t.sampleBytes);

@@ -14,6 +14,6 @@ namespace kv {
 // enqueue rate bounds what it can move beside the forward. A strategy that moves bytes over PCIe
 // on SMs is not a candidate while a copy-engine one was measured: alone it can look fastest,
 // beside the forward it takes the SMs the forward runs on (an H100 step took 2.3x as long).
-int pickStrategy(const std::vector<Strategy>& strategies, const std::vector<TransferResult>& passes, Direction dir);
+int pickStrategy(const std::vector<Strategy>& strategies, const std::vector<StrategyAloneResult>& passes, Direction dir);
 
 }  // namespace kv

@@ -151,14 +151,14 @@ struct StrategiesAlone : Phase {
   void run(Run& r) override {
     for (Strategy s : r.p.strategies) {
       if (r.cancelled()) break;
-      r.out.transfers.push_back(r.withRing(s == Strategy::StagedGather, [&] { return strategyAlone(*r.rig, s, r.gen++); }));
+      r.out.strategies.push_back(r.withRing(s == Strategy::StagedGather, [&] { return strategyAlone(*r.rig, s, r.gen++); }));
     }
   }
 };
 
 struct StoreAlone : Phase {
-  bool applies(const Run& r) const override { return r.store && !r.out.transfers.empty() && !r.cancelled(); }
-  void run(Run& r) override { r.out.storeLeg = storeAlone(*r.rig, r.gen - 1); }  // the pool holds the last save
+  bool applies(const Run& r) const override { return r.store && !r.out.strategies.empty() && !r.cancelled(); }
+  void run(Run& r) override { r.out.storeAlone = storeAlone(*r.rig, r.gen - 1); }  // the pool holds the last save
 };
 
 struct CeilingsAgain : Phase {
@@ -178,24 +178,22 @@ struct CeilingsAgain : Phase {
 };
 
 // --strategy auto, decided once (pick.h): the strategy each direction's table marks, and with
-// auto the one the designs run with (reported as `picked`).
+// auto the run's direction's is the one the designs run with.
 struct PickStrategy : Phase {
-  bool applies(const Run& r) const override { return !r.out.transfers.empty(); }
+  bool applies(const Run& r) const override { return !r.out.strategies.empty(); }
   void run(Run& r) override {
     const SaveLoadPlan& p = r.p;
-    const int save = pickStrategy(p.strategies, r.out.transfers, Direction::Save);
-    const int load = pickStrategy(p.strategies, r.out.transfers, Direction::Load);
-    if (save >= 0) r.out.bestSave = r.out.transfers[save].strategy;
-    if (load >= 0) r.out.bestLoad = r.out.transfers[load].strategy;
+    const int save = pickStrategy(p.strategies, r.out.strategies, Direction::Save);
+    const int load = pickStrategy(p.strategies, r.out.strategies, Direction::Load);
+    if (save >= 0) r.out.bestSave = r.out.strategies[save].strategy;
+    if (load >= 0) r.out.bestLoad = r.out.strategies[load].strategy;
     const int mine = p.load ? load : save;
-    if (p.pickBest && mine >= 0) {
-      r.besideForward = {p.strategies[mine]};
-      r.out.picked = r.out.transfers[mine].strategy;
-    }
+    if (p.pickBest && mine >= 0) r.besideForward = {p.strategies[mine]};
   }
 };
 
-// The forward alone, to size a full-rate connector load per step.
+// The forward alone, to size a full-rate connector load per step (its median steers the run, so
+// it stays native; the reported step times are the baselines' samples, summarized in TypeScript).
 struct Calibration : Phase {
   bool applies(const Run& r) const override { return !r.cancelled(); }
   void run(Run& r) override {
@@ -254,11 +252,11 @@ struct DesignsBesideForward : Phase {
   void run(Run& r) override {
     const SaveLoadPlan& p = r.p;
     const KvGeometry& g = r.rig->g;
-    using Steps = std::function<ConcurrentResult(Design, Strategy, int, const StepsWindow&)>;
+    using Steps = std::function<DesignResult(Design, Strategy, int, const StepsWindow&)>;
     Steps steps;
     if (!p.load) {
       const double jobBytes = static_cast<double>(p.blocksPerJob) * g.layerBlockBytes();
-      const double ceiling = offeredGBps(r, r.out.ceilingD2hGBps, r.out.storeLeg.putMs, "put") * 1e9;
+      const double ceiling = offeredGBps(r, r.out.ceilingD2hGBps, r.out.storeAlone.putMs, "put") * 1e9;
       int jobsPerStep = static_cast<int>(std::ceil(p.offeredFactor * ceiling * r.stepMs / 1000 / (jobBytes * g.layers)));
       jobsPerStep = std::max(1, std::min(jobsPerStep, std::max(1, r.rig->numJobs / 4)));
       if (jobsPerStep == r.rig->numJobs / 4) r.out.notes.push_back("saves per step capped by the transfer set: the link may not be saturated");
@@ -266,7 +264,7 @@ struct DesignsBesideForward : Phase {
     } else {
       const int loadBlocks = std::max(1, static_cast<int>(std::lround(p.blocksPerJob * p.prefixHitRate)));
       const double reqBytes = static_cast<double>(loadBlocks) * g.layerBlockBytes() * g.layers;
-      const double requestsPerStep = p.offeredFactor * offeredGBps(r, r.out.ceilingH2dGBps, r.out.storeLeg.getMs, "get") * 1e9 * r.stepMs / 1000 / reqBytes;
+      const double requestsPerStep = p.offeredFactor * offeredGBps(r, r.out.ceilingH2dGBps, r.out.storeAlone.getMs, "get") * 1e9 * r.stepMs / 1000 / reqBytes;
       steps = [&r, requestsPerStep, loadBlocks](Design d, Strategy s, int n, const StepsWindow& w) {
         return loadBesideForward(*r.rig, d, s, requestsPerStep, loadBlocks, r.primeGen, n, w);
       };
@@ -282,7 +280,7 @@ struct DesignsBesideForward : Phase {
       const std::vector<Strategy> list = d == Design::Off ? std::vector<Strategy>{r.besideForward.front()} : r.besideForward;
       for (Strategy s : list) {
         if (r.cancelled()) break;
-        r.out.concurrent.push_back(withNoiseProbe(r, d, [&] { return r.withRing(d != Design::Off && s == Strategy::StagedGather, [&] { return steps(d, s, p.steps, StepsWindow{}); }); }));
+        r.out.designs.push_back(withNoiseProbe(r, d, [&] { return r.withRing(d != Design::Off && s == Strategy::StagedGather, [&] { return steps(d, s, p.steps, StepsWindow{}); }); }));
       }
     }
   }
@@ -291,7 +289,7 @@ struct DesignsBesideForward : Phase {
   // Full rate is the slower leg: the link, or the store alone when it is slower (else the
   // blocking design would wait out a backlog no connector could clear).
   static double offeredGBps(Run& r, double linkGBps, double storeMs, const char* op) {
-    const StoreLegResult& alone = r.out.storeLeg;
+    const StoreAloneResult& alone = r.out.storeAlone;
     if (!alone.ran || storeMs <= 0 || alone.bytes <= 0) return linkGBps;
     const double storeGBps = alone.bytes / (storeMs * 1e6);
     if (storeGBps >= linkGBps) return linkGBps;
@@ -303,10 +301,10 @@ struct DesignsBesideForward : Phase {
   // The host's own noise, probed on another core while the forward runs alone (no hooks,
   // no connector thread): what any per-step host timing on this machine is exposed to.
   template <class F>
-  static ConcurrentResult withNoiseProbe(Run& r, Design d, F&& phase) {
+  static DesignResult withNoiseProbe(Run& r, Design d, F&& phase) {
     if (d != Design::Off) return phase();
     HostNoiseProbe probe;
-    ConcurrentResult steps = phase();
+    DesignResult steps = phase();
     r.out.hostNoise.add(probe.finish());
     return steps;
   }

@@ -47,14 +47,14 @@ struct SaveLoadPlan {
   int device = 0;
   bool load = false;                  // false: save run, true: load run
   std::vector<Strategy> strategies;   // transfer phase, and async/blocking designs
-  bool pickBest = false;              // concurrent phase uses only the fastest verified strategy
-  std::vector<Design> designs;        // concurrent phase (Off is the baseline)
+  bool pickBest = false;              // the designs beside the forward run only the fastest verified strategy (auto)
+  std::vector<Design> designs;        // beside the forward (Off is the baseline)
   KvGeometry geometry;                // gpuBlocks = contextBlocks + transferBlocks
   ForwardShape shape;
   int transferBlocks = 0;             // GPU blocks [context, context + transfer) hold what is saved / loaded
   int blocksPerJob = 0;               // blocks of one layer per save job; a load request is this many blocks x all layers
   int steps = 0, warmupSteps = 0;
-  double offeredFactor = 1.15;        // concurrent phase offers this x ceiling x baseline step time
+  double offeredFactor = 1.15;        // the designs are offered this x ceiling x baseline step time
   int referenceSteps = 0;             // the link reference's measured steps (0: not run)
   size_t stagingBytes = 0;
   int stagingSlots = 0;               // staged: the ring's slots and the bytes of each (src/core/plan.ts decides them)
@@ -73,15 +73,15 @@ struct SaveLoadPlan {
 };
 
 // The store alone, once per run: every pool extent put, the pool poisoned, every record read back.
-struct StoreLegResult {
+struct StoreAloneResult {
   bool ran = false;
   double bytes = 0, putMs = 0, getMs = 0;
   long long records = 0, putFailed = 0, getFailed = 0, mismatches = 0, chunksChecked = 0;
   std::string firstError;
 };
 
-// What the store did during one concurrent run (save: puts behind each save; load: gets before each load).
-struct ConcurrentStore {
+// What the store did during one design beside the forward (save: puts behind each save; load: gets before each load).
+struct DesignStore {
   bool used = false;
   StoreCounters counters;
   std::vector<double> queueDepth;       // requests queued or running, sampled once per measured step
@@ -91,7 +91,7 @@ struct ConcurrentStore {
   std::string verifyError;              // set when the read-back could not finish (store gone)
 };
 
-struct TransferResult {
+struct StrategyAloneResult {
   std::string strategy;
   double bytes = 0;
   double saveMs = 0, loadMs = 0;            // CUDA events, first copy to last
@@ -104,7 +104,7 @@ struct TransferResult {
   long long chunksChecked = 0;
 };
 
-struct ConcurrentResult {
+struct DesignResult {
   std::string design, strategy;
   std::vector<double> stepGpuMs, stepWallMs;
   std::map<std::string, std::vector<double>> hookUs;  // host time blocked per hook call
@@ -116,33 +116,32 @@ struct ConcurrentResult {
   double offeredBytesPerStep = 0;
   int stepsRun = 0;
   double measuredFromUs = -1, measuredToUs = -1;  // nowUs at the first measured step's start, the last one's end
-  ConcurrentStore store;
+  DesignStore store;
 };
 
 // The forward with a plain contiguous copy stream beside it (link_reference.h) in place of a
 // connector: the most a connector can move here while the forward runs, and the least it costs.
 struct LinkReferenceResult {
   bool ran = false;
-  ConcurrentResult steps;  // a connector-off phase: its step times
+  DesignResult steps;  // a connector-off phase: its step times
   double bytes = 0;        // copied during its measured steps
   size_t chunkBytes = 0;
 };
 
 struct SaveLoadResult {
-  // The strategy each direction's table marks (pick.h; empty: none verified), and `picked`: the
-  // run's direction's, set when --strategy auto narrowed the designs to it.
+  // The strategy each direction's table marks (pick.h; empty: none verified); with --strategy
+  // auto, the run's direction's is the one its designs ran with.
   std::string bestSave, bestLoad;
-  std::string picked;
   double ceilingH2dGBps = 0, ceilingD2hGBps = 0;
   std::string gemmEngine;
   double flopsPerStep = 0, hbmBytesPerStep = 0;
-  std::vector<TransferResult> transfers;
-  std::vector<ConcurrentResult> concurrent;
+  std::vector<StrategyAloneResult> strategies;
+  std::vector<DesignResult> designs;
   bool cancelled = false;
   std::vector<std::string> notes;
   std::string store, storeNote;  // set with --backend other than host
   bool storeDirect = false;
-  StoreLegResult storeLeg;
+  StoreAloneResult storeAlone;
   HostNoise hostNoise;  // probed on a thread of its own while the forward ran alone
   LinkReferenceResult reference;
   bool stagingInL2 = false;  // the staged ring ran in an L2 persisting window (Persist, or Auto where it fit)

@@ -285,7 +285,7 @@ void SaveSteps::verify() {
 
 }  // namespace
 
-ConcurrentResult saveBesideForward(Rig& rig, Design design, Strategy s, int jobsPerStep, uint64_t genBase, int steps, const StepsWindow& around) {
+DesignResult saveBesideForward(Rig& rig, Design design, Strategy s, int jobsPerStep, uint64_t genBase, int steps, const StepsWindow& around) {
   SaveSteps d(rig, design, s, jobsPerStep, genBase, steps);
   return runSteps(d, around);
 }

@@ -26,7 +26,7 @@ struct StepClock {
 
 // Every step ends the same way: the scheduler's per-step sync (sampling reads the logits),
 // then the step's samples when it is measured.
-void endStep(ConcurrentResult& r, const StepClock& clk, const StepHooks& h, Design design, const StoreTier* tier) {
+void endStep(DesignResult& r, const StepClock& clk, const StepHooks& h, Design design, const StoreTier* tier) {
   clk.end.sync();
   if (!h.measured) return;
   const double now = nowUs();  // the step's wall end and the measured window's end are one instant
@@ -41,7 +41,7 @@ void endStep(ConcurrentResult& r, const StepClock& clk, const StepHooks& h, Desi
 
 }  // namespace
 
-ConcurrentResult runSteps(DirectionSteps& d, const StepsWindow& around) {
+DesignResult runSteps(DirectionSteps& d, const StepsWindow& around) {
   Rig& rig = d.rig;
   if (around.begin) around.begin();
   for (int st = 0; st < d.total; ++st) {

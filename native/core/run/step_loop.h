@@ -46,7 +46,7 @@ class DirectionSteps {
   // `steps`: the measured steps the phase runs (after p.warmupSteps of warm-up).
   DirectionSteps(Rig& rig, Design design, Strategy s, int steps);
   virtual ~DirectionSteps() = default;
-  ConcurrentResult r;
+  DesignResult r;
 
   // The scheduler's hooks before the step's launches.
   virtual void beforeLaunches(StepHooks& h) = 0;
@@ -84,11 +84,11 @@ class DirectionSteps {
   // With a store: its counters reset and its per-step samples sized.
   void useStore();
 
-  friend ConcurrentResult runSteps(DirectionSteps& d, const StepsWindow& around);
+  friend DesignResult runSteps(DirectionSteps& d, const StepsWindow& around);
 };
 
 // Runs the warm-up and measured steps of the forward with `d` beside it, then ends the phase:
 // drain, the forward's outputs checked, the moved bytes verified.
-ConcurrentResult runSteps(DirectionSteps& d, const StepsWindow& around);
+DesignResult runSteps(DirectionSteps& d, const StepsWindow& around);
 
 }  // namespace kv

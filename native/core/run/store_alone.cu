@@ -9,9 +9,9 @@ namespace kv {
 
 // The store alone: every pool extent (holding generation `gen`) put through the I/O
 // threads, the pool poisoned, every record read back into it and checked.
-StoreLegResult storeAlone(Rig& rig, uint64_t gen) {
+StoreAloneResult storeAlone(Rig& rig, uint64_t gen) {
   StoreTier& st = *rig.store;
-  StoreLegResult r;
+  StoreAloneResult r;
   r.ran = true;
   st.counters = StoreCounters{};
   auto ignore = [](uint64_t, bool) {};
@@ -44,9 +44,9 @@ StoreLegResult storeAlone(Rig& rig, uint64_t gen) {
   return r;
 }
 
-// After a concurrent save: every record the store is said to hold, read back on this
+// After a save beside the forward: every record the store is said to hold, read back on this
 // thread and checked against its generation. A store that fails stops the check (said).
-void verifyStoreRecords(Rig& rig, ConcurrentStore& cs) {
+void verifyStoreRecords(Rig& rig, DesignStore& cs) {
   std::vector<uint64_t> scratch(rig.extentBytes() / 8 + 1);
   char* buf = reinterpret_cast<char*>(scratch.data());
   for (size_t slot = 0; slot < rig.slots(); ++slot) {

@@ -4,12 +4,12 @@
 
 namespace kv {
 
-// The pass is cut into this many timed groups (see TransferResult).
+// The pass is cut into this many timed groups (see StrategyAloneResult).
 constexpr int kTransferSamples = 8;
-TransferResult strategyAlone(Rig& rig, Strategy s, uint64_t gen) {
+StrategyAloneResult strategyAlone(Rig& rig, Strategy s, uint64_t gen) {
   const SaveLoadPlan& p = rig.p;
   const KvGeometry& g = rig.g;
-  TransferResult r;
+  StrategyAloneResult r;
   r.strategy = strategyName(s);
   r.bytes = static_cast<double>(p.transferBlocks) * g.layerBlockBytes() * g.layers;
   rig.fillTransfer(gen);

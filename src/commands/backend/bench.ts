@@ -10,7 +10,7 @@ import {gateThreshold} from '../../cli/number-flag.js'
 import {failedGates, gateLine} from '../../core/gates.js'
 import {exitCodeForSignal} from '../../core/interrupt.js'
 import {storeKind} from '../../core/store-spec.js'
-import {fixed, makeTable} from '../../core/render.js'
+import {fixed, makeTable} from '../../cli/render/table.js'
 import {formatBytes} from '../../core/bytes.js'
 
 export default class BackendBench extends KvCommand {

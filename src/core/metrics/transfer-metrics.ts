@@ -1,6 +1,6 @@
 // Metrics of a `kvbench save` / `kvbench load` result: each strategy alone (both directions),
 // each design beside the forward, the store beside it, and the link reference (context).
-import type {DesignFigures, DirectionFigures, TransferResults} from '../saveload-run.js'
+import type {DesignFigures, DirectionFigures, TransferResults} from '../saveload/results.js'
 import {MetricList, p10p90, type Metric} from './metric.js'
 import {storeKind} from '../store-spec.js'
 

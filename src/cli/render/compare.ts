@@ -1,6 +1,6 @@
 // Human views of a comparison: a terminal table, and markdown that fits a PR comment.
-import {fixed, makeTable} from '../render.js'
-import type {CompareResults, CompareRow, Side} from './compare.js'
+import {fixed, makeTable} from './table.js'
+import type {CompareResults, CompareRow, Side} from '../../core/compare/compare.js'
 
 const UNIT_TEXT: Record<string, string> = {'GB/s': ' GB/s', '%': '%', us: ' µs', ms: ' ms'}
 

@@ -1,9 +1,9 @@
 // Human view of a connector run: the user's connector beside the references, the same columns
 // for every design, then each hook's host time by design.
-import {gateLine} from '../gates.js'
-import {fixed, makeTable} from '../render.js'
-import {formatBytes} from '../bytes.js'
-import type {ConnectorResults} from './run.js'
+import {gateLine} from '../../core/gates.js'
+import {fixed, makeTable} from './table.js'
+import {formatBytes} from '../../core/bytes.js'
+import type {ConnectorResults} from '../../core/connector/run.js'
 
 const us = (v: number | undefined) => (v === undefined ? '-' : v >= 1000 ? `${fixed(v / 1000, 2)} ms` : `${fixed(v, 1)} µs`)
 

@@ -1,8 +1,8 @@
 // Human view of a save/load run: the same columns for every strategy and design.
-import {gateLine} from './gates.js'
-import {fixed, makeTable} from './render.js'
-import {formatBytes} from './bytes.js'
-import type {TransferResults} from './saveload-run.js'
+import {gateLine} from '../../core/gates.js'
+import {fixed, makeTable} from './table.js'
+import {formatBytes} from '../../core/bytes.js'
+import type {TransferResults} from '../../core/saveload/results.js'
 
 const us = (v: number | undefined) => (v === undefined ? '-' : v >= 1000 ? `${fixed(v / 1000, 2)} ms` : `${fixed(v, 1)} µs`)
 const yesNo = (v: boolean | null) => (v === null ? 'skipped' : v ? 'yes' : 'NO')

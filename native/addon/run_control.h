@@ -1,0 +1,14 @@
+// The addon's one piece of run state: a signal asks the running save/load (after its current
+// step) or backend bench (at its next store call) to stop, and the running backend bench counts
+// its store operations for a progress bar. The core polls these and owns no global state.
+#pragma once
+#include <atomic>
+
+namespace kvaddon {
+
+std::atomic<bool>& cancelFlag();
+std::atomic<long long>& progressCount();
+// A new run starts neither cancelled nor counted.
+void startRun();
+
+}  // namespace kvaddon

@@ -1,0 +1,174 @@
+// What a save or load run reports (schemas/transfer.schema.json): the figures of each strategy
+// alone, each design beside the forward, the store alone and the link reference.
+import type {Gate} from '../gates.js'
+import type {WorkloadPlan} from '../plan.js'
+import type {Profile} from '../profile.js'
+import type {HistogramBin, Summary} from '../stats.js'
+import type {StrategyName} from '../../native/index.js'
+
+export interface DirectionFigures {
+  /** The whole pass: bytes over first copy to last. */
+  gbps: number
+  pctOfCeiling: number
+  /** Each timed group of the pass; its median is the robust figure (the ceiling is a median too). */
+  samplesGBps: Summary | null
+  medianPctOfCeiling: number | null
+  ms: number
+  enqueueHostMs: number
+  verified: boolean | null
+  mismatches: number
+}
+
+export interface StrategyFigures {
+  strategy: StrategyName
+  bytes: number
+  save: DirectionFigures
+  load: DirectionFigures
+}
+
+export interface HookFigures {
+  calls: number
+  us: Summary
+  histogram: HistogramBin[]
+}
+
+export interface DesignFigures {
+  design: 'off' | 'async' | 'blocking'
+  strategy: StrategyName | null
+  steps: number
+  stepGpuMs: Summary | null
+  stepWallMs: Summary | null
+  /** Median GPU step time over the connector-off baseline, in percent. */
+  slowdownPct: number | null
+  /** Median wall step time (host blocking included) over the baseline, in percent. */
+  wallSlowdownPct: number | null
+  transfer: {
+    gbps: number
+    pctOfCeiling: number
+    bytes: number
+    windowMs: number
+    offeredBytesPerStep: number
+    latencyMs: Summary | null
+    jobsOffered: number
+    jobsDone: number
+    jobsSkipped: number
+  } | null
+  hooks: Record<string, HookFigures>
+  blockedPerStepUs: Summary | null
+  requestsScheduled: number | null
+  requestsNotReadySteps: number | null
+  verified: boolean | null
+  mismatches: number
+  chunksChecked: number
+  nonFiniteOutputs: number
+  /** What the store did beside this design (--backend other than host). */
+  store: DesignStoreFigures | null
+}
+
+export interface DesignStoreFigures {
+  /** Bytes that reached the store (save) or came back from it (load), over the design's transfer window. */
+  gbps: number
+  bytes: number
+  /** queued -> done per store request (put for save, get for load) */
+  latencyMs: Summary | null
+  /** Requests queued or running at the end of each measured step, and the bound. */
+  queueDepth: {p50: number; max: number; limit: number} | null
+  puts: {done: number; failed: number; droppedQueueFull: number; savesSkippedStoreBusy: number}
+  gets: {done: number; failed: number}
+  lookups: {failed: number; refusedQueueFull: number}
+  requestsFailed: number
+  /** save: records read back after the run and compared; null when not verified */
+  recordsChecked: number
+  recordsUnreadable: number
+  verified: boolean | null
+  mismatches: number
+  firstError: string | null
+}
+
+export interface BackendFigures {
+  /** --backend as given, the password masked */
+  spec: string
+  store: string
+  direct: boolean
+  note: string | null
+  /** The store alone, once per run: every pool extent put, then read back (I/O threads, no GPU work). */
+  alone: {
+    records: number
+    bytes: number
+    putGBps: number
+    getGBps: number
+    putFailed: number
+    getFailed: number
+    verified: boolean | null
+    mismatches: number
+    firstError: string | null
+  } | null
+}
+
+export interface TransferResults {
+  mode: 'save' | 'load'
+  partial: boolean
+  /** Store requests failed (server gone, disk full, ...): partial, and the exit code says so. */
+  storeFailed: boolean
+  verify: boolean
+  profile: Profile
+  sizes: WorkloadPlan['sizes']
+  workload: {
+    device: number
+    steps: number
+    warmupSteps: number
+    contextBlocksPerSequence: number
+    transferBlocks: number
+    blocksPerJob: number
+    loadBlocksPerRequest: number
+    gpuCacheBytes: number
+    pinnedBytes: number
+    stagingBytes: number
+    /** --batch-share: % of each staged job's blocks moved as batch copies beside the ring */
+    batchSharePct: number
+    /** The staged ring ran in an L2 persisting window (--staging-l2 persist, or auto where it fit). */
+    stagingInL2: boolean
+    /** CTAs of each gather/scatter launch; 0: one per chunk. */
+    copyCtas: number
+  }
+  ceilings: {h2dGBps: number; d2hGBps: number}
+  forward: {gemmEngine: string; stepMs: Summary | null; tflops: number | null; hbmGBps: number | null}
+  strategies: StrategyFigures[]
+  best: {save: StrategyName | null; load: StrategyName | null}
+  designs: DesignFigures[]
+  /** null with --backend host: the pinned pool is the store. */
+  backend: BackendFigures | null
+  /** The host's own noise while the forward ran alone; null when no connector-off baseline ran. */
+  hostNoise: HostNoiseFigures | null
+  /** The forward with a contiguous copy stream beside it instead of a connector; null when not run. */
+  reference: ReferenceFigures | null
+  /** --min-pct-of-ceiling, --max-slowdown, --max-blocked-p99-us, each figure they checked */
+  gates: Gate[]
+}
+
+/**
+ * The link reference: back-to-back contiguous copies of `chunkBytes` on a stream of their own
+ * while the forward runs. What they move is the most any connector can move here beside the
+ * forward, and their slowdown the least a connector moving that much can cost.
+ */
+export interface ReferenceFigures {
+  steps: number
+  chunkBytes: number
+  stepGpuMs: Summary | null
+  slowdownPct: number | null
+  wallSlowdownPct: number | null
+  gbps: number
+  pctOfCeiling: number
+  bytes: number
+  windowMs: number
+  nonFiniteOutputs: number
+}
+
+export interface HostNoiseFigures {
+  probeSeconds: number
+  repUs: number
+  stallsPerSecond: {over10us: number; over20us: number; over50us: number}
+  /** % of repetitions that took over twice repUs: the thread ran at under half speed */
+  slowRepsPct: number | null
+  longestUs: number
+}

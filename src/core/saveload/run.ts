@@ -1,0 +1,74 @@
+// `kvbench save` / `kvbench load`: profile -> plan -> checks -> native run -> figures -> verdicts.
+// Commands call runTransferBench; it knows nothing of oclif.
+import {readHost, type Environment} from '../environment.js'
+import {checkDeviceFlag, gpuPreflight} from '../gpu-preflight.js'
+import {withSignals, type StopSignal} from '../interrupt.js'
+import {evaluateGates, transferGateSpecs, type TransferGateFlags} from '../gates.js'
+import {transferMetrics} from '../metrics/transfer-metrics.js'
+import {checkFits, memAvailableBytes, planWorkload, type RunOptions} from '../plan.js'
+import {applyOverrides, loadProfile, type ProfileOverrides} from '../profile.js'
+import {cancelRun, memInfo, openStoreHandle, runSaveLoad} from '../../native/index.js'
+import {summarizeRun} from './figures.js'
+import type {TransferResults} from './results.js'
+import {checkTransferGates, storeFailures} from './verdicts.js'
+
+export interface TransferRequest extends RunOptions {
+  profile: string
+  overrides: ProfileOverrides
+  /** Thresholds checked when the run ends (a failed one fails the run). */
+  gates: TransferGateFlags
+  onProgress?: (message: string) => void
+}
+
+export interface TransferOutcome {
+  environment: Environment
+  results: TransferResults
+  notes: string[]
+  /** The signal that stopped the run early, if one did. */
+  signal: StopSignal | null
+}
+
+export async function runTransferBench(req: TransferRequest, publish: (env: Environment) => void = () => {}): Promise<TransferOutcome> {
+  checkDeviceFlag(req.device)
+  const profile = applyOverrides(loadProfile(req.profile), req.overrides)
+  const wp = planWorkload(profile, req)
+  const gateSpecs = transferGateSpecs(req.mode, checkTransferGates(req.gates, wp.designs))
+  // The store is reached once before the GPU is looked at: a wrong address, password or
+  // directory is reported the same on any machine, and nothing of it is left behind.
+  if (wp.plan.store) openStoreHandle({...wp.plan.store, connections: 1, run: `${wp.plan.store.run}p`}).close()
+  const {environment, problem} = gpuPreflight(req.device)
+  publish(environment)
+  if (problem) throw problem
+  environment.gpus = environment.gpus.filter((g) => g.index === req.device)
+  checkFits(wp, memInfo(req.device), memAvailableBytes(), readHost().lockedMemoryLimitBytes)
+
+  const notes: string[] = []
+  if (!req.verify) notes.push('verification skipped: --no-verify (saved and loaded data were not checked)')
+  if (req.fault !== 'none') notes.push(`fault injected on purpose: ${req.fault}`)
+  if (req.batchSharePct > 0) {
+    notes.push(`--batch-share ${req.batchSharePct}: staged moves ${req.batchSharePct}% of each job's blocks as batch copies straight from the cache beside its ring; "staged" figures include them`)
+  }
+  const stop = (sig: StopSignal) => {
+    notes.push(`interrupted (${sig}): stopped after the current step; figures cover what was measured`)
+    cancelRun()
+  }
+  const {value, signal} = await withSignals(stop, async () => {
+    req.onProgress?.(`${req.mode}: ${profile.name}, ${wp.plan.strategies.length} strategies, designs ${wp.designs.join('/')} on GPU ${req.device}`)
+    const native = await runSaveLoad(wp.plan)
+    notes.push(...native.notes)
+    const picked = wp.plan.pickBest ? native.best[req.mode] : null
+    if (picked) notes.push(`--strategy auto picked ${picked} (fastest verified copy-engine ${req.mode} in the transfer phase, by the median of its timed groups; within 1% of it, the cheapest to enqueue)`)
+    if (native.gemmEngine.startsWith('fallback')) notes.push(`cuBLAS not found: the forward's matrix work used kvbench's own kernel (${native.gemmEngine})`)
+    const results = summarizeRun(native, wp, profile, req.mode, req.backend)
+    results.gates = evaluateGates(transferMetrics(results), gateSpecs)
+    if (native.storeNote) notes.push(native.storeNote)
+    const failures = storeFailures(results)
+    if (failures.length > 0) {
+      notes.push(`store FAILED: ${failures.join('; ')}`)
+      results.partial = true
+      results.storeFailed = true
+    }
+    return {environment, results, notes}
+  })
+  return {...value, signal}
+}

@@ -1,0 +1,61 @@
+// What a save or load run's figures mean for its outcome: bytes that did not verify, store
+// requests that failed, gates no design could meet, and the exit code they add up to.
+import {badInput} from '../errors.js'
+import {failedGates, type TransferGateFlags} from '../gates.js'
+import {exitCodeForSignal, type StopSignal} from '../interrupt.js'
+import type {TransferResults} from './results.js'
+
+/** Bytes that did not verify and forward outputs that were not finite, one line each. */
+export function verificationFailures(r: TransferResults): string[] {
+  const bad: string[] = []
+  for (const s of r.strategies) {
+    if (s.save.verified === false) bad.push(`${s.strategy} save (${s.save.mismatches} words differ)`)
+    if (s.load.verified === false) bad.push(`${s.strategy} load (${s.load.mismatches} words differ)`)
+  }
+  for (const d of r.designs) {
+    if (d.verified === false) bad.push(`${d.design}/${d.strategy} (${d.mismatches} words differ)`)
+    if (d.nonFiniteOutputs > 0) bad.push(`${d.design}/${d.strategy ?? '-'}: ${d.nonFiniteOutputs} NaN/Inf forward outputs`)
+    if (d.store?.verified === false) bad.push(`${d.design}/${d.strategy} store records (${d.store.mismatches} words differ, ${d.store.recordsUnreadable} unreadable)`)
+  }
+  const alone = r.backend?.alone
+  if (alone?.verified === false && alone.mismatches > 0) bad.push(`store alone (${alone.mismatches} words differ)`)
+  return bad
+}
+
+/** Store requests that failed in a design: the run is partial (the figures cover what completed). */
+export function storeFailures(r: TransferResults): string[] {
+  const out: string[] = []
+  for (const d of r.designs) {
+    const s = d.store
+    if (!s) continue
+    const failed = s.puts.failed + s.gets.failed + s.lookups.failed
+    if (failed > 0 || s.firstError) out.push(`${d.design}/${d.strategy}: ${failed} store requests failed${s.firstError ? ` (${s.firstError})` : ''}`)
+  }
+  const a = r.backend?.alone
+  if (a && a.putFailed + a.getFailed > 0) out.push(`store alone: ${a.putFailed} puts and ${a.getFailed} gets failed${a.firstError ? ` (${a.firstError})` : ''}`)
+  return out
+}
+
+/** Gates that no design of this run could meet are bad input, before anything runs. */
+export function checkTransferGates(g: TransferGateFlags, designs: readonly string[]): TransferGateFlags {
+  const on = designs.filter((d) => d !== 'off')
+  if (on.length === 0 && g.maxSlowdown !== undefined) throw badInput('--max-slowdown gates the designs beside the forward: --connector off runs none')
+  if (!on.includes('async') && g.maxBlockedP99Us !== undefined) throw badInput(`--max-blocked-p99-us gates the async design: this run has ${on.length ? `only ${on.join(', ')}` : 'none (--connector off)'}`)
+  return g
+}
+
+/**
+ * The run's exit code, most serious first: bytes that did not verify, then a store that failed
+ * under the run (partial figures), then an interrupt (as a shell reports it), then a failed gate
+ * (complete figures, worse than asked). Adds the note that says why when bytes did not verify.
+ */
+export function transferExitCode(r: TransferResults, signal: StopSignal | null, notes: string[]): number {
+  const failures = verificationFailures(r)
+  if (failures.length > 0) {
+    notes.push(`verification FAILED: ${failures.join('; ')}`)
+    return 1
+  }
+  if (r.storeFailed) return 1
+  if (r.partial) return exitCodeForSignal(signal ?? 'SIGINT')
+  return failedGates(r.gates).length > 0 ? 1 : 0
+}

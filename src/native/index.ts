@@ -1,0 +1,11 @@
+// The native addon's operations, typed (one file each, beside native/addon/<operation>.cc).
+export * from './abi.js'
+export * from './load.js'
+export * from './cuda-info.js'
+export * from './mem-info.js'
+export * from './measure-ceilings.js'
+export * from './run-save-load.js'
+export * from './run-stream-probes.js'
+export * from './run-backend-bench.js'
+export * from './store-handle.js'
+export * from './run-control.js'

@@ -1,0 +1,26 @@
+// Typed view of native/addon/measure_ceilings.cc (the link's copy ceilings).
+import {callAsync} from './load.js'
+
+export interface MeasurePlan {
+  device: number
+  bytes: number
+  pageableBytes: number
+  iterations: number
+  pageableIterations: number
+  warmup: number
+  smallBytes: number
+  smallIterations: number
+  verify: boolean
+}
+
+export interface NativeCopyMeasurement {
+  id: string
+  label: string
+  bytesPerSample: number
+  timer: 'cuda-events' | 'host-wall'
+  samplesMs: number[]
+  verified: boolean
+  mismatches: number
+}
+
+export const measureCeilings = async (plan: MeasurePlan): Promise<NativeCopyMeasurement[]> => (await callAsync((a) => a.measureCeilings(plan))).copies

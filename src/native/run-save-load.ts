@@ -1,0 +1,173 @@
+// Typed view of native/addon/run_save_load.cc (one save or load run beside the synthetic forward).
+import {callAsync} from './load.js'
+import type {MeasurePlan} from './measure-ceilings.js'
+import type {StoreSpec} from './store-handle.js'
+
+/** Strategies, designs and faults cross the boundary by name; the native core maps each name to its enum
+ * (native/core/copy/strategy.h, run/save_load.h) and refuses one it does not know. */
+export const STRATEGY_NAMES = ['per-chunk', 'batch', 'mapped-kernel', 'staged'] as const
+export type StrategyName = (typeof STRATEGY_NAMES)[number]
+export type DesignName = 'off' | 'async' | 'blocking'
+export const FAULT_NAMES = ['none', 'corrupt-host', 'drop-event-wait', 'corrupt-store'] as const
+export type FaultName = (typeof FAULT_NAMES)[number]
+/** Where the staged ring lives; native/core/run/save_load.h StagingL2 (passed by name). */
+export type StagingL2 = 'normal' | 'persist' | 'auto'
+
+export interface SaveLoadPlan {
+  device: number
+  load: boolean
+  strategies: StrategyName[]
+  designs: DesignName[]
+  geometry: {layers: number; parts: number; chunkBytes: number; gpuBlocks: number; layout: number}
+  forward: {batch: number; contextBlocks: number; kvHeads: number; headDim: number; queryHeads: number; hiddenSize: number; mlpSize: number; blockSize: number}
+  transferBlocks: number
+  blocksPerJob: number
+  steps: number
+  warmupSteps: number
+  offeredFactor: number
+  /** measured steps of the link reference (a contiguous copy stream beside the forward); 0: not run */
+  referenceSteps: number
+  stagingBytes: number
+  /** staged: the ring's slots and the bytes of each (src/core/plan.ts decides them) */
+  stagingSlots: number
+  stagingSlotBytes: number
+  copyCtas: number
+  mappedCtas: number
+  /** the link's ceilings, read before and after the strategies (src/core/ceilings.ts) */
+  ceiling: MeasurePlan
+  verify: boolean
+  fault: FaultName
+  prefixHitRate: number
+  pickBest: boolean
+  streamingCopies: boolean
+  /** staged: the staging ring in HBM, in an L2 persisting window, or in L2 where the GPU's set-aside holds it */
+  stagingL2: StagingL2
+  /** staged: share (%) of each part's blocks moved as batch copies beside the ring */
+  batchSharePct: number
+  /** null: the pinned pool is the store (--backend host). */
+  store: StoreSpec | null
+  storeQueueDepth: number
+  storePipeline: number
+}
+
+export interface NativeStrategyAlone {
+  strategy: StrategyName
+  bytes: number
+  saveMs: number
+  loadMs: number
+  saveEnqueueMs: number
+  loadEnqueueMs: number
+  /** The pass in groups of jobs, each timed by CUDA events (sampleBytes: each group's size). */
+  saveSampleMs: number[]
+  loadSampleMs: number[]
+  sampleBytes: number[]
+  saveMismatches: number
+  loadMismatches: number
+  chunksChecked: number
+}
+
+export interface NativeDesign {
+  design: DesignName
+  strategy: StrategyName | '-'
+  stepGpuMs: number[]
+  stepWallMs: number[]
+  hookUs: Record<string, number[]>
+  transferLatencyMs: number[]
+  bytesMoved: number
+  windowMs: number
+  jobsOffered: number
+  jobsDone: number
+  jobsSkipped: number
+  mismatches: number
+  chunksChecked: number
+  nonFinite: number
+  requestsScheduled: number
+  requestsNotReadySteps: number
+  offeredBytesPerStep: number
+  stepsRun: number
+  store: NativeDesignStore | null
+}
+
+export interface NativeDesignStore {
+  putsDone: number
+  putsFailed: number
+  putsDropped: number
+  savesSkippedBusy: number
+  getsDone: number
+  getsFailed: number
+  lookupsFailed: number
+  lookupsRefused: number
+  requestsFailed: number
+  bytesPut: number
+  bytesGot: number
+  putMs: number[]
+  getMs: number[]
+  queueDepth: number[]
+  recordsChecked: number
+  recordsUnreadable: number
+  mismatches: number
+  verifyError: string | null
+  firstError: string | null
+}
+
+export interface NativeStoreAlone {
+  bytes: number
+  putMs: number
+  getMs: number
+  records: number
+  putFailed: number
+  getFailed: number
+  mismatches: number
+  chunksChecked: number
+  firstError: string | null
+}
+
+export interface NativeSaveLoadResult {
+  ceilingH2dGBps: number
+  ceilingD2hGBps: number
+  gemmEngine: string
+  flopsPerStep: number
+  hbmBytesPerStep: number
+  cancelled: boolean
+  /** The strategy each direction's table marks, by auto's rule (native/core/run/pick.h); null: none verified.
+   * With --strategy auto (plan.pickBest), the run's direction's is the one its designs ran with. */
+  best: {save: StrategyName | null; load: StrategyName | null}
+  notes: string[]
+  /** each strategy alone */
+  strategies: NativeStrategyAlone[]
+  /** each design beside the forward, in the order they ran */
+  designs: NativeDesign[]
+  store: string | null
+  storeNote: string | null
+  storeDirect: boolean
+  /** The staged ring ran in an L2 persisting window. */
+  stagingInL2: boolean
+  /** the store alone (--backend other than host) */
+  storeAlone: NativeStoreAlone | null
+  /** Probed on a thread of its own while the forward ran alone; null when no baseline ran. */
+  hostNoise: NativeHostNoise | null
+  /** The forward with a contiguous copy stream beside it instead of a connector; null when not run. */
+  reference: NativeLinkReference | null
+}
+
+export interface NativeLinkReference {
+  /** a connector-off phase (design 'reference'): its step times and measured window */
+  steps: NativeDesign
+  /** copied during the measured steps */
+  bytes: number
+  chunkBytes: number
+}
+
+export interface NativeHostNoise {
+  seconds: number
+  reps: number
+  repUs: number
+  over10us: number
+  over20us: number
+  over50us: number
+  /** repetitions over twice repUs */
+  slowReps: number
+  maxUs: number
+}
+
+export const runSaveLoad = (plan: SaveLoadPlan): Promise<NativeSaveLoadResult> => callAsync((a) => a.runSaveLoad(plan))
