@@ -21,8 +21,21 @@ struct Launch {
   // Evict-first on the paged cache's side only: the blocks moved are not what the forward
   // reads next, while the staging side keeps its own L2 policy (a persisting window).
   int streamCache;
+  int chunksPerCta;  // a power of two, 1 to kMaxChunksPerCta: each chunk gets blockDim.x / chunksPerCta threads
   int ids[kIdsPerLaunch];
 };
+
+// A CTA moves at least kCtaBytes: small chunks (4 and 16 KiB, as TP shards and small models
+// have) are packed several to a CTA, so the copy is not 262,144 CTAs of 4 KiB whose launch
+// and teardown cost more than their bytes; chunks of kCtaBytes or more keep one CTA each.
+constexpr size_t kCtaBytes = 32u << 10;
+constexpr int kCopyThreads = 256, kMaxChunksPerCta = 8;
+
+int chunksPerCta(size_t chunkBytes) {
+  int n = 1;
+  while (n < kMaxChunksPerCta && static_cast<size_t>(2 * n) * chunkBytes <= kCtaBytes) n *= 2;
+  return n;
+}
 
 __device__ __forceinline__ int4 load16(const int4* p, bool stream) { return stream ? __ldcs(p) : *p; }
 __device__ __forceinline__ void store16(int4* p, int4 v, bool stream) {
@@ -30,12 +43,13 @@ __device__ __forceinline__ void store16(int4* p, int4 v, bool stream) {
   else *p = v;
 }
 
-// One CTA per chunk at a time; 16-byte accesses.
+// chunksPerCta chunks per CTA at a time, each by its share of the threads; 16-byte accesses.
 __global__ void chunkCopyKernel(const __grid_constant__ Launch a) {
   const int chunks = a.count * a.g.parts;
   const size_t vecs = a.g.chunkBytes / 16;
   const bool streamSrc = a.streamCache && !a.toCache, streamDst = a.streamCache && a.toCache;
-  for (int c = blockIdx.x; c < chunks; c += gridDim.x) {
+  const int threads = blockDim.x / a.chunksPerCta, lane = threadIdx.x % threads;
+  for (int c = blockIdx.x * a.chunksPerCta + threadIdx.x / threads; c < chunks; c += gridDim.x * a.chunksPerCta) {
     const int i = c / a.g.parts, part = c % a.g.parts;
     int4* cache = reinterpret_cast<int4*>(a.cache + a.g.chunkOffset(a.layer, part, a.ids[i]));
     int4* other = reinterpret_cast<int4*>(a.other + (size_t)c * a.g.chunkBytes);
@@ -43,15 +57,15 @@ __global__ void chunkCopyKernel(const __grid_constant__ Launch a) {
     const int4* src = a.toCache ? other : cache;
     // Four independent 16-byte loads in flight per thread before the stores.
     constexpr int kUnroll = 4;
-    size_t v = threadIdx.x;
-    for (; v + (kUnroll - 1) * blockDim.x < vecs; v += kUnroll * blockDim.x) {
+    size_t v = lane;
+    for (; v + (kUnroll - 1) * threads < vecs; v += kUnroll * threads) {
       int4 r[kUnroll];
 #pragma unroll
-      for (int u = 0; u < kUnroll; ++u) r[u] = load16(src + v + u * blockDim.x, streamSrc);
+      for (int u = 0; u < kUnroll; ++u) r[u] = load16(src + v + u * threads, streamSrc);
 #pragma unroll
-      for (int u = 0; u < kUnroll; ++u) store16(dst + v + u * blockDim.x, r[u], streamDst);
+      for (int u = 0; u < kUnroll; ++u) store16(dst + v + u * threads, r[u], streamDst);
     }
-    for (; v < vecs; v += blockDim.x) store16(dst + v, load16(src + v, streamSrc), streamDst);
+    for (; v < vecs; v += threads) store16(dst + v, load16(src + v, streamSrc), streamDst);
   }
 }
 
@@ -64,14 +78,15 @@ void launchChunkCopy(const CopyConfig& cfg, char* other, int layer, const int* i
   a.count = count;
   a.toCache = cfg.direction == Direction::Load;
   a.streamCache = cfg.streaming ? 1 : 0;
+  a.chunksPerCta = chunksPerCta(cfg.geometry.chunkBytes);
   std::copy(ids, ids + count, a.ids);
-  // By default one CTA per chunk: each moves its chunk in a few microseconds and leaves, so
+  // By default one CTA per kCtaBytes: each moves its chunks in a few microseconds and leaves, so
   // the forward's kernels, whose CTAs each want a whole SM, get it back at once. A few CTAs
   // looping over a whole ring slot held SMs for tens of microseconds each time and cost an
   // H200's forward about 1.2 points more at the same rate (docs/benchmarks.md, sixth pass).
-  const int chunks = count * cfg.geometry.parts;
-  int grid = std::max(1, cfg.kernelCtas > 0 ? std::min(cfg.kernelCtas, chunks) : chunks);
-  chunkCopyKernel<<<grid, 256, 0, s>>>(a);
+  const int ctas = (count * cfg.geometry.parts + a.chunksPerCta - 1) / a.chunksPerCta;
+  const int grid = std::max(1, cfg.kernelCtas > 0 ? std::min(cfg.kernelCtas, ctas) : ctas);
+  chunkCopyKernel<<<grid, kCopyThreads, 0, s>>>(a);
   KV_CUDA_LAUNCHED("chunkCopyKernel");
 }
 
@@ -177,39 +192,58 @@ void Copier::mapped(int layer, const int* ids, int count, char* host) {
   }
 }
 
-// Pipelined through the ring: while the copy engine moves piece k, the kernel gathers piece k+1.
+// Whole pieces go at once; what is left joins the held-back run when it continues it (run_).
 void Copier::staged(int layer, const int* ids, int count, char* host) {
   const size_t stride = cfg_.geometry.layerBlockBytes();
   const int perPiece = static_cast<int>(std::min<size_t>(kIdsPerLaunch, slotBytes_ / stride));
-  const bool save = cfg_.direction == Direction::Save;
-  for (int at = 0; at < count; at += perPiece, ++piece_) {
-    const int n = std::min(perPiece, count - at);
-    const int b = static_cast<int>(piece_ % slots_);
-    char* buf = staging_.get<char>() + b * slotBytes_;
-    char* h = host + at * stride;
-    const size_t bytes = static_cast<size_t>(n) * stride;
-    cudaStream_t copy = b % 2 ? aux2_->get() : aux_;
-    if (save) {
-      KV_CUDA(cudaStreamWaitEvent(main_, stageFree_[b].get(), 0));
-      launchChunkCopy(cfg_, buf, layer, ids + at, n, main_);
-      stageReady_[b].record(main_);
-      KV_CUDA(cudaStreamWaitEvent(copy, stageReady_[b].get(), 0));
-      KV_CUDA(cudaMemcpyAsync(h, buf, bytes, cudaMemcpyDeviceToHost, copy));
-      stageFree_[b].record(copy);
-    } else {
-      KV_CUDA(cudaStreamWaitEvent(copy, stageFree_[b].get(), 0));
-      KV_CUDA(cudaMemcpyAsync(buf, h, bytes, cudaMemcpyHostToDevice, copy));
-      stageReady_[b].record(copy);
-      KV_CUDA(cudaStreamWaitEvent(main_, stageReady_[b].get(), 0));
-      launchChunkCopy(cfg_, buf, layer, ids + at, n, main_);
-      stageFree_[b].record(main_);
-    }
+  if (run_.count > 0 && layer == run_.layer && ids == run_.ids + run_.count && host == run_.host + run_.count * stride) {
+    const int take = std::min(count, perPiece - run_.count);
+    run_.count += take;
+    ids += take;
+    host += take * stride;
+    count -= take;
+    if (run_.count == perPiece) flush();
+    if (count == 0) return;
   }
-  // No join here: the next job's gather overlaps this job's copy. A save completes
+  flush();
+  for (; count >= perPiece; count -= perPiece, ids += perPiece, host += perPiece * stride) stagePiece(layer, ids, perPiece, host);
+  if (count > 0) run_ = Run{layer, count, ids, host};
+}
+
+void Copier::flush() {
+  if (run_.count == 0) return;
+  const Run r = run_;
+  run_.count = 0;
+  stagePiece(r.layer, r.ids, r.count, r.host);
+}
+
+// One piece through the ring: while the copy engine moves piece k, the kernel gathers piece k+1.
+void Copier::stagePiece(int layer, const int* ids, int n, char* h) {
+  const int b = static_cast<int>(piece_++ % slots_);
+  char* buf = staging_.get<char>() + b * slotBytes_;
+  const size_t bytes = static_cast<size_t>(n) * cfg_.geometry.layerBlockBytes();
+  cudaStream_t copy = b % 2 ? aux2_->get() : aux_;
+  if (cfg_.direction == Direction::Save) {
+    KV_CUDA(cudaStreamWaitEvent(main_, stageFree_[b].get(), 0));
+    launchChunkCopy(cfg_, buf, layer, ids, n, main_);
+    stageReady_[b].record(main_);
+    KV_CUDA(cudaStreamWaitEvent(copy, stageReady_[b].get(), 0));
+    KV_CUDA(cudaMemcpyAsync(h, buf, bytes, cudaMemcpyDeviceToHost, copy));
+    stageFree_[b].record(copy);
+  } else {
+    KV_CUDA(cudaStreamWaitEvent(copy, stageFree_[b].get(), 0));
+    KV_CUDA(cudaMemcpyAsync(buf, h, bytes, cudaMemcpyHostToDevice, copy));
+    stageReady_[b].record(copy);
+    KV_CUDA(cudaStreamWaitEvent(main_, stageReady_[b].get(), 0));
+    launchChunkCopy(cfg_, buf, layer, ids, n, main_);
+    stageFree_[b].record(main_);
+  }
+  // No join here: the next piece's gather overlaps this piece's copy. A save completes
   // on the two copy streams (joined in recordDone), a load on main (its last scatter).
 }
 
 void Copier::recordDone(cudaEvent_t event) {
+  flush();
   const bool onCopyStreams = cfg_.strategy == Strategy::StagedGather && cfg_.direction == Direction::Save;
   const cudaStream_t last = onCopyStreams ? aux_ : main_;
   if (onCopyStreams) {

@@ -37,6 +37,10 @@ class Copier {
   void enqueue(int layer, const int* blockIds, int count, char* host);
   // Records `event` once every job enqueued so far has completed.
   void recordDone(cudaEvent_t event);
+  // Staged: issues the run of blocks held back for merging (recordDone does it too). A caller that
+  // makes the copy stream wait for an event between enqueues flushes first, or the held-back
+  // blocks would wait for that event as well.
+  void flush();
   // Makes `stream` wait for every job enqueued so far.
   void joinInto(cudaStream_t stream);
   Strategy strategy() const { return cfg_.strategy; }
@@ -46,6 +50,7 @@ class Copier {
   void batch(int layer, const int* ids, int count, char* host, cudaStream_t stream);
   void mapped(int layer, const int* ids, int count, char* host);
   void staged(int layer, const int* ids, int count, char* host);
+  void stagePiece(int layer, const int* ids, int count, char* host);
 
   CopyConfig cfg_;
   cudaStream_t main_, aux_;
@@ -59,6 +64,15 @@ class Copier {
   size_t slotBytes_ = 0;
   std::vector<Event> stageReady_, stageFree_;
   unsigned long long piece_ = 0;
+  // Staged: consecutive enqueues of one layer whose block ids and host bytes continue each
+  // other (the jobs of one save task, over a pool laid out layer by layer) are merged into one
+  // piece, up to a slot: one gather and one copy-engine copy instead of one per job (a 70B TP
+  // shard's job is 1 MiB, and a 1 MiB copy leaves the link idle for a tenth of its time).
+  struct Run {
+    int layer = 0, count = 0;
+    const int* ids = nullptr;
+    char* host = nullptr;
+  } run_;
   // Staged with a batch share: those blocks move as cudaMemcpyBatchAsync copies between
   // the cache and the host extent on a stream of their own, beside the ring: the copy engine
   // reads the cache directly (one HBM pass, no SM), and the gather moves less.

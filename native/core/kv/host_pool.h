@@ -41,7 +41,11 @@ class HostPoolBackend final : public Backend {
   char* base() const { return pool_.get<char>(); }
   // The pool's layout, one extent per (job, layer) slot; a store keys its records by slot.
   size_t slots() const { return jobs_ * layers_; }
-  size_t slotOf(uint64_t job, int layer) const { return (job % jobs_) * layers_ + layer; }
+  // Laid out layer by layer: the extents of consecutive jobs at one layer are adjacent, so a save
+  // task (several jobs of one layer) is one run of host bytes the staged copier moves as one piece.
+  size_t slotOf(uint64_t job, int layer) const { return static_cast<size_t>(layer) * jobs_ + job % jobs_; }
+  int jobOfSlot(size_t slot) const { return static_cast<int>(slot % jobs_); }
+  int layerOfSlot(size_t slot) const { return static_cast<int>(slot / jobs_); }
   size_t extentBytes() const { return extentBytes_; }
   char* extentAt(size_t slot) const { return base() + slot * extentBytes_; }
 

@@ -215,6 +215,7 @@ void SaveSteps::submit(int st, int l, int k0, int n, cudaEvent_t ev, double t0) 
   expand(t, blockingJobs);
   const ConnectorJob& j = blockingJobs.back();
   for (int i = 0; i < j.parts; ++i) copier->enqueue(l, j.part[i].blockIds, j.part[i].count, j.part[i].host);
+  copier->flush();  // before the next task's wait for its layer
   blockingJobs.clear();
 }
 

@@ -37,7 +37,7 @@ StoreAloneResult storeAlone(Rig& rig, uint64_t gen) {
   if (rig.p.verify) {
     std::vector<ChunkRef> refs;
     for (size_t slot = 0; slot < rig.slots(); ++slot)
-      if (st.generation(slot) == static_cast<long long>(gen)) rig.hostRefs(refs, static_cast<int>(slot / rig.g.layers), static_cast<int>(slot % rig.g.layers), gen);
+      if (st.generation(slot) == static_cast<long long>(gen)) rig.hostRefs(refs, rig.pool->jobOfSlot(slot), rig.pool->layerOfSlot(slot), gen);
     r.mismatches = checkChunksHost(refs.data(), static_cast<int>(refs.size()), rig.g.chunkBytes);
     r.chunksChecked = static_cast<long long>(refs.size());
   }
@@ -65,7 +65,7 @@ void verifyStoreRecords(Rig& rig, DesignStore& cs) {
       continue;
     }
     std::vector<ChunkRef> refs;
-    rig.hostRefs(refs, static_cast<int>(slot / rig.g.layers), static_cast<int>(slot % rig.g.layers), static_cast<uint64_t>(gen), buf);
+    rig.hostRefs(refs, rig.pool->jobOfSlot(slot), rig.pool->layerOfSlot(slot), static_cast<uint64_t>(gen), buf);
     cs.mismatches += checkChunksHost(refs.data(), static_cast<int>(refs.size()), rig.g.chunkBytes);
   }
 }

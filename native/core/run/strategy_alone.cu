@@ -30,9 +30,12 @@ StrategyAloneResult strategyAlone(Rig& rig, Strategy s, uint64_t gen) {
     std::vector<Event> marks(groups + 1);
     marks[0].record(main.get());
     double t0 = nowUs();
-    for (int j = 0; j < rig.numJobs; ++j) {
-      for (int l = 0; l < g.layers; ++l) copier.enqueue(l, rig.jobIds(j), p.blocksPerJob, rig.pool->extentFor(j, l).host);
-      if ((j + 1) % perGroup == 0 || j + 1 == rig.numJobs) copier.recordDone(marks[(j + perGroup) / perGroup].get());
+    // Each group's jobs layer by layer, as a save task gives them (the staged copier merges them).
+    for (int k = 0; k < groups; ++k) {
+      const int j0 = k * perGroup, j1 = std::min(rig.numJobs, j0 + perGroup);
+      for (int l = 0; l < g.layers; ++l)
+        for (int j = j0; j < j1; ++j) copier.enqueue(l, rig.jobIds(j), p.blocksPerJob, rig.pool->extentFor(j, l).host);
+      copier.recordDone(marks[k + 1].get());
     }
     double enqueueMs = (nowUs() - t0) / 1000;
     marks.back().sync();
