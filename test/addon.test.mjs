@@ -78,6 +78,8 @@ test('the addon exports the ABI number written once in src/native/abi.ts, and it
   const abi = spawnSync(process.execPath, [join(ROOT, 'scripts/addon-abi.cjs')], {encoding: 'utf8'})
   assert.equal(abi.stdout.trim(), String(ADDON_ABI))
   assert.match(addon.noCudaMessage, /^kvbench was built without CUDA: .*npm rebuild$/)
+  // Progress for a bar: what is done, of how many when the native run knows it (nothing ran here).
+  assert.deepEqual(addon.runProgress(), {done: 0, total: 0})
 })
 
 test('env with no GPU: host part, gpus [] and the reason, exit 0', {skip: noGpu}, () => {

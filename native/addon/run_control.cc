@@ -1,5 +1,6 @@
 #include "run_control.h"
 
+#include "fields.h"
 #include "operations.h"
 
 namespace kvaddon {
@@ -14,9 +15,15 @@ std::atomic<long long>& progressCount() {
   return progress;
 }
 
+std::atomic<long long>& progressTotal() {
+  static std::atomic<long long> total{0};
+  return total;
+}
+
 void startRun() {
   cancelFlag().store(false);
   progressCount().store(0);
+  progressTotal().store(0);
 }
 
 Napi::Value CancelRun(const Napi::CallbackInfo& info) {
@@ -24,6 +31,8 @@ Napi::Value CancelRun(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value RunProgress(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(progressCount().load())); }
+Napi::Value RunProgress(const Napi::CallbackInfo& info) {
+  return JsObject(info.Env()).set("done", progressCount().load()).set("total", progressTotal().load());
+}
 
 }  // namespace kvaddon

@@ -203,6 +203,8 @@ Napi::Value RunSaveLoad(const Napi::CallbackInfo& info) {
         kv::SaveLoadPlan p = planFromJs(objectArg(v, usage));
         startRun();
         p.cancel = &cancelFlag();
+        p.stepsDone = &progressCount();
+        p.stepsTotal = &progressTotal();
         return p;
       },
       [](const kv::SaveLoadPlan& p) { return kv::runSaveLoad(p); }, resultToJs);

@@ -1,5 +1,6 @@
 // Shared body of `kvbench save` and `kvbench load`.
 import {KvCommand} from './kv-command.js'
+import {progressBar} from './progress.js'
 import {checkConnectorFlags, connectorRequest, transferRequest, transferFlags, type TransferFlagValues} from './transfer-flags.js'
 import {renderConnector} from './render/connector.js'
 import {runConnectorBench} from '../core/connector/run.js'
@@ -19,7 +20,9 @@ export abstract class TransferCommand extends KvCommand {
     if (isPythonConnector(flags.connector)) return this.runPython(flags, progress)
     const req = transferRequest(this.mode, flags)
     req.onProgress = progress ? (m) => process.stderr.write(`${m}…\n`) : undefined
-    const {results, notes, signal} = await runTransferBench(req, (env) => (this.environment = env))
+    const bar = progressBar(`${this.mode} beside the forward, steps`, progress)
+    req.onSteps = bar ? (done, total) => bar.update(done, total) : undefined
+    const {results, notes, signal} = await runTransferBench(req, (env) => (this.environment = env)).finally(() => bar?.stop())
     const exitCode = transferExitCode(results, signal, notes)
     if (exitCode !== 0) process.exitCode = exitCode
     if (this.humanView()) {

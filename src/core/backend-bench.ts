@@ -205,7 +205,7 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
   const perRun = 2 * ops.reduce((a, b) => a + b, 0)  // a put and a get per record
   const total = perRun * (r.warmupRuns + r.runs)
   let finished = 0
-  const poll = r.onProgress ? setInterval(() => r.onProgress?.(finished * perRun + runProgress(), total), 200) : null
+  const poll = r.onProgress ? setInterval(() => r.onProgress?.(finished * perRun + runProgress().done, total), 200) : null
   const measured: NativeBackendBench[] = []
   const {signal: during} = await withSignals(cancelRun, async () => {
     for (let i = 0; i < r.warmupRuns + r.runs; i++) {

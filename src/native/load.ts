@@ -15,6 +15,7 @@ import type {NativeSaveLoadResult, SaveLoadPlan} from './run-save-load.js'
 import type {BackendBenchPlan, NativeBackendBench} from './run-backend-bench.js'
 import type {NativeProbe} from './run-stream-probes.js'
 import type {StoreHandle, StoreSpec} from './store-handle.js'
+import type {RunProgress} from './run-control.js'
 
 export interface Addon {
   abiVersion: number
@@ -28,8 +29,7 @@ export interface Addon {
   runStreamProbes(device: number): Promise<NativeProbe[]>
   runBackendBench(plan: BackendBenchPlan): Promise<NativeBackendBench>
   cancelRun(): void
-  /** Store operations the running backend bench has done (puts and gets). */
-  runProgress(): number
+  runProgress(): RunProgress
 }
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */

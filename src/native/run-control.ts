@@ -1,9 +1,16 @@
 // Typed view of native/addon/run_control.cc (the running operation's cancel flag and progress count).
 import {loadedAddon} from './load.js'
 
-/** Store operations the running backend bench has done (puts and gets); 0 before the addon loaded. */
-export function runProgress(): number {
-  return loadedAddon()?.runProgress() ?? 0
+export interface RunProgress {
+  /** backend bench: store operations done (puts and gets); save/load: forward steps run beside the connector */
+  done: number
+  /** what `done` counts up to when the native run knows it (save/load, once its designs start); else 0 */
+  total: number
+}
+
+/** The running operation's progress; nothing done before the addon loaded. */
+export function runProgress(): RunProgress {
+  return loadedAddon()?.runProgress() ?? {done: 0, total: 0}
 }
 
 /** Asks a running save/load to stop after its current step, a backend bench at its next store call (Ctrl-C). */

@@ -2,12 +2,14 @@
 // verification catches a corruption and a real race, the designs block the way
 // they should, Ctrl-C frees what it took.
 import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
 import {createRequire} from 'node:module'
+import {join} from 'node:path'
 import {describe, test} from 'node:test'
 
 import {planWorkload} from '../../dist/core/plan.js'
 import {loadProfile} from '../../dist/core/profile.js'
-import {addonPath, gpuGate, kvbenchAsync, kvbenchJson} from '../helpers/cli.mjs'
+import {addonPath, gpuGate, kvbench, kvbenchAsync, kvbenchJson, ROOT} from '../helpers/cli.mjs'
 import {assertSchema} from '../helpers/schema.mjs'
 
 // Small enough to run in seconds, big enough that every job spans several pieces.
@@ -133,6 +135,23 @@ describe('save and load on a GPU', gpuGate(), () => {
     assertSchema('save.schema.json', j)
     assert.equal(j.status, 'partial')
     assert.ok(j.notes.some((n) => /interrupted/.test(n)))
+  })
+
+  test('on a terminal, a bar counts the forward steps beside the connector up to the steps the run plans', {skip: spawnSync('script', ['--version']).error ? 'no `script` (util-linux) to give kvbench a terminal' : false}, () => {
+    // 60 steps, 3 of warm-up: baseline, async, blocking, closing baseline and the link reference, 63 each.
+    const args = ['save', '--profile', 'llama-3.2-1b', '--batch', '4', '--prompt-tokens', '1024', '--decode-steps', '60', '--strategy', 'staged']
+    const base = process.env.KVBENCH_CMD ? [process.env.KVBENCH_CMD] : [process.execPath, join(ROOT, 'bin', 'run.js')]
+    const line = [...base, ...args].map((a) => `'${a}'`).join(' ')
+    const r = spawnSync('script', ['-qefc', `${line} 2>&1 >/dev/null`, '/dev/null'], {encoding: 'utf8', timeout: 120_000})
+    assert.equal(r.status, 0, r.stdout)
+    const frames = [...r.stdout.matchAll(/save beside the forward, steps \[[^\]]*\] \d+% · (\d+)\/(\d+)/g)]
+    assert.ok(frames.length > 0, `no progress bar drawn:\n${r.stdout.slice(-2000)}`)
+    const done = frames.map((m) => Number(m[1]))
+    for (const m of frames) assert.equal(Number(m[2]), 5 * 63)
+    assert.deepEqual(done, [...done].sort((a, b) => a - b), 'the count only goes up')
+    // Piped, the same run draws nothing on stderr but its one start line.
+    const piped = kvbench(args)
+    assert.doesNotMatch(piped.stderr, /steps \[/)
   })
 
   test('a cancelled run frees its GPU memory (no leak in the native core)', async () => {

@@ -273,6 +273,7 @@ struct DesignsBesideForward : Phase {
     const bool off = std::find(designs.begin(), designs.end(), Design::Off) != designs.end();
     if (off && designs.size() > 1) designs.push_back(Design::Off);  // the closing baseline
     const size_t referenceAt = designs.size() > 1 && designs.back() == Design::Off ? designs.size() - 1 : designs.size();
+    if (p.stepsTotal) p.stepsTotal->store(stepsPlanned(r, designs));
     for (size_t i = 0; i <= designs.size(); ++i) {
       if (i == referenceAt) linkReference(r, steps);
       if (i == designs.size()) break;
@@ -286,6 +287,15 @@ struct DesignsBesideForward : Phase {
   }
 
  private:
+  // The forward steps the loop below runs (warm-up included), for a progress bar.
+  static long long stepsPlanned(const Run& r, const std::vector<Design>& designs) {
+    const SaveLoadPlan& p = r.p;
+    long long n = 0;
+    for (Design d : designs) n += static_cast<long long>(d == Design::Off ? 1 : r.besideForward.size()) * (p.warmupSteps + p.steps);
+    if (p.referenceSteps > 0) n += p.warmupSteps + p.referenceSteps;
+    return n;
+  }
+
   // Full rate is the slower leg: the link, or the store alone when it is slower (else the
   // blocking design would wait out a backlog no connector could clear).
   static double offeredGBps(Run& r, double linkGBps, double storeMs, const char* op) {

@@ -68,6 +68,10 @@ struct SaveLoadPlan {
   Fault fault = Fault::None;
   double prefixHitRate = 1.0;
   const std::atomic<bool>* cancel = nullptr;
+  // For a progress bar: the forward steps beside the connector run so far, of how many (set when
+  // the designs' phase starts; 0 until then). The addon owns them; null: nobody watches.
+  std::atomic<long long>* stepsDone = nullptr;
+  std::atomic<long long>* stepsTotal = nullptr;
   bool useStore = false;              // --backend other than host: the pool's extents are also store records
   StoreTierConfig store;
 };

@@ -55,6 +55,7 @@ DesignResult runSteps(DirectionSteps& d, const StepsWindow& around) {
     clk.end.record(rig.compute.get());
     d.afterLaunches(h);
     endStep(d.r, clk, h, d.design, d.tier);
+    if (d.p.stepsDone) d.p.stepsDone->fetch_add(1, std::memory_order_relaxed);
   }
   if (around.end) around.end();
   d.finish();
