@@ -30,7 +30,6 @@ class LoadSteps : public DirectionSteps {
   const double requestsPerStep, reqBytes;
   const int loadBlocks, half, jobsPerRequest, inflightCap;
   const uint64_t gen;
-  std::unique_ptr<AsyncConnector> conn;
   std::unique_ptr<Stream> loadMain, loadAux;
   std::unique_ptr<Copier> copier;
   std::vector<Event> layerLoaded;     // blocking: each layer's loads done
@@ -46,6 +45,9 @@ class LoadSteps : public DirectionSteps {
   std::vector<std::vector<ConnectorTask>> loadBatches;
   long long loadBatchesSubmitted = 0;
   int loadBatch = 0;
+  // Last of what the connector thread reads (the batches, the pool, the ids): on an early exit it
+  // is destroyed first, and its destructor drains and joins while they still exist.
+  std::unique_ptr<AsyncConnector> conn;
   std::vector<double>&lookupUs, &startLoad, &waitForLayerLoad, &poll;
 
   void expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) const;

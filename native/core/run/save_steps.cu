@@ -45,7 +45,6 @@ class SaveSteps : public DirectionSteps {
   // block whose save has not finished, so the forward waits for it (a slow connector's cost).
   // Tasks complete in order, so the newest one stands for every layer of the job.
   std::vector<long long> jobPending;
-  std::unique_ptr<AsyncConnector> conn;
   std::unique_ptr<Stream> saveMain, saveAux;
   std::unique_ptr<Copier> copier;     // blocking: save_layer enqueues the copies itself
   std::deque<ConnectorJob> blockingJobs;
@@ -54,6 +53,9 @@ class SaveSteps : public DirectionSteps {
   long long taskRing = 1, stepTaskMax = 0;
   long long submitted = 0, completed = 0, published = 0;  // tasks; they complete in submission order
   double inflightBytes = 0;
+  // Last of what the connector thread reads (the task ring, the pool, the ids): on an early exit
+  // it is destroyed first, and its destructor drains and joins while they still exist.
+  std::unique_ptr<AsyncConnector> conn;
   std::vector<double>&waitForBlockFree, &saveLayer, &publishSaves, &poll, &waitForSave;
 
   void expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) const;
