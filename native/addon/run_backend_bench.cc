@@ -18,7 +18,12 @@ kv::BackendBenchPlan planFromJs(const Napi::Object& o) {
   p.pipeline = intField(o, "pipeline");
   p.verify = boolField(o, "verify");
   p.corruptOne = boolField(o, "corruptOne");
+  p.trace = boolField(o, "trace");
   return p;
+}
+
+Napi::Value callToJs(Napi::Env env, const kv::StoreCall& c) {
+  return JsObject(env).set("thread", c.thread).set("op", c.put ? "put" : "get").set("records", c.records).set("startUs", c.startUs).set("us", c.us);
 }
 
 Napi::Value sizeToJs(Napi::Env env, const kv::SizeResult& s) {
@@ -33,7 +38,8 @@ Napi::Value sizeToJs(Napi::Env env, const kv::SizeResult& s) {
       .set("getMissing", s.getMissing)
       .set("getCorrupt", s.getCorrupt)
       .set("mismatches", s.mismatches)
-      .set("firstError", OrNull{s.firstError});
+      .set("firstError", OrNull{s.firstError})
+      .set("calls", listOf(env, s.calls, callToJs));
 }
 
 Napi::Value resultToJs(Napi::Env env, const kv::BackendBenchResult& r) {

@@ -11,6 +11,8 @@ import {formatBytes} from './bytes.js'
 import {gbPerSecond, summarize, type Summary} from './stats.js'
 import {maskBackend, storeKind, storeSpec} from './store-spec.js'
 import {withSignals, type StopSignal} from './interrupt.js'
+import {toolInfo} from './tool-info.js'
+import {backendTrace, type TraceFile} from './trace/backend-trace.js'
 import {cancelRun, openStoreHandle, runBackendBench, runProgress, type BackendBenchPlan, type NativeBackendBench, type NativeBackendSize} from '../native/index.js'
 
 export interface BackendBenchRequest {
@@ -31,6 +33,8 @@ export interface BackendBenchRequest {
   warmupRuns: number
   /** Store operations done of the total, a few times a second while the store is measured. */
   onProgress?: (done: number, total: number) => void
+  /** --trace: keep every store call of the measured runs for a timeline */
+  trace?: boolean
 }
 
 export interface SizeFigures {
@@ -175,6 +179,8 @@ export function checkBenchMemory(backend: string, sizes: readonly number[], ops:
 
 export interface BackendBenchOutcome {
   results: BackendBenchResults
+  /** --trace: the measured runs' store calls as a trace-event timeline; null without it */
+  trace: TraceFile | null
   /** The signal that stopped the bench early (its records removed; the sizes measured whole kept). */
   signal: StopSignal | null
 }
@@ -198,6 +204,7 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
     pipeline: r.pipeline,
     verify: r.verify,
     corruptOne: r.injectCorrupt,
+    trace: r.trace === true,
   }
   if (!Number.isInteger(r.runs) || r.runs < 1 || r.runs > 100) throw badInput(`--runs must be between 1 and 100, got ${r.runs}`)
   if (!Number.isInteger(r.warmupRuns) || r.warmupRuns < 0 || r.warmupRuns > 10) throw badInput(`--warmup-runs must be between 0 and 10, got ${r.warmupRuns}`)
@@ -247,5 +254,6 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
     gates: [],
   }
   if (!signal) results.gates = evaluateGates(backendMetrics(results), backendGateSpecs(r.gates))
-  return {results, signal}
+  const trace = r.trace ? backendTrace(measured, plan.slice(0, whole).map(([label, bytes]) => `${label} ${formatBytes(bytes)}`), toolInfo()) : null
+  return {results, signal, trace}
 }

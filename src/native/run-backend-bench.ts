@@ -10,6 +10,18 @@ export interface BackendBenchPlan {
   pipeline: number
   verify: boolean
   corruptOne: boolean
+  /** keep every store call's thread, start and length (--trace) */
+  trace: boolean
+}
+
+/** One pipelined store call of one I/O thread (native/core/backends/backend_bench.h StoreCall). */
+export interface NativeStoreCall {
+  thread: number
+  op: 'put' | 'get'
+  records: number
+  /** the host's steady clock, µs */
+  startUs: number
+  us: number
 }
 
 export interface NativeBackendSize {
@@ -24,6 +36,8 @@ export interface NativeBackendSize {
   getCorrupt: number
   mismatches: number
   firstError: string | null
+  /** with plan.trace: every call of both passes; else empty */
+  calls: NativeStoreCall[]
 }
 
 export interface NativeBackendBench {

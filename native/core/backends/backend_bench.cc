@@ -109,6 +109,7 @@ BackendBenchResult runBackendBench(const BackendBenchPlan& p) {
     // Time inside the store's calls, per I/O thread: kvbench's own record generation and
     // verification run between the calls, outside it. The pass takes as long as its busiest thread.
     std::vector<double> inStore(threads, 0.0);
+    std::vector<std::vector<StoreCall>> traced(p.trace ? threads : 0);  // per thread: no lock in the calls' way
     onThreads(threads, r.ops, p.pipeline, p.cancel, [&](int t, const std::vector<int>& idx) {
       std::vector<PutItem> items;
       for (size_t j = 0; j < idx.size(); ++j) {
@@ -129,6 +130,7 @@ BackendBenchResult runBackendBench(const BackendBenchPlan& p) {
       // Pipelined: every record of the call waited for the call.
       const double us = nowUs() - t0;
       inStore[t] += us;
+      if (p.trace) traced[t].push_back({t, true, static_cast<int>(idx.size()), t0, us});
       if (p.progress) p.progress->fetch_add(static_cast<long long>(idx.size()), std::memory_order_relaxed);
       for (int i : idx) r.putUs[i] = us;
     });
@@ -157,6 +159,7 @@ BackendBenchResult runBackendBench(const BackendBenchPlan& p) {
       }
       const double us = nowUs() - t0;
       inStore[t] += us;
+      if (p.trace) traced[t].push_back({t, false, static_cast<int>(items.size()), t0, us});
       if (p.progress) p.progress->fetch_add(static_cast<long long>(items.size()), std::memory_order_relaxed);
       for (size_t j = 0; j < items.size(); ++j) {
         r.getUs[which[j]] = us;
@@ -171,6 +174,7 @@ BackendBenchResult runBackendBench(const BackendBenchPlan& p) {
     for (int i = 0; i < r.ops; ++i)
       if (!failed[i]) attempted.push_back(r.getUs[i]);
     r.getUs.swap(attempted);
+    for (const std::vector<StoreCall>& calls : traced) r.calls.insert(r.calls.end(), calls.begin(), calls.end());
     for (int t = 0; t < threads; ++t) {
       r.putFailed += putFails[t];
       r.getMissing += missing[t];

@@ -17,10 +17,19 @@ struct BackendBenchPlan {
   int pipeline = 1;        // records per putMany/getMany call of one I/O thread
   bool verify = true;
   bool corruptOne = false; // test hook: damage one record between put and get
+  bool trace = false;      // keep every store call's thread, start and length (--trace)
   // Set (by a signal) to stop at the next pipelined call; the run's records are removed either way.
   const std::atomic<bool>* cancel = nullptr;
   // Counts store operations done (puts and gets), for a progress bar; may be null.
   std::atomic<long long>* progress = nullptr;
+};
+
+// One pipelined store call of one I/O thread, for a timeline (--trace); times from nowUs().
+struct StoreCall {
+  int thread = 0;
+  bool put = true;
+  int records = 0;
+  double startUs = 0, us = 0;
 };
 
 struct SizeResult {
@@ -30,6 +39,7 @@ struct SizeResult {
   double putWallMs = 0, getWallMs = 0;
   long long putFailed = 0, getMissing = 0, getCorrupt = 0, mismatches = 0;
   std::string firstError;
+  std::vector<StoreCall> calls;  // with plan.trace: every call of both passes, by thread
 };
 
 struct BackendBenchResult {

@@ -4,6 +4,7 @@ import {Flags} from '@oclif/core'
 import {flagsGiven} from '../../cli/flags-given.js'
 import {KvCommand} from '../../cli/kv-command.js'
 import {progressBar} from '../../cli/progress.js'
+import {checkOutputPath, writeFileAtomic} from '../../cli/output-file.js'
 import {benchBackend, type BackendBenchResults} from '../../core/backend-bench.js'
 import {buildEnvironment} from '../../core/environment.js'
 import {gateThreshold} from '../../cli/number-flag.js'
@@ -34,6 +35,7 @@ and removed at the end.`
     direct: Flags.boolean({description: 'O_DIRECT where the filesystem allows it (--no-direct: page cache)', default: true, allowNo: true}),
     verify: Flags.boolean({description: 'compare every byte read back (--no-verify skips it)', default: true, allowNo: true}),
     runs: Flags.integer({description: 'measured repetitions of the whole bench, 1-100: GB/s is their median, their range the spread', default: 1}),
+    trace: Flags.string({description: 'also write the measured runs as a Chrome trace-event timeline (ui.perfetto.dev, chrome://tracing): the passes, and every store call on its I/O thread', helpValue: 'FILE'}),
     'warmup-runs': Flags.integer({description: 'unmeasured repetitions first, 0-10 (page cache, connections, the store\'s own warm-up)', default: 0}),
     'min-put-gbps': Flags.string({description: 'fail (exit 1) if a record size puts slower than N GB/s', helpGroup: 'GATE'}),
     'min-get-gbps': Flags.string({description: 'fail (exit 1) if a record size gets slower than N GB/s', helpGroup: 'GATE'}),
@@ -45,6 +47,7 @@ and removed at the end.`
   async run() {
     const {flags} = await this.parse(BackendBench)
     this.environment = buildEnvironment(null, 'backend bench does not use the GPU')
+    const tracePath = flags.trace === undefined ? null : checkOutputPath(flags.trace, '--trace')  // before the run, not after it
     const bar = progressBar('backend bench', this.humanView())
     const outcome = await benchBackend({
       onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
@@ -59,6 +62,7 @@ and removed at the end.`
       runs: flags.runs,
       warmupRuns: flags['warmup-runs'],
       injectCorrupt: flags.inject === 'corrupt-record',
+      trace: tracePath !== null,
       gates: {
         minPutGBps: gateThreshold('min-put-gbps', flags['min-put-gbps']),
         minGetGBps: gateThreshold('min-get-gbps', flags['min-get-gbps']),
@@ -69,6 +73,11 @@ and removed at the end.`
     const notes: string[] = []
     if (signal) notes.push(`interrupted (${signal}): stopped at the next store call, the run's records removed; ${r.sizes.length} of 2 record sizes measured whole`)
     if (r.backend.note) notes.push(r.backend.note)
+    if (tracePath && outcome.trace) {
+      writeFileAtomic(tracePath, JSON.stringify(outcome.trace))
+      const calls = outcome.trace.traceEvents.filter((e) => e.cat === 'store').length
+      notes.push(`trace: ${calls} store calls of ${r.runs} measured run(s) in ${flags.trace} (open it in ui.perfetto.dev)`)
+    }
     const kind = storeKind(flags.backend)
     if (kind === 'redis') notes.push('redis puts write fresh keys (each record a new key): put GB/s includes creating them')
     notes.push("GB/s: bytes over the busiest I/O thread's time inside store calls; kvbench's own record generation and verification run outside it")

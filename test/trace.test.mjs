@@ -1,0 +1,61 @@
+// `kvbench backend bench --trace FILE` (no GPU): a Chrome trace-event timeline Perfetto opens,
+// with the passes and every store call on its I/O thread, and nothing written on bad input.
+import assert from 'node:assert/strict'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, test} from 'node:test'
+
+import {kvbench, kvbenchJson} from './helpers/cli.mjs'
+import {assertSchema} from './helpers/schema.mjs'
+
+const dir = mkdtempSync(join(tmpdir(), 'kvbench-trace-'))
+after(() => rmSync(dir, {recursive: true, force: true}))
+
+test('backend bench --trace: valid trace events, a track per I/O thread, every call inside its pass', () => {
+  const file = join(dir, 'bench.json')
+  const r = kvbenchJson(['backend', 'bench', '--backend', 'host', '--mib', '2', '--threads', '3', '--pipeline', '2', '--runs', '2', '--trace', file])
+  assert.equal(r.code, 0, r.stderr)
+  assertSchema('backend-bench.schema.json', r.json)  // the calls stay out of the envelope
+  const t = JSON.parse(readFileSync(file, 'utf8'))
+  assert.ok(Array.isArray(t.traceEvents))
+  for (const e of t.traceEvents) {
+    assert.ok(['X', 'M'].includes(e.ph), e.ph)
+    assert.equal(typeof e.name, 'string')
+    assert.ok(Number.isInteger(e.pid) && Number.isInteger(e.tid))
+    if (e.ph === 'X') assert.ok(e.ts >= 0 && e.dur >= 0, JSON.stringify(e))
+  }
+  const tracks = Object.fromEntries(t.traceEvents.filter((e) => e.name === 'thread_name').map((e) => [e.tid, e.args.name]))
+  assert.deepEqual(tracks, {0: 'passes', 1: 'I/O thread 0', 2: 'I/O thread 1', 3: 'I/O thread 2'})
+  const passes = t.traceEvents.filter((e) => e.cat === 'pass')
+  const calls = t.traceEvents.filter((e) => e.cat === 'store')
+  // Two runs x two sizes x put and get; 64 chunks of 32 KiB in calls of up to 2 over 3 threads (a
+  // thread with an odd share makes one call of 1), one 2 MiB block: 33 to 36 calls a pass.
+  assert.equal(passes.length, 8)
+  assert.deepEqual(passes.map((p) => p.name.split(' ')[0]), ['put', 'get', 'put', 'get', 'put', 'get', 'put', 'get'])
+  assert.ok(calls.length >= 4 * 33 && calls.length <= 4 * 36, `${calls.length} calls`)
+  assert.equal(calls.reduce((a, c) => a + c.args.records, 0), 2 * 2 * (64 + 1))
+  for (const c of calls) {
+    const inside = passes.filter((p) => p.name.startsWith(c.name) && c.ts >= p.ts - 1e-6 && c.ts + c.dur <= p.ts + p.dur + 1e-6)
+    assert.equal(inside.length, 1, `call at ${c.ts} in one ${c.name} pass`)
+  }
+  // An I/O thread makes one call at a time.
+  for (const tid of [1, 2, 3]) {
+    const mine = calls.filter((c) => c.tid === tid).sort((a, b) => a.ts - b.ts)
+    for (let i = 1; i < mine.length; i++) assert.ok(mine[i].ts >= mine[i - 1].ts + mine[i - 1].dur - 1e-6, `thread ${tid} overlaps at ${i}`)
+  }
+  assert.ok(r.json.notes.some((n) => n.startsWith(`trace: ${calls.length} store calls of 2 measured run(s) in `)), r.json.notes.join('\n'))
+})
+
+test('backend bench --trace to a path that cannot be written: one line naming the flag, exit 2, nothing run or written', () => {
+  const missing = join(dir, 'no-such-dir', 't.json')
+  const r = kvbench(['backend', 'bench', '--backend', 'host', '--mib', '1', '--trace', missing])
+  assert.equal(r.code, 2)
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+  assert.match(r.stderr, /--trace .*does not exist/)
+  assert.equal(existsSync(missing), false)
+  const d = kvbench(['backend', 'bench', '--backend', 'host', '--mib', '1', '--trace', dir])
+  assert.equal(d.code, 2)
+  assert.match(d.stderr, /--trace .* is a directory/)
+  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [])
+})
