@@ -13,7 +13,7 @@ import {maskBackend, storeKind, storeSpec} from './store-spec.js'
 import {withSignals, type StopSignal} from './interrupt.js'
 import {toolInfo} from './tool-info.js'
 import {backendTrace, type TraceFile} from './trace/backend-trace.js'
-import {cancelRun, openStoreHandle, runBackendBench, runProgress, type BackendBenchPlan, type NativeBackendBench, type NativeBackendSize} from '../native/index.js'
+import {cancelRun, openStoreHandle, runBackendBench, watchRunProgress, type BackendBenchPlan, type NativeBackendBench, type NativeBackendSize} from '../native/index.js'
 
 export interface BackendBenchRequest {
   backend: string
@@ -212,7 +212,8 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
   const perRun = 2 * ops.reduce((a, b) => a + b, 0)  // a put and a get per record
   const total = perRun * (r.warmupRuns + r.runs)
   let finished = 0
-  const poll = r.onProgress ? setInterval(() => r.onProgress?.(finished * perRun + runProgress().done, total), 200) : null
+  const onProgress = r.onProgress
+  const stopWatching = onProgress ? watchRunProgress(({done}) => onProgress(finished * perRun + done, total)) : null
   const measured: NativeBackendBench[] = []
   const {signal: during} = await withSignals(cancelRun, async () => {
     for (let i = 0; i < r.warmupRuns + r.runs; i++) {
@@ -224,7 +225,7 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
       }
       if (i >= r.warmupRuns) measured.push(native)
     }
-  }).finally(() => poll && clearInterval(poll))
+  }).finally(() => stopWatching?.())
   const first = measured[0]
   // Sizes every measured run finished whole.
   const whole = Math.min(...measured.map((m) => m.sizes.length), 2)

@@ -13,6 +13,12 @@ export function runProgress(): RunProgress {
   return loadedAddon()?.runProgress() ?? {done: 0, total: 0}
 }
 
+/** Calls `tick` with the running operation's progress a few times a second, until the returned stop is called. */
+export function watchRunProgress(tick: (p: RunProgress) => void, everyMs = 200): () => void {
+  const timer = setInterval(() => tick(runProgress()), everyMs)
+  return () => clearInterval(timer)
+}
+
 /** Asks a running save/load to stop after its current step, a backend bench at its next store call (Ctrl-C). */
 export function cancelRun(): void {
   loadedAddon()?.cancelRun()

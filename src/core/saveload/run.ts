@@ -7,7 +7,7 @@ import {evaluateGates, transferGateSpecs, type TransferGateFlags} from '../gates
 import {transferMetrics} from '../metrics/transfer-metrics.js'
 import {checkFits, memAvailableBytes, planWorkload, type RunOptions} from '../plan.js'
 import {applyOverrides, loadProfile, type ProfileOverrides} from '../profile.js'
-import {cancelRun, memInfo, openStoreHandle, runProgress, runSaveLoad} from '../../native/index.js'
+import {cancelRun, memInfo, openStoreHandle, runSaveLoad, watchRunProgress} from '../../native/index.js'
 import {summarizeRun} from './figures.js'
 import type {TransferResults} from './results.js'
 import {checkTransferGates, storeFailures} from './verdicts.js'
@@ -56,11 +56,9 @@ export async function runTransferBench(req: TransferRequest, publish: (env: Envi
   }
   const {value, signal} = await withSignals(stop, async () => {
     req.onProgress?.(`${req.mode}: ${profile.name}, ${wp.plan.strategies.length} strategies, designs ${wp.designs.join('/')} on GPU ${req.device}`)
-    const poll = req.onSteps ? setInterval(() => {
-      const {done, total} = runProgress()
-      if (total > 0) req.onSteps?.(done, total)
-    }, 200) : null
-    const native = await runSaveLoad(wp.plan).finally(() => poll && clearInterval(poll))
+    const onSteps = req.onSteps
+    const stopWatching = onSteps ? watchRunProgress(({done, total}) => total > 0 && onSteps(done, total)) : null
+    const native = await runSaveLoad(wp.plan).finally(() => stopWatching?.())
     notes.push(...native.notes)
     const picked = wp.plan.pickBest ? native.best[req.mode] : null
     if (picked) notes.push(`--strategy auto picked ${picked} (fastest verified copy-engine ${req.mode} in the transfer phase, by the median of its timed groups; within 1% of it, the cheapest to enqueue)`)
