@@ -169,6 +169,7 @@ export async function runConnectorBench(req: ConnectorRequest, publish: (env: En
     notes.push(`run stopped: ${fatal.message}`)
   }
   results.gates = results.partial ? [] : evaluateGates(connectorMetrics(results), gateSpecs)
+  notes.push(...verificationFailures(results))
   return {environment, results, notes, exitCode: exitCodeOf(results, run)}
 }
 
@@ -258,9 +259,20 @@ function stoppedBy(run: HarnessRun): ConnectorResults['stopped'] {
   return null
 }
 
+/** A design (not the baseline) whose loaded chunks or forward outputs were wrong: one note each. */
+function wrongDesigns(r: ConnectorResults): ConnectorDesignFigures[] {
+  return r.designs.filter((d) => d.role !== 'baseline' && (d.verify.verified === false || !d.outputs.correct))
+}
+
+function verificationFailures(r: ConnectorResults): string[] {
+  return wrongDesigns(r).map((d) => {
+    const what = [d.verify.verified === false ? `${d.verify.chunksBad} loaded chunks differ` : '', d.outputs.correct ? '' : `${d.outputs.wrong + d.outputs.nonFinite} of ${d.outputs.steps} forward outputs wrong (${d.outputs.nonFinite} NaN)`]
+    return `verification FAILED: ${d.name}: ${what.filter(Boolean).join('; ')}`
+  })
+}
+
 function exitCodeOf(r: ConnectorResults, run: HarnessRun): number {
   if (r.stopped?.reason === 'interrupted') return run.interrupt === 'SIGTERM' ? 143 : 130
   if (r.partial) return 1
-  const wrong = r.designs.some((d) => d.role !== 'baseline' && (d.verify.verified === false || !d.outputs.correct))
-  return wrong || r.gates.some((g) => !g.passed) ? 1 : 0
+  return wrongDesigns(r).length > 0 || r.gates.some((g) => !g.passed) ? 1 : 0
 }
