@@ -123,7 +123,6 @@ export function connectorRequest(mode: 'save' | 'load', f: Parsed): ConnectorReq
 }
 
 export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferRequest {
-  const n = (v: unknown) => (v === undefined ? undefined : (v))
   let hit: number | undefined
   if (f['prefix-hit-rate'] !== undefined) {
     hit = Number(f['prefix-hit-rate'])
