@@ -26,7 +26,9 @@ for (const d of ['bin', 'lib', 'node', 'test/gpu']) mkdirSync(join(root, d), {re
 const banner = {js: "import {createRequire as __kvCreateRequire} from 'node:module'; const require = __kvCreateRequire(import.meta.url);"}
 const common = {bundle: true, platform: 'node', format: 'esm', target: 'node20', banner, logLevel: 'warning', legalComments: 'none'}
 // oclif's TypeScript-source support is never used by a bundled CLI.
-await build({...common, entryPoints: ['dist/bundle.js'], outfile: join(root, 'lib/kvbench.mjs'), minify: true, external: ['typescript', 'ts-node']})
+// resvg (PNG plots) is a prebuilt native package: it travels as itself, beside kvbench.mjs in lib/node_modules.
+await build({...common, entryPoints: ['dist/bundle.js'], outfile: join(root, 'lib/kvbench.mjs'), minify: true, external: ['typescript', 'ts-node', '@resvg/resvg-js']})
+for (const p of ['@resvg/resvg-js', '@resvg/resvg-js-linux-x64-gnu']) cpSync(join('node_modules', p), join(root, 'lib/node_modules', p), {recursive: true})
 writeFileSync(join(root, 'lib/run.mjs'), "import {main} from './kvbench.mjs'\n\nawait main(process.argv.slice(2), import.meta.url)\n")
 
 // GPU tests are bundled one file each, so their helpers and ajv travel with them.

@@ -45,7 +45,7 @@ export function outputFromArgv(argv: readonly string[]): string | undefined {
   return undefined
 }
 
-export function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   try {
     writeFileSync(tmp, text, {mode: 0o644})

@@ -6,7 +6,7 @@ import {renderConnector} from './render/connector.js'
 import {runConnectorBench} from '../core/connector/run.js'
 import {isPythonConnector} from '../core/connector/spec.js'
 import {renderTransfer} from './render/transfer.js'
-import {runTransferBench} from '../core/saveload/run.js'
+import {planTransferBench, runTransferBench} from '../core/saveload/run.js'
 import {transferExitCode} from '../core/saveload/verdicts.js'
 
 export abstract class TransferCommand extends KvCommand {
@@ -22,7 +22,7 @@ export abstract class TransferCommand extends KvCommand {
     req.onProgress = progress ? (m) => process.stderr.write(`${m}…\n`) : undefined
     const bar = progressBar(`${this.mode} beside the forward, steps`, progress)
     req.onSteps = bar ? (done, total) => bar.update(done, total) : undefined
-    const {results, notes, signal} = await runTransferBench(req, (env) => (this.environment = env)).finally(() => bar?.stop())
+    const {results, notes, signal} = await runTransferBench(planTransferBench(req), (env) => (this.environment = env)).finally(() => bar?.stop())
     const exitCode = transferExitCode(results, signal, notes)
     if (exitCode !== 0) process.exitCode = exitCode
     if (this.humanView()) {

@@ -10,8 +10,10 @@ import Compare from './compare.js'
 import Env from './env.js'
 import Export from './export.js'
 import Load from './load.js'
+import Plot from './plot.js'
 import Profiles from './profiles.js'
 import Save from './save.js'
+import Sweep from './sweep.js'
 
 // Shell completion is @oclif/plugin-autocomplete's three commands, listed here because an explicit
 // command list loads no plugins; its scripts are built from this same list. The package exports no
@@ -27,6 +29,8 @@ export const COMMANDS = {
   env: Env,
   export: Export,
   load: Load,
+  plot: Plot,
   profiles: Profiles,
   save: Save,
+  sweep: Sweep,
 }

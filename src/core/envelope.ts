@@ -6,7 +6,7 @@ import type {Environment} from './environment.js'
 import {maskSecrets} from './secrets.js'
 import {toolInfo, type ToolInfo} from './tool-info.js'
 
-export const SCHEMA_VERSION = '1.7.0'
+export const SCHEMA_VERSION = '1.8.0'
 export const SCHEMA_BASE = 'https://kvbench.dev/schemas/1'
 
 export type RunStatus = 'complete' | 'partial' | 'error'

@@ -3,7 +3,7 @@ import type {Combined} from '../metrics/combine.js'
 
 export const CSV_COLUMNS = ['metric', 'unit', 'better', 'value', 'lower', 'upper', 'spread', 'runs', 'context', 'text', 'where'] as const
 
-function cell(v: string | number | boolean | null | undefined): string {
+export function cell(v: string | number | boolean | null | undefined): string {
   if (v === null || v === undefined) return ''
   const s = String(v)
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s

@@ -1,5 +1,5 @@
 // Metrics of a `kvbench backend bench` result: per record size and op, and the lookups.
-import type {BackendBenchResults} from '../backend-bench.js'
+import type {BackendBenchResults} from '../backend/bench.js'
 import {storeKind} from '../store-spec.js'
 import {MetricList, type Metric} from './metric.js'
 

@@ -1,6 +1,6 @@
 // The metrics of any kvbench result, by its envelope kind.
 import type {AuditResults} from '../audit.js'
-import type {BackendBenchResults} from '../backend-bench.js'
+import type {BackendBenchResults} from '../backend/bench.js'
 import type {CeilingResults} from '../ceilings.js'
 import type {ConnectorResults} from '../connector/run.js'
 import type {TransferResults} from '../saveload/results.js'

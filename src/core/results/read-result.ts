@@ -15,8 +15,8 @@ export interface ResultFile {
 
 const MAJOR = SCHEMA_VERSION.split('.')[0]
 
-/** One line naming the file (and the role: BASE, NEW, RESULT) for every way the file is unusable. */
-export function readResult(file: string, role: string, {allowError = false} = {}): ResultFile {
+/** A kvbench envelope of this schema major, or one line naming the file (and role) for why it is not. */
+export function readEnvelope(file: string, role: string): Envelope<unknown> {
   const named = `${role} ${file}`
   let text: string
   try {
@@ -39,10 +39,17 @@ export function readResult(file: string, role: string, {allowError = false} = {}
   }
   const major = e.schemaVersion.split('.')[0]
   if (major !== MAJOR) throw badInput(`${named} is schema ${major}.x; this kvbench reads ${MAJOR}.x`)
+  return e as Envelope<unknown>
+}
+
+/** One line naming the file (and the role: BASE, NEW, RESULT) for every way the file is unusable. */
+export function readResult(file: string, role: string, {allowError = false} = {}): ResultFile {
+  const named = `${role} ${file}`
+  const e = readEnvelope(file, role)
   if (!isMetricKind(e.kind)) throw badInput(`${named} is a ${e.kind} result, which has no figures to compare or export (save, load, backend-bench, env, audit-streams)`)
   if (e.status === 'error' || e.results === null || e.results === undefined) {
     if (!allowError) throw badInput(`${named} is an error envelope (${e.error?.message ?? 'no results'}): nothing to compare`)
-    return {file, kind: e.kind, envelope: e as Envelope<unknown>, metrics: []}
+    return {file, kind: e.kind, envelope: e, metrics: []}
   }
   let metrics: Metric[]
   try {
@@ -50,5 +57,5 @@ export function readResult(file: string, role: string, {allowError = false} = {}
   } catch (error) {
     throw badInput(`${named}: results do not match the ${e.kind} schema (${(error as Error).message})`)
   }
-  return {file, kind: e.kind, envelope: e as Envelope<unknown>, metrics}
+  return {file, kind: e.kind, envelope: e, metrics}
 }

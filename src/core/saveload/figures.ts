@@ -20,6 +20,7 @@ export function referenceFigures(
     steps: ref.steps.stepsRun,
     chunkBytes: ref.chunkBytes,
     stepGpuMs: gpu,
+    stepsGpuMs: ref.steps.stepGpuMs,
     ...slowdowns(gpu, wall, baseline),
     gbps,
     pctOfCeiling: (100 * gbps) / ceiling,
@@ -95,6 +96,7 @@ function designFigures(
     steps: c.stepsRun,
     stepGpuMs: gpu,
     stepWallMs: wall,
+    stepsGpuMs: c.stepGpuMs,
     ...slowdowns(gpu, wall, baseline),
     transfer: on
       ? {

@@ -38,6 +38,8 @@ export interface DesignFigures {
   steps: number
   stepGpuMs: Summary | null
   stepWallMs: Summary | null
+  /** Each measured step's GPU time in order (the connector-off row: the baseline before the designs, then the one after). Absent before 1.8.0. */
+  stepsGpuMs?: number[]
   /** Median GPU step time over the connector-off baseline, in percent. */
   slowdownPct: number | null
   /** Median wall step time (host blocking included) over the baseline, in percent. */
@@ -155,6 +157,8 @@ export interface ReferenceFigures {
   steps: number
   chunkBytes: number
   stepGpuMs: Summary | null
+  /** Each measured step's GPU time in order. Absent before 1.8.0. */
+  stepsGpuMs?: number[]
   slowdownPct: number | null
   wallSlowdownPct: number | null
   gbps: number

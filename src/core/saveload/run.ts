@@ -3,10 +3,10 @@
 import {readHost, type Environment} from '../environment.js'
 import {checkDeviceFlag, gpuPreflight} from '../gpu-preflight.js'
 import {withSignals, type StopSignal} from '../interrupt.js'
-import {evaluateGates, transferGateSpecs, type TransferGateFlags} from '../gates.js'
+import {evaluateGates, transferGateSpecs, type GateSpec, type TransferGateFlags} from '../gates.js'
 import {transferMetrics} from '../metrics/transfer-metrics.js'
-import {checkFits, memAvailableBytes, planWorkload, type RunOptions} from '../plan.js'
-import {applyOverrides, loadProfile, type ProfileOverrides} from '../profile.js'
+import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type WorkloadPlan} from '../plan.js'
+import {applyOverrides, loadProfile, type Profile, type ProfileOverrides} from '../profile.js'
 import {cancelRun, memInfo, openStoreHandle, runSaveLoad, watchRunProgress} from '../../native/index.js'
 import {summarizeRun} from './figures.js'
 import type {TransferResults} from './results.js'
@@ -30,11 +30,25 @@ export interface TransferOutcome {
   signal: StopSignal | null
 }
 
-export async function runTransferBench(req: TransferRequest, publish: (env: Environment) => void = () => {}): Promise<TransferOutcome> {
+/** Everything a run decides before it touches a store or the GPU. */
+export interface TransferSetup {
+  request: TransferRequest
+  profile: Profile
+  wp: WorkloadPlan
+  gateSpecs: GateSpec[]
+}
+
+/** The profile, the plan and the gates of a run, without running it: every refusal here is bad input. */
+export function planTransferBench(req: TransferRequest): TransferSetup {
   checkDeviceFlag(req.device)
   const profile = applyOverrides(loadProfile(req.profile), req.overrides)
   const wp = planWorkload(profile, req)
   const gateSpecs = transferGateSpecs(req.mode, checkTransferGates(req.gates, wp.designs))
+  return {request: req, profile, wp, gateSpecs}
+}
+
+export async function runTransferBench(setup: TransferSetup, publish: (env: Environment) => void = () => {}): Promise<TransferOutcome> {
+  const {request: req, profile, wp, gateSpecs} = setup
   // The store is reached once before the GPU is looked at: a wrong address, password or
   // directory is reported the same on any machine, and nothing of it is left behind.
   if (wp.plan.store) openStoreHandle({...wp.plan.store, connections: 1, run: `${wp.plan.store.run}p`}).close()

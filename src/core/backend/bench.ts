@@ -2,18 +2,18 @@
 // block sizes. No GPU. Sizes and op counts are decided here, once.
 import {Bench} from 'tinybench'
 
-import {badInput, KvError} from './errors.js'
-import {backendGateSpecs, evaluateGates, type BackendGateFlags, type Gate} from './gates.js'
-import {backendMetrics} from './metrics/backend-metrics.js'
-import {memAvailableBytes} from './plan.js'
-import {deriveSizes, loadProfile} from './profile.js'
-import {formatBytes} from './bytes.js'
-import {gbPerSecond, summarize, type Summary} from './stats.js'
-import {maskBackend, storeKind, storeSpec} from './store-spec.js'
-import {withSignals, type StopSignal} from './interrupt.js'
-import {toolInfo} from './tool-info.js'
-import {backendTrace, type TraceFile} from './trace/backend-trace.js'
-import {cancelRun, openStoreHandle, runBackendBench, watchRunProgress, type BackendBenchPlan, type NativeBackendBench, type NativeBackendSize} from '../native/index.js'
+import {badInput, KvError} from '../errors.js'
+import {backendGateSpecs, evaluateGates, type BackendGateFlags, type Gate} from '../gates.js'
+import {backendMetrics} from '../metrics/backend-metrics.js'
+import {memAvailableBytes} from '../plan.js'
+import {deriveSizes, loadProfile} from '../profile.js'
+import {formatBytes} from '../bytes.js'
+import {gbPerSecond, summarize, type Summary} from '../stats.js'
+import {maskBackend, storeKind, storeSpec} from '../store-spec.js'
+import {withSignals, type StopSignal} from '../interrupt.js'
+import {toolInfo} from '../tool-info.js'
+import {backendTrace, type TraceFile} from '../trace/backend-trace.js'
+import {cancelRun, openStoreHandle, runBackendBench, watchRunProgress, type BackendBenchPlan, type NativeBackendBench, type NativeBackendSize} from '../../native/index.js'
 
 export interface BackendBenchRequest {
   backend: string
@@ -185,29 +185,45 @@ export interface BackendBenchOutcome {
   signal: StopSignal | null
 }
 
-export async function benchBackend(r: BackendBenchRequest): Promise<BackendBenchOutcome> {
+/** Everything a bench decides before it touches the store: sizes, op counts, the native plan. */
+export interface BackendBenchSetup {
+  request: BackendBenchRequest
+  profileName: string
+  chunkBytes: number
+  sizes: ReadonlyArray<readonly ['chunk' | 'block', number]>
+  ops: number[]
+  nativePlan: BackendBenchPlan
+}
+
+/** The checks and sizes of a bench, without running it: every refusal here is bad input. */
+export function planBackendBench(r: BackendBenchRequest): BackendBenchSetup {
   const spec = storeSpec(r.backend, r, 'threads', false)
   if (!spec) throw new Error('unreachable: a store bench always has a store')
   if (!Number.isInteger(r.mibPerSize) || r.mibPerSize < 1) throw badInput(`--mib must be a positive whole number, got ${r.mibPerSize}`)
+  if (!Number.isInteger(r.runs) || r.runs < 1 || r.runs > 100) throw badInput(`--runs must be between 1 and 100, got ${r.runs}`)
+  if (!Number.isInteger(r.warmupRuns) || r.warmupRuns < 0 || r.warmupRuns > 10) throw badInput(`--warmup-runs must be between 0 and 10, got ${r.warmupRuns}`)
   const profile = loadProfile(r.profile)
-  const sizes = deriveSizes(profile)
-  const plan = [
-    ['chunk', sizes.chunkBytes],
-    ['block', sizes.kvBytesPerBlock],
+  const derived = deriveSizes(profile)
+  const sizes = [
+    ['chunk', derived.chunkBytes],
+    ['block', derived.kvBytesPerBlock],
   ] as const
-  const ops = plan.map(([, bytes]) => Math.max(1, Math.floor((r.mibPerSize * MiB) / bytes)))  // --mib as asked, one record at least
-  checkBenchMemory(spec.backend, plan.map(([, b]) => b), ops, r.threads * r.pipeline, r.mibPerSize)
+  const ops = sizes.map(([, bytes]) => Math.max(1, Math.floor((r.mibPerSize * MiB) / bytes)))  // --mib as asked, one record at least
+  checkBenchMemory(spec.backend, sizes.map(([, b]) => b), ops, r.threads * r.pipeline, r.mibPerSize)
   const nativePlan: BackendBenchPlan = {
     store: spec,
-    sizes: plan.map(([, b]) => b),
+    sizes: sizes.map(([, b]) => b),
     ops,
     pipeline: r.pipeline,
     verify: r.verify,
     corruptOne: r.injectCorrupt,
     trace: r.trace === true,
   }
-  if (!Number.isInteger(r.runs) || r.runs < 1 || r.runs > 100) throw badInput(`--runs must be between 1 and 100, got ${r.runs}`)
-  if (!Number.isInteger(r.warmupRuns) || r.warmupRuns < 0 || r.warmupRuns > 10) throw badInput(`--warmup-runs must be between 0 and 10, got ${r.warmupRuns}`)
+  return {request: r, profileName: profile.name, chunkBytes: derived.chunkBytes, sizes, ops, nativePlan}
+}
+
+export async function benchBackend(setup: BackendBenchSetup): Promise<BackendBenchOutcome> {
+  const {request: r, sizes: plan, ops, nativePlan} = setup
   // A signal stops the bench at its next store call; each run's records are removed whatever happens.
   const perRun = 2 * ops.reduce((a, b) => a + b, 0)  // a put and a get per record
   const total = perRun * (r.warmupRuns + r.runs)
@@ -236,13 +252,13 @@ export async function benchBackend(r: BackendBenchRequest): Promise<BackendBench
   let signal = during
   if (healthy && !during) {
     // A fraction of a second: a signal here lets it finish and close (removing its keys), then stops.
-    const l = await withSignals(() => {}, () => benchLookups(nativePlan, sizes.chunkBytes))
+    const l = await withSignals(() => {}, () => benchLookups(nativePlan, setup.chunkBytes))
     lookup = l.signal ? null : l.value
     signal = l.signal
   }
   const results: BackendBenchResults = {
     backend: {spec: maskBackend(r.backend), store: first?.store ?? storeKind(r.backend), direct: first?.direct ?? false, note: first?.note ?? null},
-    profile: profile.name,
+    profile: setup.profileName,
     threads: r.threads,
     pipeline: r.pipeline,
     fsync: r.fsync,
