@@ -11,6 +11,8 @@
 #              fixture accessor (leak_*: must fail), and --reproduce nan
 #   connector  the async_pinned reference connector through `save --connector py:`
 #   backend    `backend bench` of the host store and of a file store (its directory must end empty)
+#   trace      default save and load with --trace (the timeline files and their sizes)
+#   crossover  sweep save --strategy all --connector off over block sizes (chunks 2 KiB-256 KiB): the crossover
 #   harness    the C++ harness (make -C native harness): the CUDA core without Node
 #   suite      the GPU test suite (kvbench-test-gpu)
 set -uo pipefail
@@ -51,6 +53,10 @@ for s in ${STEPS:-env save load audit connector backend suite}; do
              D=/var/tmp/kvbench-store; rm -rf $D; mkdir -p $D
              step backend-file backend bench --backend file:$D
              echo "file store directory afterwards: $(find $D -mindepth 1 | wc -l) entries" | tee -a "$R/steps.txt" ;;
+    trace) for m in save load; do step trace-$m $m --trace "$R/trace-$m.trace.json"; ls -la "$R/trace-$m.trace.json" | tee -a "$R/steps.txt"; done ;;
+    crossover) T0=$(date +%s); timeout 500 $K sweep save --strategy all --connector off --batch 8 --prompt-tokens 2048 \
+                 --vary block-size=${BLOCK_SIZES:-1,2,4,8,16,32,64,128} --crossover "$R/crossover.crossover.json" -o "$R/crossover.json" > "$R/crossover.txt" 2>&1
+               echo "crossover rc=$? wall=$(( $(date +%s) - T0 ))s" | tee -a "$R/steps.txt"; tail -14 "$R/crossover.txt" ;;
     harness) make -s -C native harness > "$R/harness.txt" 2>&1 && native/build/measure_harness >> "$R/harness.txt" 2>&1
              echo "harness rc=$?" | tee -a "$R/steps.txt"; tail -5 "$R/harness.txt" ;;
     suite) $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1
@@ -60,6 +66,7 @@ done
 python3 - "$R" <<'PY'
 import json, sys, glob, os
 for f in sorted(glob.glob(sys.argv[1] + '/*.json')):
+    if f.endswith('.trace.json') or f.endswith('.crossover.json'): continue
     j = json.load(open(f)); r = j.get('results') or {}
     print(f"{os.path.basename(f):28s} {j['kind']:10s} {j['status']:9s}", j.get('build', {}).get('gitSha', '') if isinstance(j.get('build'), dict) else '')
 PY

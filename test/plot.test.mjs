@@ -73,16 +73,26 @@ describe('plot: GPU fixtures drawn, marks matching the data', () => {
     assert.equal(rects.reduce((a, m) => a + Number(m.calls), 0), bins.reduce((a, b) => a + b.count, 0))
   })
 
-  test('steps: a line per design over its measured steps', () => {
-    const doc = fixture('save-h200.json')
-    for (const d of doc.results.designs) d.stepsGpuMs = Array.from({length: d.steps}, (_, i) => d.stepGpuMs.p50 + 0.001 * (i % 5))
-    const file = join(dir, 'with-steps.json')
-    writeFileSync(file, JSON.stringify(doc))
-    const {out, r} = plot([file, '--chart', 'steps'], 'steps.svg')
+  test('steps: a line per design over its measured steps (an H200 run with per-step times)', () => {
+    const doc = fixture('save-h200-1.8.json')
+    const {out, r} = plot([join(FIX, 'save-h200-1.8.json'), '--chart', 'steps'], 'steps.svg')
     const lines = marks(readFileSync(out, 'utf8'), 'line mark')
     assert.equal(lines.length, doc.results.designs.length)
-    assert.equal(r.json.results.marks, doc.results.designs.reduce((a, d) => a + d.steps, 0))
+    assert.equal(r.json.results.marks, doc.results.designs.reduce((a, d) => a + d.stepsGpuMs.length, 0))
     assert.deepEqual(new Set(lines.map((l) => l.series)), new Set(['connector off', 'async/staged', 'blocking/staged']))
+    const off = doc.results.designs.find((d) => d.design === 'off')
+    const rows = r.json.results.rows.filter((x) => x.series === 'connector off')
+    assert.deepEqual(rows.map((x) => x.gpuMs), off.stepsGpuMs, 'the baseline line is its steps, in order')
+  })
+
+  test('crossover: a point per strategy, chunk size and direction of an H200 sweep', () => {
+    const doc = fixture('sweep-crossover-h200.json')
+    const {out} = plot([join(FIX, 'sweep-crossover-h200.json')], 'crossover.svg')
+    const points = marks(readFileSync(out, 'utf8'), 'point')
+    const c = doc.results.crossover
+    const expected = ['save', 'load'].flatMap((d) => c[d].points.flatMap((p) => Object.entries(p.gbps).map(([s, v]) => ({d, s, chunk: p.chunkBytes, v}))))
+    assert.equal(points.length, expected.length)
+    for (const e of expected) assert.ok(points.some((m) => m.strategy === e.s && Number(m['chunk bytes'].replace(/,/g, '')) === e.chunk && near(Number(m['GB/s']), e.v)), JSON.stringify(e))
   })
 
   test('store: put and get bars of two backend results', () => {

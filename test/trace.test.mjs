@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {after, test} from 'node:test'
+import {after, describe, test} from 'node:test'
 
 import {kvbench, kvbenchJson} from './helpers/cli.mjs'
 import {assertSchema} from './helpers/schema.mjs'
@@ -58,4 +58,52 @@ test('backend bench --trace to a path that cannot be written: one line naming th
   assert.equal(d.code, 2)
   assert.match(d.stderr, /--trace .* is a directory/)
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [])
+})
+
+describe('save/load --trace: the timeline built from the native run\'s traced steps', () => {
+  const design = (name, withCopies) => ({
+    design: name,
+    strategy: name === 'off' ? '-' : 'staged',
+    trace: {
+      firstStep: 3,
+      steps: 1,
+      alignErrorUs: 2.5,
+      hookNames: ['poll', 'save_layer'],
+      hooks: [{step: 3, hook: 1, startUs: 1010, durUs: 1}, {step: 3, hook: 0, startUs: 1900, durUs: 2}],
+      stepsTraced: [{step: 3, wallStartUs: 1000, wallEndUs: 2000, gpuStartUs: 1050, gpuEndUs: 1950, layerEndUs: [1500, 1950], kvWrittenUs: [1100, 1520]}],
+      copiesTraced: withCopies,
+      copies: withCopies ? [{job: 7, step: 3, layer: 0, bytes: 4096, enqueueUs: 1100, enqueuedUs: 1110, gpuStartUs: 1500, gpuEndUs: 1600}] : [],
+      copiesDropped: 0,
+    },
+  })
+  test('a process per design, its tracks, steps, layers, hooks and copies at µs from the first step', async () => {
+    const {runTrace} = await import('../dist/core/trace/run-trace.js')
+    const t = runTrace([design('off', false), design('async', true)], 'save', 'llama-3.1-8b', {version: '0.1.0'})
+    const procs = t.traceEvents.filter((e) => e.name === 'process_name')
+    assert.deepEqual(procs.map((p) => p.args.name), ['kvbench save llama-3.1-8b: connector off', 'kvbench save llama-3.1-8b: async/staged'])
+    assert.equal(t.traceEvents.filter((e) => e.pid === 2 && e.name === 'thread_name').length, 4, 'async: scheduler, compute, copies, connector thread')
+    assert.equal(t.traceEvents.filter((e) => e.pid === 1 && e.name === 'thread_name').length, 2, 'off: scheduler and compute')
+    const layers = t.traceEvents.filter((e) => e.pid === 2 && e.cat === 'layer')
+    assert.deepEqual(layers.map((l) => [l.ts, l.dur]), [[50, 450], [500, 450]], 'layer 0 from the forward step\'s start, layer 1 from layer 0\'s end')
+    const writes = t.traceEvents.filter((e) => e.pid === 2 && e.cat === 'kv-write')
+    assert.deepEqual(writes.map((w) => [w.ts, w.dur]), [[50, 50], [500, 20]], 'each layer opens with its KV write')
+    const copy = t.traceEvents.find((e) => e.cat === 'copy')
+    assert.deepEqual([copy.ts, copy.dur, copy.args], [500, 100, {job: 7, step: 3, layer: 0, bytes: 4096}])
+    assert.deepEqual(t.traceEvents.filter((e) => e.pid === 2 && e.cat === 'hook').map((h) => h.name), ['save_layer', 'poll'])
+    assert.deepEqual(t.otherData.alignmentErrorUs, {'connector off': 2.5, 'async/staged': 2.5})
+    JSON.parse(JSON.stringify(t))
+  })
+  test('bad --trace and --trace-steps: one line, exit 2, before any GPU work', () => {
+    for (const [args, message] of [
+      [['--trace', join(dir, 'no', 'x.json')], /--trace .*does not exist/],
+      [['--trace-steps', '5'], /--trace-steps needs --trace FILE/],
+      [['--trace', join(dir, 't.json'), '--trace-steps', '0'], /--trace-steps must be between 1 and 4096, got 0/],
+      [['--trace', join(dir, 't.json'), '--connector', 'py:m:C'], /--trace sets kvbench's native connectors/],
+    ]) {
+      const r = kvbench(['save', ...args])
+      assert.equal(r.code, 2, r.stderr)
+      assert.match(r.stderr, message)
+      assert.ok(!existsSync(join(dir, 't.json')))
+    }
+  })
 })

@@ -66,6 +66,7 @@ kv::SaveLoadPlan planFromJs(const Napi::Object& o) {
   p.stagingL2 = stagingL2FromJs(o);
   p.batchSharePct = intField(o, "batchSharePct");
   if (p.batchSharePct > 100) badField("batchSharePct", "must be 0 to 100");
+  p.traceSteps = intField(o, "traceSteps");
   Napi::Value store = o.Get("store");
   if (store.IsObject()) {  // null: the pinned pool is the store
     p.useStore = true;
@@ -101,6 +102,41 @@ Napi::Value storeToJs(Napi::Env env, const kv::DesignStore& s) {
       .set("firstError", OrNull{c.firstError});
 }
 
+Napi::Value traceToJs(Napi::Env env, const kv::DesignTrace& t) {
+  auto hook = [](Napi::Env e, const kv::TraceHookCall& h) -> Napi::Value { return JsObject(e).set("step", h.step).set("hook", h.hook).set("startUs", h.startUs).set("durUs", h.durUs); };
+  auto step = [](Napi::Env e, const kv::TraceStep& s) -> Napi::Value {
+    return JsObject(e)
+        .set("step", s.step)
+        .set("wallStartUs", s.wallStartUs)
+        .set("wallEndUs", s.wallEndUs)
+        .set("gpuStartUs", s.gpuStartUs)
+        .set("gpuEndUs", s.gpuEndUs)
+        .set("layerEndUs", s.layerEndUs)
+        .set("kvWrittenUs", s.kvWrittenUs);
+  };
+  auto copy = [](Napi::Env e, const kv::TraceCopy& c) -> Napi::Value {
+    return JsObject(e)
+        .set("job", static_cast<double>(c.job))
+        .set("step", c.step)
+        .set("layer", c.layer)
+        .set("bytes", c.bytes)
+        .set("enqueueUs", c.enqueueUs)
+        .set("enqueuedUs", c.enqueuedUs)
+        .set("gpuStartUs", c.gpuStartUs)
+        .set("gpuEndUs", c.gpuEndUs);
+  };
+  return JsObject(env)
+      .set("firstStep", t.firstStep)
+      .set("steps", t.steps)
+      .set("alignErrorUs", t.alignErrorUs)
+      .set("hookNames", t.hookNames)
+      .set("hooks", listOf(env, t.hooks, hook))
+      .set("stepsTraced", listOf(env, t.stepsTraced, step))
+      .set("copiesTraced", t.copiesTraced)
+      .set("copies", listOf(env, t.copies, copy))
+      .set("copiesDropped", t.copiesDropped);
+}
+
 Napi::Value designToJs(Napi::Env env, const kv::DesignResult& x) {
   return JsObject(env)
       .set("design", x.design)
@@ -121,7 +157,10 @@ Napi::Value designToJs(Napi::Env env, const kv::DesignResult& x) {
       .set("requestsNotReadySteps", x.requestsNotReadySteps)
       .set("offeredBytesPerStep", x.offeredBytesPerStep)
       .set("stepsRun", x.stepsRun)
-      .set("store", x.store.used ? storeToJs(env, x.store) : env.Null());
+      .set("connectorBusyUs", x.connectorBusyUs)
+      .set("connectorAliveUs", x.connectorAliveUs)
+      .set("store", x.store.used ? storeToJs(env, x.store) : env.Null())
+      .set("trace", x.trace.on ? traceToJs(env, x.trace) : env.Null());
 }
 
 Napi::Value strategyAloneToJs(Napi::Env env, const kv::StrategyAloneResult& x) {

@@ -34,6 +34,7 @@ function transferTarget(mode: 'save' | 'load'): SweepTarget {
       const flags = raw as TransferFlagValues
       checkConnectorFlags(flags.connector, argv)
       if (isPythonConnector(flags.connector)) throw badInput(`--connector ${flags.connector}: sweep runs kvbench's native connectors; run ${mode} --connector py:... once per setting`)
+      if (flags.trace !== undefined) throw badInput(`--trace is not swept: trace one setting with kvbench ${mode} --trace FILE`)
       const setup = planTransferBench(transferRequest(mode, flags))
       return {
         values,

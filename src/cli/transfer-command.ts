@@ -1,5 +1,7 @@
 // Shared body of `kvbench save` and `kvbench load`.
+import {flagsGiven} from './flags-given.js'
 import {KvCommand} from './kv-command.js'
+import {checkOutputPath, writeFileAtomic} from './output-file.js'
 import {progressBar} from './progress.js'
 import {checkConnectorFlags, connectorRequest, transferRequest, transferFlags, type TransferFlagValues} from './transfer-flags.js'
 import {renderConnector} from './render/connector.js'
@@ -8,6 +10,13 @@ import {isPythonConnector} from '../core/connector/spec.js'
 import {renderTransfer} from './render/transfer.js'
 import {planTransferBench, runTransferBench} from '../core/saveload/run.js'
 import {transferExitCode} from '../core/saveload/verdicts.js'
+import {badInput} from '../core/errors.js'
+
+/** The worst alignment error of the designs' clocks, for the note. */
+function fixedUs(errors: Record<string, number>): string {
+  const worst = Math.max(0, ...Object.values(errors))
+  return worst.toFixed(1)
+}
 
 export abstract class TransferCommand extends KvCommand {
   static flags = transferFlags
@@ -18,11 +27,18 @@ export abstract class TransferCommand extends KvCommand {
     const progress = this.humanView() && process.stderr.isTTY
     checkConnectorFlags(flags.connector, this.argv)
     if (isPythonConnector(flags.connector)) return this.runPython(flags, progress)
+    if (flags.trace === undefined && flagsGiven(this.argv).has('trace-steps')) throw badInput('--trace-steps needs --trace FILE')
+    const tracePath = flags.trace === undefined ? null : checkOutputPath(flags.trace, '--trace')  // before the run, not after it
     const req = transferRequest(this.mode, flags)
     req.onProgress = progress ? (m) => process.stderr.write(`${m}…\n`) : undefined
     const bar = progressBar(`${this.mode} beside the forward, steps`, progress)
     req.onSteps = bar ? (done, total) => bar.update(done, total) : undefined
-    const {results, notes, signal} = await runTransferBench(planTransferBench(req), (env) => (this.environment = env)).finally(() => bar?.stop())
+    const {results, notes, signal, trace} = await runTransferBench(planTransferBench(req), (env) => (this.environment = env)).finally(() => bar?.stop())
+    if (tracePath && trace) {
+      writeFileAtomic(tracePath, JSON.stringify(trace))
+      const steps = (trace.otherData.tracedSteps as Array<{steps: number}>).reduce((a, d) => a + d.steps, 0)
+      notes.push(`trace: ${steps} steps of ${trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').length} design(s) in ${flags.trace} (open it in ui.perfetto.dev; GPU times placed on the host clock within ${fixedUs(trace.otherData.alignmentErrorUs as Record<string, number>)} µs)`)
+    }
     const exitCode = transferExitCode(results, signal, notes)
     if (exitCode !== 0) process.exitCode = exitCode
     if (this.humanView()) {

@@ -64,6 +64,8 @@ export const transferFlags = {
   'reference-steps': Flags.integer({
     description: 'measured steps of the link reference: a plain contiguous copy stream beside the forward instead of a connector, the most a connector can move here and the least it can cost (default: the decode steps, at most 64; 0 skips it)',
   }),
+  trace: Flags.string({description: 'also write a Chrome trace-event timeline (ui.perfetto.dev, chrome://tracing) of each design\'s first measured steps: hooks, forward steps and layers, the connector\'s copies and thread', helpValue: 'FILE'}),
+  'trace-steps': Flags.integer({description: 'measured steps of each design in --trace, 1-4096', default: 32}),
   inject: Flags.option({description: 'testing: break something on purpose to prove verification catches it', options: FAULT_NAMES, default: 'none' as const, hidden: true})(),
   'min-pct-of-ceiling': Flags.string({description: 'fail (exit 1) unless the best strategy alone and each design beside the forward move at least P% of the ceiling', helpGroup: gateGroup}),
   'max-slowdown': Flags.string({description: 'fail (exit 1) if a design slows the forward by more than PCT% (median GPU step against the connector-off baseline)', helpGroup: gateGroup}),
@@ -87,7 +89,7 @@ export type TransferFlagValues = Interfaces.InferredFlags<typeof transferFlags>
 type Parsed = TransferFlagValues
 
 /** Flags of kvbench's native connectors, which a py: connector run has no use for. */
-const NATIVE_ONLY = ['strategy', 'design', 'staging-mib', 'copy-ctas', 'mapped-ctas', 'copy-cache', 'backend', 'io-threads', 'store-queue', 'pipeline', 'fsync', 'direct', 'staging-l2', 'batch-share', 'reference-steps', 'inject', 'layout']
+const NATIVE_ONLY = ['trace', 'trace-steps', 'strategy', 'design', 'staging-mib', 'copy-ctas', 'mapped-ctas', 'copy-cache', 'backend', 'io-threads', 'store-queue', 'pipeline', 'fsync', 'direct', 'staging-l2', 'batch-share', 'reference-steps', 'inject', 'layout']
 const PYTHON_ONLY = ['connector-config', 'stream-accessor', 'compare-with', 'hook-timeout', 'python']
 
 /** Native-only flags with a py: connector, and py:-only flags without one, are bad input. */
@@ -122,6 +124,14 @@ export function connectorRequest(mode: 'save' | 'load', f: Parsed): ConnectorReq
   }
 }
 
+/** --trace-steps, only with --trace: how many measured steps of each design the timeline holds. */
+function traceSteps(f: Parsed): number {
+  if (f.trace === undefined) return 0
+  const n = f['trace-steps']
+  if (!Number.isInteger(n) || n < 1 || n > 4096) throw badInput(`--trace-steps must be between 1 and 4096, got ${n}`)
+  return n
+}
+
 export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferRequest {
   let hit: number | undefined
   if (f['prefix-hit-rate'] !== undefined) {
@@ -151,6 +161,7 @@ export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferReque
     pipeline: f.pipeline,
     fsync: f.fsync,
     direct: f.direct,
+    traceSteps: traceSteps(f),
     gates: {
       minPctOfCeiling: gateThreshold('min-pct-of-ceiling', f['min-pct-of-ceiling']),
       maxSlowdown: gateThreshold('max-slowdown', f['max-slowdown']),

@@ -43,6 +43,8 @@ export interface RunOptions {
   pipeline: number
   fsync: 'never' | 'always'
   direct: boolean
+  /** --trace: the first measured steps of each design timed for a timeline; 0 or undefined: none */
+  traceSteps?: number
 }
 
 export interface WorkloadPlan {
@@ -160,6 +162,7 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
       store,
       storeQueueDepth: o.storeQueue,
       storePipeline: o.pipeline,
+      traceSteps: o.traceSteps ?? 0,
     },
     sizes,
     strategyChoice: o.strategy,

@@ -48,6 +48,8 @@ export interface SaveLoadPlan {
   store: StoreSpec | null
   storeQueueDepth: number
   storePipeline: number
+  /** --trace: the first measured steps of each design timed for a timeline; 0: none */
+  traceSteps: number
 }
 
 export interface NativeStrategyAlone {
@@ -85,7 +87,28 @@ export interface NativeDesign {
   requestsNotReadySteps: number
   offeredBytesPerStep: number
   stepsRun: number
+  /** The async connector's thread over its life: time doing work, and alive (0 without one). */
+  connectorBusyUs: number
+  connectorAliveUs: number
   store: NativeDesignStore | null
+  /** --trace (plan.traceSteps > 0); null otherwise */
+  trace: NativeDesignTrace | null
+}
+
+/** native/core/run/trace.h: host times are the native steady clock's µs; GPU times placed on it. */
+export interface NativeDesignTrace {
+  firstStep: number
+  steps: number
+  /** the GPU-to-host placement's error bound, µs */
+  alignErrorUs: number
+  hookNames: string[]
+  hooks: Array<{step: number; hook: number; startUs: number; durUs: number}>
+  /** kvWrittenUs: a save's KV write of each layer done (what its copies wait for); empty for loads */
+  stepsTraced: Array<{step: number; wallStartUs: number; wallEndUs: number; gpuStartUs: number; gpuEndUs: number; layerEndUs: number[]; kvWrittenUs: number[]}>
+  /** false: the design's copies were not timed (only the async connector's are) */
+  copiesTraced: boolean
+  copies: Array<{job: number; step: number; layer: number; bytes: number; enqueueUs: number; enqueuedUs: number; gpuStartUs: number; gpuEndUs: number}>
+  copiesDropped: number
 }
 
 export interface NativeDesignStore {

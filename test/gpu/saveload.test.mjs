@@ -3,6 +3,8 @@
 // they should, Ctrl-C frees what it took.
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {describe, test} from 'node:test'
@@ -109,6 +111,55 @@ describe('save and load on a GPU', gpuGate(), () => {
     // The same run with the wait in place passes: the failure is the race, not the harness.
     const ok = kvbenchJson(['save', ...SMALL, '--strategy', 'staged', '--design', 'async'])
     assert.equal(ok.code, 0, ok.stderr)
+  })
+
+  test('--trace: every copy starts after its layer\'s KV write, every hook inside its step; a dropped wait shows', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvbench-trace-'))
+    try {
+      const read = (args, file) => {
+        const r = kvbenchJson(['save', ...SMALL, '--strategy', 'staged', '--trace', join(dir, file), '--trace-steps', '8', ...args])
+        const t = JSON.parse(readFileSync(join(dir, file), 'utf8'))
+        return {r, t}
+      }
+      // The copies of one design's process, each with the end of its layer's KV write on the compute stream.
+      const copiesAfterLayers = (t, pid) => {
+        const layerEnd = new Map()
+        for (const e of t.traceEvents) if (e.pid === pid && e.cat === 'kv-write') layerEnd.set(`${e.args.step}/${e.args.layer}`, e.ts + e.dur)
+        return t.traceEvents.filter((e) => e.pid === pid && e.cat === 'copy').map((c) => ({c, layerEnd: layerEnd.get(`${c.args.step}/${c.args.layer}`)}))
+      }
+      const {r, t} = read([], 'ok.json')
+      assert.equal(r.code, 0, r.stderr)
+      const procs = t.traceEvents.filter((e) => e.name === 'process_name')
+      assert.deepEqual(procs.map((p) => p.args.name.split(': ')[1]), ['connector off', 'async/staged', 'blocking/staged', 'connector off (closing)'])
+      const asyncPid = procs[1].pid
+      const tracks = t.traceEvents.filter((e) => e.pid === asyncPid && e.name === 'thread_name').map((e) => e.args.name)
+      assert.equal(tracks.length, 4, tracks.join('; '))
+      const pairs = copiesAfterLayers(t, asyncPid)
+      assert.ok(pairs.length >= 8 * 16, `${pairs.length} copies traced`)
+      for (const {c, layerEnd} of pairs) {
+        assert.ok(layerEnd !== undefined, `copy of step ${c.args.step} layer ${c.args.layer} has no layer span`)
+        assert.ok(c.ts >= layerEnd - 1, `copy of step ${c.args.step} layer ${c.args.layer} starts ${layerEnd - c.ts} µs before its layer's KV write ended`)
+      }
+      for (const pid of procs.map((p) => p.pid)) {
+        const steps = new Map(t.traceEvents.filter((e) => e.pid === pid && e.cat === 'step').map((e) => [e.args.step, e]))
+        assert.equal(steps.size, 8, procs.find((p) => p.pid === pid).args.name)
+        for (const h of t.traceEvents.filter((e) => e.pid === pid && e.cat === 'hook')) {
+          const s = steps.get(h.args.step)
+          assert.ok(h.ts >= s.ts - 0.01 && h.ts + h.dur <= s.ts + s.dur + 0.01, `${h.name} of step ${h.args.step} outside its step`)
+        }
+      }
+      assert.ok(Object.values(t.otherData.alignmentErrorUs).every((e) => e >= 0 && e < 100), JSON.stringify(t.otherData.alignmentErrorUs))
+      const busy = r.json.results.designs.find((d) => d.design === 'async').connectorBusyPct
+      assert.ok(busy > 0 && busy <= 100, `connector busy ${busy}%`)
+      // Without the event wait, the timeline shows copies that started before their layer was written.
+      const bad = read(['--design', 'async', '--inject', 'drop-event-wait'], 'race.json')
+      assert.equal(bad.r.code, 1)
+      const racePid = bad.t.traceEvents.find((e) => e.name === 'process_name' && e.args.name.endsWith('async/staged')).pid
+      const early = copiesAfterLayers(bad.t, racePid).filter(({c, layerEnd}) => c.ts < layerEnd - 1)
+      assert.ok(early.length > 0, 'a dropped event wait must show copies starting before their layer\'s KV write ended')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   test('async and blocking designs differ in blocked host time the way they should', () => {

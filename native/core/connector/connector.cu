@@ -5,14 +5,16 @@
 
 namespace kv {
 
-AsyncConnector::AsyncConnector(int device, const CopyConfig& cfg, TaskExpander expand, bool dropEventWait, size_t depth)
-    : device_(device), cfg_(cfg), expand_(std::move(expand)), dropEventWait_(dropEventWait), batches_(depth), done_(depth) {
+AsyncConnector::AsyncConnector(int device, const CopyConfig& cfg, TaskExpander expand, bool dropEventWait, size_t depth, CopyTrace* trace)
+    : device_(device), cfg_(cfg), expand_(std::move(expand)), dropEventWait_(dropEventWait), trace_(trace), batches_(depth), done_(depth) {
   thread_ = std::thread([this] { loop(); });
   while (!ready_.load()) std::this_thread::yield();
   rethrow();
 }
 
-AsyncConnector::~AsyncConnector() {
+AsyncConnector::~AsyncConnector() { join(); }
+
+void AsyncConnector::join() {
   stop_.store(true);
   if (thread_.joinable()) thread_.join();
 }
@@ -47,8 +49,11 @@ void AsyncConnector::loop() {
     std::deque<ConnectorJob> waiting;  // taken from the main loop's batches, not yet on the GPU
     double queuedBytes = 0;            // on the GPU and not complete
     ready_.store(true);
+    const double born = nowUs();
+    double busy = 0;
     for (;;) {
       bool idle = true;
+      const double turn = nowUs();
       // Every published batch is expanded at once, so the main loop never waits for its memory.
       while (auto b = batches_.pop()) {
         const size_t before = waiting.size();
@@ -64,12 +69,21 @@ void AsyncConnector::loop() {
         const ConnectorJob& job = waiting.front();
         idle = false;
         if (job.after && !dropEventWait_) KV_CUDA(cudaStreamWaitEvent(main.get(), job.after, 0));
+        TracedCopy* traced = trace_ && trace_->wants(job.step) ? trace_->next() : nullptr;
+        if (traced) {
+          traced->enqueueUs = nowUs();
+          KV_CUDA(cudaEventRecord(traced->start, main.get()));  // where the stream may start it: after its event
+        }
         for (int i = 0; i < job.parts; ++i) {
           const CopyPart& c = job.part[i];
           copier.enqueue(c.layer, c.blockIds, c.count, c.host);
         }
         cudaEvent_t ev = events[nextEvent++ % events.size()].get();
-        copier.recordDone(ev);
+        copier.recordDone(ev, traced ? traced->end : nullptr);
+        if (traced) {
+          traced->enqueuedUs = nowUs();
+          traced->job = job.id, traced->step = job.step, traced->layer = job.layer, traced->bytes = job.bytes;
+        }
         queuedBytes += job.bytes;
         inflight.push_back({job, ev});
         waiting.pop_front();
@@ -86,9 +100,11 @@ void AsyncConnector::loop() {
         completed_.fetch_add(1);
         idle = false;
       }
+      if (!idle) busy += nowUs() - turn;
       if (stop_.load() && inflight.empty() && waiting.empty() && batches_.empty()) break;
       if (idle) std::this_thread::sleep_for(std::chrono::microseconds(5));
     }
+    busyUs_ = busy, aliveUs_ = nowUs() - born;
     KV_CUDA(cudaStreamSynchronize(main.get()));
     KV_CUDA(cudaStreamSynchronize(aux.get()));
   } catch (const Error& e) {

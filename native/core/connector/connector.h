@@ -13,6 +13,7 @@
 
 #include "../common/clock.h"
 #include "../copy/copy.h"
+#include "copy_trace.h"
 #include "spsc_queue.h"
 
 namespace kv {
@@ -50,6 +51,7 @@ struct ConnectorJob {
   CopyPart part[kMaxParts];
   cudaEvent_t after = nullptr;  // its task's compute event
   double bytes = 0;
+  int step = 0, layer = 0;      // its task's step, and the layer it saves (a load: its first part's)
 };
 
 // Appends the jobs of `task` to `out`; runs on the connector thread, so it may read only what
@@ -80,7 +82,8 @@ constexpr double kQueuedBytes = 256.0 * (1 << 20);
 
 class AsyncConnector {
  public:
-  AsyncConnector(int device, const CopyConfig& cfg, TaskExpander expand, bool dropEventWait, size_t queueDepth);
+  // `trace` (--trace; may be null): the copies of its steps are timed there.
+  AsyncConnector(int device, const CopyConfig& cfg, TaskExpander expand, bool dropEventWait, size_t queueDepth, CopyTrace* trace = nullptr);
   ~AsyncConnector();  // drains, joins; never throws
   // Main loop only. No shared counter is touched here: the ring's own index is the handoff.
   bool submitBatch(const ConnectorBatch& batch) {
@@ -100,6 +103,13 @@ class AsyncConnector {
   // Rethrows an error raised on the connector thread.
   void rethrow();
   void drain();  // waits until every submitted job completed
+  // Stops the thread once everything submitted is done and joins it (the destructor does too).
+  void join();
+  // After join(): the thread's time doing work (expanding, enqueuing, taking completions) and
+  // alive, us; busy over alive is its busy share. Written once, as the thread ends: a counter
+  // it kept updating would share a cache line with what the main loop writes every step.
+  double busyUs() const { return busyUs_; }
+  double aliveUs() const { return aliveUs_; }
 
  private:
   void loop();
@@ -107,6 +117,7 @@ class AsyncConnector {
   CopyConfig cfg_;
   TaskExpander expand_;
   bool dropEventWait_;
+  CopyTrace* trace_;
   SpscQueue<ConnectorBatch> batches_;
   std::atomic<long long> batchesTaken_{0};
   SpscQueue<ConnectorDone> done_;
@@ -117,6 +128,7 @@ class AsyncConnector {
   std::mutex errorMutex_;
   std::string error_, errorCode_;
   std::atomic<bool> ready_{false};
+  double busyUs_ = 0, aliveUs_ = 0;  // the thread's own until it is joined
   std::thread thread_;
 };
 

@@ -242,7 +242,7 @@ void Copier::stagePiece(int layer, const int* ids, int n, char* h) {
   // on the two copy streams (joined in recordDone), a load on main (its last scatter).
 }
 
-void Copier::recordDone(cudaEvent_t event) {
+void Copier::recordDone(cudaEvent_t event, cudaEvent_t alsoTimed) {
   flush();
   const bool onCopyStreams = cfg_.strategy == Strategy::StagedGather && cfg_.direction == Direction::Save;
   const cudaStream_t last = onCopyStreams ? aux_ : main_;
@@ -255,6 +255,7 @@ void Copier::recordDone(cudaEvent_t event) {
     KV_CUDA(cudaStreamWaitEvent(last, batchJoined_.get(), 0));
   }
   KV_CUDA(cudaEventRecord(event, last));
+  if (alsoTimed) KV_CUDA(cudaEventRecord(alsoTimed, last));
 }
 
 void Copier::joinInto(cudaStream_t stream) {

@@ -36,7 +36,8 @@ class Copier {
   Copier(const CopyConfig& cfg, cudaStream_t main, cudaStream_t aux);
   void enqueue(int layer, const int* blockIds, int count, char* host);
   // Records `event` once every job enqueued so far has completed.
-  void recordDone(cudaEvent_t event);
+  // `alsoTimed` (--trace; may be null): a timing event recorded at the same point of the same stream.
+  void recordDone(cudaEvent_t event, cudaEvent_t alsoTimed = nullptr);
   // Staged: issues the run of blocks held back for merging (recordDone does it too). A caller that
   // makes the copy stream wait for an event between enqueues flushes first, or the held-back
   // blocks would wait for that event as well.

@@ -175,9 +175,10 @@ void Forward::gemm(int m, int n, int k, const void* A, const void* B, void* C) {
   KV_CUDA_LAUNCHED("gemmFallbackKernel");
 }
 
-void Forward::layer(int layer, const ChunkRef* writes, int writeCount, cudaEvent_t afterWrite) {
+void Forward::layer(int layer, const ChunkRef* writes, int writeCount, cudaEvent_t afterWrite, cudaEvent_t alsoTimed) {
   launchFillChunks(writes, writeCount, g_.chunkBytes, stream_);
   if (afterWrite) KV_CUDA(cudaEventRecord(afterWrite, stream_));
+  if (alsoTimed) KV_CUDA(cudaEventRecord(alsoTimed, stream_));
   const int H = s_.hiddenSize, M = s_.mlpSize, T = s_.batch;
   gemm(qkvOut_, T, H, wQkv_.get(), x_.get(), qkv_.get());
   // The attention kernel addresses chunks as layer 0 of a cache whose base is moved to this layer.

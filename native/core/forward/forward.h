@@ -23,8 +23,9 @@ class Forward {
   Forward(const ForwardShape& shape, const KvGeometry& g, void* cache, const std::vector<int>& contextBlockIds,
           cudaStream_t compute);
   // One layer. The KV write of `writes` (already uploaded refs) runs first and `afterWrite`
-  // is recorded right after it: the connector's save of that layer waits on it.
-  void layer(int layer, const ChunkRef* writes, int writeCount, cudaEvent_t afterWrite);
+  // is recorded right after it: the connector's save of that layer waits on it. `alsoTimed`
+  // (--trace; may be null): a timing event recorded at the same point.
+  void layer(int layer, const ChunkRef* writes, int writeCount, cudaEvent_t afterWrite, cudaEvent_t alsoTimed = nullptr);
   ForwardCost cost(size_t writeBytesPerStep) const;
   // NaN or Inf in the attention outputs since the last reset (synchronizes).
   long long nonFiniteOutputs();

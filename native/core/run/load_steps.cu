@@ -38,6 +38,7 @@ class LoadSteps : public DirectionSteps {
   std::vector<char> loaded;           // destinations written at least once
   std::vector<int> arrivals, hits;    // this step's
   int inflight = 0, nextRequest = 0;
+  int stepNow = 0;  // the step whose hooks run: a load's copies belong to it (--trace)
   double acc = 0;
   // With a store: how many layer records of request q are still being read, and whether one failed.
   std::vector<int> getsLeft;
@@ -85,7 +86,7 @@ LoadSteps::LoadSteps(Rig& rg, Design d, Strategy s, double perStep, int blocks, 
   poisonDestinations();
   if (design == Design::Async) {
     auto ex = [this](const ConnectorTask& t, std::deque<ConnectorJob>& out) { expand(t, out); };
-    conn = std::make_unique<AsyncConnector>(p.device, rig.copyConfig(s, Direction::Load), ex, false, 1 << 14);
+    conn = std::make_unique<AsyncConnector>(p.device, rig.copyConfig(s, Direction::Load), ex, false, 1 << 14, copyTrace.get());
   } else if (design == Design::Blocking) {
     loadMain = std::make_unique<Stream>(Priority::Low);
     loadAux = std::make_unique<Stream>(Priority::Low);
@@ -128,6 +129,8 @@ void LoadSteps::expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) co
       j.part[i] = CopyPart{rig.jobIds(q + half), loadBlocks, rig.pool->extentFor(q % rig.numJobs, l).host, l};
     }
     j.bytes = static_cast<double>(j.parts) * loadBlocks * g.layerBlockBytes();
+    j.step = t.step;
+    j.layer = k * kMaxParts;
   }
 }
 
@@ -182,7 +185,7 @@ void LoadSteps::publishCopies() {
 // Async: request q's load, expanded into its copies on the connector thread.
 void LoadSteps::submitCopies(int q) {
   if (firstEnqueue < 0) firstEnqueue = nowUs();
-  loadBatches[loadBatch].push_back(ConnectorTask{static_cast<uint64_t>(q), arrival[q], nullptr, 0, q, 0, g.layers});
+  loadBatches[loadBatch].push_back(ConnectorTask{static_cast<uint64_t>(q), arrival[q], nullptr, stepNow, q, 0, g.layers});
 }
 
 void LoadSteps::growTo(int q) {
@@ -270,6 +273,7 @@ void LoadSteps::startBlocking() {
 }
 
 void LoadSteps::beforeLaunches(StepHooks& h) {
+  stepNow = h.step;
   arrivals.clear();
   hits.clear();
   for (acc += requestsPerStep; acc >= 1; acc -= 1) arrivals.push_back(nextRequest++);

@@ -15,6 +15,7 @@
 #include "../kv/kv.h"
 #include "../connector/store_tier.h"
 #include "../copy/strategy.h"
+#include "trace.h"
 
 namespace kv {
 
@@ -72,6 +73,7 @@ struct SaveLoadPlan {
   // the designs' phase starts; 0 until then). The addon owns them; null: nobody watches.
   std::atomic<long long>* stepsDone = nullptr;
   std::atomic<long long>* stepsTotal = nullptr;
+  int traceSteps = 0;                 // --trace: the first measured steps of each design timed for a timeline (0: none)
   bool useStore = false;              // --backend other than host: the pool's extents are also store records
   StoreTierConfig store;
 };
@@ -120,7 +122,10 @@ struct DesignResult {
   double offeredBytesPerStep = 0;
   int stepsRun = 0;
   double measuredFromUs = -1, measuredToUs = -1;  // nowUs at the first measured step's start, the last one's end
+  // The async connector's thread over its life (warm-up included): time doing work, and alive.
+  double connectorBusyUs = 0, connectorAliveUs = 0;
   DesignStore store;
+  DesignTrace trace;  // --trace
 };
 
 // The forward with a plain contiguous copy stream beside it (link_reference.h) in place of a

@@ -100,7 +100,7 @@ SaveSteps::SaveSteps(Rig& rg, Design d, Strategy s, int jobs, uint64_t gen, int 
     while (taskRing < kTaskSteps * stepTaskMax) taskRing *= 2;  // a power of two: a completion's slot is a mask
     tasks.resize(taskRing);
     auto ex = [this](const ConnectorTask& t, std::deque<ConnectorJob>& out) { expand(t, out); };
-    conn = std::make_unique<AsyncConnector>(p.device, rig.copyConfig(s, Direction::Save), ex, p.fault == Fault::DropEventWait, 1 << 14);
+    conn = std::make_unique<AsyncConnector>(p.device, rig.copyConfig(s, Direction::Save), ex, p.fault == Fault::DropEventWait, 1 << 14, copyTrace.get());
   } else if (design == Design::Blocking) {
     saveMain = std::make_unique<Stream>(Priority::Low);
     saveAux = std::make_unique<Stream>(Priority::Low);
@@ -116,6 +116,8 @@ void SaveSteps::expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) co
   j.parts = t.count;
   j.after = t.after;
   j.bytes = t.count * jobBytes;
+  j.step = t.step;
+  j.layer = t.layer;
   for (int i = 0; i < t.count; ++i) {
     const int job = t.first + i;
     j.part[i] = CopyPart{rig.jobIds(job), p.blocksPerJob, rig.pool->extentFor(job % rig.numJobs, t.layer).host, t.layer};
@@ -225,7 +227,7 @@ void SaveSteps::layer(int l, StepHooks& h) {
   const int st = h.step;
   cudaEvent_t ev = layerDone[(st % kEventSteps) * g.layers + l].get();
   const ChunkRef* w = writes.get<ChunkRef>() + (st % kWriteSlots) * perStep + l * perLayer;
-  rig.forward->layer(l, w, static_cast<int>(perLayer), ev);
+  rig.forward->layer(l, w, static_cast<int>(perLayer), ev, h.trace ? kvWritten[l].get() : nullptr);
   if (design == Design::Off) return;
   h.time(saveLayer, [&](double t0) {  // one descriptor per kMaxParts jobs of this layer
     for (int k0 = 0; k0 < jobsPerStep; k0 += kMaxParts) {

@@ -1,5 +1,7 @@
 #include "step_loop.h"
 
+#include <algorithm>
+
 namespace kv {
 
 DirectionSteps::DirectionSteps(Rig& rg, Design d, Strategy s, int n)
@@ -9,6 +11,13 @@ DirectionSteps::DirectionSteps(Rig& rg, Design d, Strategy s, int n)
   presize(r.hookUs["blocked_per_step"], total);
   presize(r.stepGpuMs, total);
   presize(r.stepWallMs, total);
+  if (p.traceSteps > 0 && !p.load)
+    for (int l = 0; l < g.layers; ++l) kvWritten.emplace_back();
+  if (p.traceSteps > 0 && d == Design::Async) {
+    // A task's jobs per layer are few (a save: a group of up to kMaxParts jobs; a load: a request's layers in eights).
+    const size_t capacity = std::min<size_t>(static_cast<size_t>(p.traceSteps) * g.layers * 8, 1 << 16);
+    copyTrace = std::make_unique<CopyTrace>(p.warmupSteps, p.traceSteps, capacity);
+  }
 }
 
 void DirectionSteps::useStore() {
@@ -25,11 +34,11 @@ struct StepClock {
 };
 
 // Every step ends the same way: the scheduler's per-step sync (sampling reads the logits),
-// then the step's samples when it is measured.
-void endStep(DesignResult& r, const StepClock& clk, const StepHooks& h, Design design, const StoreTier* tier) {
+// then the step's samples when it is measured. Returns the step's wall end.
+double endStep(DesignResult& r, const StepClock& clk, const StepHooks& h, Design design, const StoreTier* tier) {
   clk.end.sync();
-  if (!h.measured) return;
   const double now = nowUs();  // the step's wall end and the measured window's end are one instant
+  if (!h.measured) return now;
   if (r.measuredFromUs < 0) r.measuredFromUs = clk.wall0;
   r.measuredToUs = now;
   r.stepGpuMs.push_back(clk.end.since(clk.start));
@@ -37,24 +46,50 @@ void endStep(DesignResult& r, const StepClock& clk, const StepHooks& h, Design d
   if (design != Design::Off) r.hookUs["blocked_per_step"].push_back(h.blocked);
   if (tier && design != Design::Off) r.store.queueDepth.push_back(static_cast<double>(tier->outstanding()));
   ++r.stepsRun;
+  return now;
 }
 
 }  // namespace
 
 DesignResult runSteps(DirectionSteps& d, const StepsWindow& around) {
   Rig& rig = d.rig;
+  DesignTrace* trace = d.p.traceSteps > 0 ? &d.r.trace : nullptr;
+  std::vector<Event> layerEnds;
+  if (trace) {
+    trace->on = true;
+    trace->firstStep = d.p.warmupSteps;
+    trace->steps = std::min(d.p.traceSteps, d.steps);
+    trace->bindHooks(d.r.hookUs);
+    for (int l = 0; l < d.g.layers; ++l) layerEnds.emplace_back();
+  }
   if (around.begin) around.begin();
   for (int st = 0; st < d.total; ++st) {
     if (rig.cancelled()) break;
-    StepHooks h{st, st >= d.p.warmupSteps};
+    const bool traced = trace && st >= trace->firstStep && st < trace->firstStep + trace->steps;
+    // The compute stream is idle between steps (each ends in a sync): the clock is set there.
+    if (traced && st == trace->firstStep) {
+      d.clock.calibrate(rig.compute.get());
+      trace->alignErrorUs = d.clock.errorUs();
+    }
+    StepHooks h{st, st >= d.p.warmupSteps, 0, traced ? trace : nullptr};
     StepClock clk;
     clk.wall0 = nowUs();
     d.beforeLaunches(h);
     clk.start.record(rig.compute.get());
-    for (int l = 0; l < d.g.layers; ++l) d.layer(l, h);
+    for (int l = 0; l < d.g.layers; ++l) {
+      d.layer(l, h);
+      if (traced) layerEnds[l].record(rig.compute.get());
+    }
     clk.end.record(rig.compute.get());
     d.afterLaunches(h);
-    endStep(d.r, clk, h, d.design, d.tier);
+    const double wallEnd = endStep(d.r, clk, h, d.design, d.tier);
+    if (traced) {
+      TraceStep& t = trace->stepsTraced.emplace_back();
+      t.step = st, t.wallStartUs = clk.wall0, t.wallEndUs = wallEnd;
+      t.gpuStartUs = d.clock.hostUs(clk.start.get()), t.gpuEndUs = d.clock.hostUs(clk.end.get());
+      for (const Event& e : layerEnds) t.layerEndUs.push_back(d.clock.hostUs(e.get()));
+      for (const Event& e : d.kvWritten) t.kvWrittenUs.push_back(d.clock.hostUs(e.get()));
+    }
     if (d.p.stepsDone) d.p.stepsDone->fetch_add(1, std::memory_order_relaxed);
   }
   if (around.end) around.end();

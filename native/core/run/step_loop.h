@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "gpu_clock.h"
 #include "rig.h"
 #include "save_load.h"
 #include "../common/clock.h"
@@ -20,6 +21,7 @@ struct StepHooks {
   int step = 0;
   bool measured = false;
   double blocked = 0;
+  DesignTrace* trace = nullptr;  // --trace, on a traced step: each call also a span
   // Runs `call(t0)` as one call of the hook whose samples are `samples` (sized up front: no
   // allocation inside a measured hook); t0 is when the call began.
   template <class F>
@@ -29,6 +31,7 @@ struct StepHooks {
     const double us = nowUs() - t0;
     blocked += us;
     if (measured) samples.push_back(us);
+    if (trace) trace->hook(&samples, step, t0, us);
   }
 };
 
@@ -67,6 +70,11 @@ class DirectionSteps {
   const int steps, total;  // measured steps; with warm-up
   StoreTier* const tier;
   double firstEnqueue = -1, lastDone = 0;  // the transfer window: first copy enqueued to last one done
+  // --trace: the clock the GPU times are placed on, and (async) the connector's timed copies.
+  // Declared before the subclasses' connectors, so they outlive them.
+  GpuClock clock;
+  std::unique_ptr<CopyTrace> copyTrace;
+  std::vector<Event> kvWritten;  // a save's KV write of each layer, on a traced step
   // The end of a phase with an async connector: every copy completed and taken, the thread
   // joined, then every store request finished and taken.
   template <class TakeCompletions, class TakeStoreDone>
@@ -74,6 +82,9 @@ class DirectionSteps {
     if (conn) {
       conn->drain();
       takeCompletions();
+      conn->join();  // drained: the thread ends; its times and timed copies are written
+      r.connectorBusyUs = conn->busyUs(), r.connectorAliveUs = conn->aliveUs();
+      if (copyTrace && r.trace.on) takeTracedCopies(r.trace, *copyTrace, clock);
       conn.reset();
     }
     if (tier) {

@@ -57,6 +57,9 @@ export function renderTransfer(r: TransferResults): string {
       ])
     }
     out.push(t.toString())
+    for (const d of r.designs) {
+      if (d.connectorBusyPct !== null && d.connectorBusyPct !== undefined) out.push(`${d.design}/${d.strategy} connector thread: busy ${fixed(d.connectorBusyPct)}% of its life (expanding tasks, enqueuing copies, taking completions; the rest it slept)`)
+    }
     const hooks = makeTable(['design', 'strategy', 'hook', 'calls', 'p50', 'p99', 'max'])
     for (const d of r.designs) {
       for (const [name, h] of Object.entries(d.hooks)) hooks.push([d.design, d.strategy ?? '-', name, String(h.calls), us(h.us.p50), us(h.us.p99), us(h.us.max)])

@@ -37,6 +37,7 @@ function design(list: MetricList, d: DesignFigures, baseline: DesignFigures | un
   list.add(row, path, 'wall_slowdown_pct', '%', 'smaller', d.wallSlowdownPct, baseline?.stepWallMs ? p10p90(d.stepWallMs, steps, over(baseline.stepWallMs.p50)) : null)
   list.add(row, path, 'blocked_p50_us', 'us', 'smaller', d.blockedPerStepUs?.p50)
   list.add(row, path, 'blocked_p99_us', 'us', 'smaller', d.blockedPerStepUs?.p99)
+  list.add(row, path, 'connector_busy_pct', '%', 'smaller', d.connectorBusyPct)
   for (const [hook, h] of Object.entries(d.hooks)) {
     list.add(row, path, `${hook}_p50_us`, 'us', 'smaller', h.us.p50)
     list.add(row, path, `${hook}_p99_us`, 'us', 'smaller', h.us.p99)

@@ -113,6 +113,7 @@ function designFigures(
       : null,
     hooks,
     blockedPerStepUs: summarizeOrNull(c.hookUs.blocked_per_step ?? []),
+    connectorBusyPct: c.connectorAliveUs > 0 ? (100 * c.connectorBusyUs) / c.connectorAliveUs : null,
     requestsScheduled: on ? c.requestsScheduled : null,
     requestsNotReadySteps: on ? c.requestsNotReadySteps : null,
     verified: on && verify ? c.mismatches === 0 : null,

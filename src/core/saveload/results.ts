@@ -57,6 +57,8 @@ export interface DesignFigures {
   } | null
   hooks: Record<string, HookFigures>
   blockedPerStepUs: Summary | null
+  /** The async connector's thread: the share of its life it spent working (expanding, enqueuing, taking completions), %. Absent before 1.8.0. */
+  connectorBusyPct?: number | null
   requestsScheduled: number | null
   requestsNotReadySteps: number | null
   verified: boolean | null

@@ -5,6 +5,9 @@ import {checkDeviceFlag, gpuPreflight} from '../gpu-preflight.js'
 import {withSignals, type StopSignal} from '../interrupt.js'
 import {evaluateGates, transferGateSpecs, type GateSpec, type TransferGateFlags} from '../gates.js'
 import {transferMetrics} from '../metrics/transfer-metrics.js'
+import {toolInfo} from '../tool-info.js'
+import {runTrace} from '../trace/run-trace.js'
+import type {TraceFile} from '../trace/backend-trace.js'
 import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type WorkloadPlan} from '../plan.js'
 import {applyOverrides, loadProfile, type Profile, type ProfileOverrides} from '../profile.js'
 import {cancelRun, memInfo, openStoreHandle, runSaveLoad, watchRunProgress} from '../../native/index.js'
@@ -28,6 +31,8 @@ export interface TransferOutcome {
   notes: string[]
   /** The signal that stopped the run early, if one did. */
   signal: StopSignal | null
+  /** --trace: the designs' traced steps as a trace-event timeline; null without it */
+  trace: TraceFile | null
 }
 
 /** Everything a run decides before it touches a store or the GPU. */
@@ -86,7 +91,8 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
       results.partial = true
       results.storeFailed = true
     }
-    return {environment, results, notes}
+    const trace = req.traceSteps ? runTrace(native.designs, req.mode, profile.name, toolInfo()) : null
+    return {environment, results, notes, trace}
   })
   return {...value, signal}
 }
