@@ -82,6 +82,7 @@ export const transferFlags = {
   batch: Flags.integer({description: 'sequences per step, 1-4096', helpGroup: profileGroup}),
   'prompt-tokens': Flags.integer({description: 'prompt tokens per sequence', helpGroup: profileGroup}),
   'decode-steps': Flags.integer({description: 'measured steps per phase, 1-100000 (p99s need a few hundred)', helpGroup: profileGroup}),
+  'transfer-sequences': Flags.integer({description: 'sequences whose KV the transfer set holds, 1-65536 (default: the batch); saves rotate over them, so a small set caps what a step offers', helpGroup: profileGroup}),
   'prefix-hit-rate': Flags.string({description: 'share of a prompt found in the store (0..1)', helpGroup: profileGroup}),
 }
 
@@ -180,6 +181,7 @@ export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferReque
       batch: f.batch,
       promptTokens: f['prompt-tokens'],
       decodeSteps: f['decode-steps'],
+      transferSequences: f['transfer-sequences'],
       prefixHitRate: hit,
     },
   }

@@ -17,7 +17,7 @@ export default class Profiles extends KvCommand {
       for (const {profile: r, sizes} of rows) {
         const a = r.attention.kind === 'gqa' ? `GQA ${r.attention.queryHeads}q/${r.attention.kvHeads}kv x ${r.attention.headDim}` : `MLA latent ${r.attention.latentDim}`
         const w = r.workload
-        t.push([r.name, String(r.layers), a, String(r.blockSize), r.layout, formatBytes(sizes.kvBytesPerToken), formatBytes(sizes.kvBytesPerBlock), formatBytes(sizes.chunkBytes), `batch ${w.batch}, ${w.promptTokens} tokens, ${w.decodeSteps} steps, hit ${w.prefixHitRate}`])
+        t.push([r.name, String(r.layers), a, String(r.blockSize), r.layout, formatBytes(sizes.kvBytesPerToken), formatBytes(sizes.kvBytesPerBlock), formatBytes(sizes.chunkBytes), `batch ${w.batch}, ${w.promptTokens} tokens, ${w.decodeSteps} steps, hit ${w.prefixHitRate}${w.transferSequences ? `, ${w.transferSequences} sequences transferred` : ''}`])
       }
       this.log(t.toString())
     }

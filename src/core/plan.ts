@@ -112,9 +112,9 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
     throw badInput(`--staging-mib ${o.stagingMiB} gives ${slots} staging ring slots of ${formatBytes(slotBytes)}, less than one block of one layer (${formatBytes(sizes.layerBlockBytes)}) each`)
   }
   const blocksPerJob = contextBlocks
-  const transferBlocks = w.batch * contextBlocks
+  const transferBlocks = (w.transferSequences ?? w.batch) * contextBlocks
   const gpuBlocks = w.batch * contextBlocks + transferBlocks
-  if (gpuBlocks > 2 ** 31 - 1) throw badInput(`--batch ${w.batch} x --prompt-tokens ${w.promptTokens} needs ${gpuBlocks} blocks, too many to index`)
+  if (gpuBlocks > 2 ** 31 - 1) throw badInput(`--batch ${w.batch} and --transfer-sequences ${w.transferSequences ?? w.batch} x --prompt-tokens ${w.promptTokens} need ${gpuBlocks} blocks, too many to index`)
   const strategies = o.strategy === 'all' || o.strategy === 'auto' ? STRATEGIES : [o.strategy]
   const designs: DesignName[] = ['off']
   if (o.connector) {

@@ -26,6 +26,10 @@ export interface Workload {
   promptTokens: number
   decodeSteps: number
   prefixHitRate: number
+  /** Sequences whose KV the transfer set holds (default: batch). Saves rotate over them, a sequence's
+   * blocks written again only every transferSequences / (saves per step) steps, so a small set caps
+   * what a step may offer; loads pick their requests from them. */
+  transferSequences?: number
 }
 
 export interface Profile {
@@ -70,6 +74,7 @@ export interface ProfileOverrides {
   batch?: number
   promptTokens?: number
   decodeSteps?: number
+  transferSequences?: number
   prefixHitRate?: number
 }
 
@@ -135,7 +140,7 @@ export function validateProfile(raw: unknown, file: string): Profile {
       : {kind, queryHeads: c.int(att, 'queryHeads', 'attention.'), latentDim: c.int(att, 'latentDim', 'attention.', 8, 1024)}
   c.only(att, kind === 'gqa' ? ['kind', 'queryHeads', 'kvHeads', 'headDim'] : ['kind', 'queryHeads', 'latentDim'], 'attention.')
   const w = c.obj(o.workload, 'workload')
-  c.only(w, ['batch', 'promptTokens', 'decodeSteps', 'prefixHitRate'], 'workload.')
+  c.only(w, ['batch', 'promptTokens', 'decodeSteps', 'prefixHitRate', 'transferSequences'], 'workload.')
   c.only(o, ['$schema', 'name', 'description', 'tensorParallel', 'layers', 'attention', 'dtype', 'blockSize', 'layout', 'hiddenSize', 'mlpSize', 'workload'], '')
   const profile: Profile = {
     name: c.str(o, 'name', ''),
@@ -155,6 +160,7 @@ export function validateProfile(raw: unknown, file: string): Profile {
     },
   }
   if (o.tensorParallel !== undefined) profile.tensorParallel = c.int(o, 'tensorParallel', '', 1, 1024)
+  if (w.transferSequences !== undefined) profile.workload.transferSequences = c.int(w, 'transferSequences', 'workload.', 1, 65536)
   checkShape(profile, (field, what) => c.fail(field, what))
   return profile
 }
@@ -209,6 +215,7 @@ export function applyOverrides(p: Profile, o: ProfileOverrides): Profile {
   if (positive('batch', o.batch) !== undefined) out.workload.batch = o.batch!
   if (positive('prompt-tokens', o.promptTokens) !== undefined) out.workload.promptTokens = o.promptTokens!
   if (positive('decode-steps', o.decodeSteps) !== undefined) out.workload.decodeSteps = o.decodeSteps!
+  if (positive('transfer-sequences', o.transferSequences) !== undefined) out.workload.transferSequences = o.transferSequences!
   if (o.prefixHitRate !== undefined) {
     if (!(o.prefixHitRate >= 0 && o.prefixHitRate <= 1)) fail('prefix-hit-rate', `must be between 0 and 1, got ${o.prefixHitRate}`)
     out.workload.prefixHitRate = o.prefixHitRate

@@ -259,7 +259,7 @@ struct DesignsBesideForward : Phase {
       const double ceiling = offeredGBps(r, r.out.ceilingD2hGBps, r.out.storeAlone.putMs, "put") * 1e9;
       int jobsPerStep = static_cast<int>(std::ceil(p.offeredFactor * ceiling * r.stepMs / 1000 / (jobBytes * g.layers)));
       jobsPerStep = std::max(1, std::min(jobsPerStep, std::max(1, r.rig->numJobs / 4)));
-      if (jobsPerStep == r.rig->numJobs / 4) r.out.notes.push_back("saves per step capped by the transfer set: the link may not be saturated");
+      if (jobsPerStep == r.rig->numJobs / 4) r.out.notes.push_back("saves per step capped by the transfer set: the link may not be saturated (--transfer-sequences makes the set larger)");
       steps = [&r, jobsPerStep](Design d, Strategy s, int n, const StepsWindow& w) { return saveBesideForward(*r.rig, d, s, jobsPerStep, 1000 * r.gen++, n, w); };
     } else {
       const int loadBlocks = std::max(1, static_cast<int>(std::lround(p.blocksPerJob * p.prefixHitRate)));
