@@ -74,14 +74,17 @@ describe('save/load --trace: the timeline built from the native run\'s traced st
       copiesTraced: withCopies,
       copies: withCopies ? [{job: 7, step: 3, layer: 0, bytes: 4096, enqueueUs: 1100, enqueuedUs: 1110, gpuStartUs: 1500, gpuEndUs: 1600}] : [],
       copiesDropped: 0,
+      storeCalls: withCopies ? [{op: 'put', thread: 1, bytes: 4096, queuedUs: 1600, startUs: 1650, doneUs: 1700, ok: true}] : [],
     },
   })
   test('a process per design, its tracks, steps, layers, hooks and copies at µs from the first step', async () => {
     const {runTrace} = await import('../dist/core/trace/run-trace.js')
-    const t = runTrace([design('off', false), design('async', true)], 'save', 'llama-3.1-8b', {version: '0.1.0'})
+    const run = runTrace([design('off', false), design('async', true)], 'save', 'llama-3.1-8b', {version: '0.1.0'})
+    assert.deepEqual([run.steps, run.designs, run.worstAlignErrorUs], [2, 2, 2.5])
+    const t = run.file
     const procs = t.traceEvents.filter((e) => e.name === 'process_name')
     assert.deepEqual(procs.map((p) => p.args.name), ['kvbench save llama-3.1-8b: connector off', 'kvbench save llama-3.1-8b: async/staged'])
-    assert.equal(t.traceEvents.filter((e) => e.pid === 2 && e.name === 'thread_name').length, 4, 'async: scheduler, compute, copies, connector thread')
+    assert.equal(t.traceEvents.filter((e) => e.pid === 2 && e.name === 'thread_name').length, 5, 'async: scheduler, compute, copies, connector thread, one store I/O thread')
     assert.equal(t.traceEvents.filter((e) => e.pid === 1 && e.name === 'thread_name').length, 2, 'off: scheduler and compute')
     const layers = t.traceEvents.filter((e) => e.pid === 2 && e.cat === 'layer')
     assert.deepEqual(layers.map((l) => [l.ts, l.dur]), [[50, 450], [500, 450]], 'layer 0 from the forward step\'s start, layer 1 from layer 0\'s end')
@@ -90,6 +93,9 @@ describe('save/load --trace: the timeline built from the native run\'s traced st
     const copy = t.traceEvents.find((e) => e.cat === 'copy')
     assert.deepEqual([copy.ts, copy.dur, copy.args], [500, 100, {job: 7, step: 3, layer: 0, bytes: 4096}])
     assert.deepEqual(t.traceEvents.filter((e) => e.pid === 2 && e.cat === 'hook').map((h) => h.name), ['save_layer', 'poll'])
+    const put = t.traceEvents.find((e) => e.cat === 'store')
+    assert.deepEqual([put.name, put.tid, put.ts, put.dur, put.args.queuedUs], ['store put', 11, 650, 50, 50])
+    assert.ok(t.traceEvents.some((e) => e.name === 'thread_name' && e.tid === 11 && e.args.name.startsWith('store I/O thread 1')))
     assert.deepEqual(t.otherData.alignmentErrorUs, {'connector off': 2.5, 'async/staged': 2.5})
     JSON.parse(JSON.stringify(t))
   })

@@ -125,6 +125,16 @@ Napi::Value traceToJs(Napi::Env env, const kv::DesignTrace& t) {
         .set("gpuStartUs", c.gpuStartUs)
         .set("gpuEndUs", c.gpuEndUs);
   };
+  auto call = [](Napi::Env e, const kv::TraceStoreCall& c) -> Napi::Value {
+    return JsObject(e)
+        .set("op", c.op == 0 ? "put" : c.op == 1 ? "get" : "lookup")
+        .set("thread", c.thread)
+        .set("bytes", c.bytes)
+        .set("queuedUs", c.queuedUs)
+        .set("startUs", c.startUs)
+        .set("doneUs", c.doneUs)
+        .set("ok", c.ok);
+  };
   return JsObject(env)
       .set("firstStep", t.firstStep)
       .set("steps", t.steps)
@@ -134,7 +144,8 @@ Napi::Value traceToJs(Napi::Env env, const kv::DesignTrace& t) {
       .set("stepsTraced", listOf(env, t.stepsTraced, step))
       .set("copiesTraced", t.copiesTraced)
       .set("copies", listOf(env, t.copies, copy))
-      .set("copiesDropped", t.copiesDropped);
+      .set("copiesDropped", t.copiesDropped)
+      .set("storeCalls", listOf(env, t.storeCalls, call));
 }
 
 Napi::Value designToJs(Napi::Env env, const kv::DesignResult& x) {

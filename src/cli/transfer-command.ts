@@ -10,13 +10,8 @@ import {isPythonConnector} from '../core/connector/spec.js'
 import {renderTransfer} from './render/transfer.js'
 import {planTransferBench, runTransferBench} from '../core/saveload/run.js'
 import {transferExitCode} from '../core/saveload/verdicts.js'
+import {traceNote} from '../core/trace/run-trace.js'
 import {badInput} from '../core/errors.js'
-
-/** The worst alignment error of the designs' clocks, for the note. */
-function fixedUs(errors: Record<string, number>): string {
-  const worst = Math.max(0, ...Object.values(errors))
-  return worst.toFixed(1)
-}
 
 export abstract class TransferCommand extends KvCommand {
   static flags = transferFlags
@@ -35,9 +30,8 @@ export abstract class TransferCommand extends KvCommand {
     req.onSteps = bar ? (done, total) => bar.update(done, total) : undefined
     const {results, notes, signal, trace} = await runTransferBench(planTransferBench(req), (env) => (this.environment = env)).finally(() => bar?.stop())
     if (tracePath && trace) {
-      writeFileAtomic(tracePath, JSON.stringify(trace))
-      const steps = (trace.otherData.tracedSteps as Array<{steps: number}>).reduce((a, d) => a + d.steps, 0)
-      notes.push(`trace: ${steps} steps of ${trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').length} design(s) in ${flags.trace} (open it in ui.perfetto.dev; GPU times placed on the host clock within ${fixedUs(trace.otherData.alignmentErrorUs as Record<string, number>)} µs)`)
+      writeFileAtomic(tracePath, JSON.stringify(trace.file))
+      notes.push(traceNote(trace, flags.trace!))
     }
     const exitCode = transferExitCode(results, signal, notes)
     if (exitCode !== 0) process.exitCode = exitCode

@@ -109,6 +109,8 @@ export interface NativeDesignTrace {
   copiesTraced: boolean
   copies: Array<{job: number; step: number; layer: number; bytes: number; enqueueUs: number; enqueuedUs: number; gpuStartUs: number; gpuEndUs: number}>
   copiesDropped: number
+  /** --backend other than host: the store requests handled during the traced steps */
+  storeCalls: Array<{op: 'put' | 'get' | 'lookup'; thread: number; bytes: number; queuedUs: number; startUs: number; doneUs: number; ok: boolean}>
 }
 
 export interface NativeDesignStore {

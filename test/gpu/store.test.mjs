@@ -2,7 +2,7 @@
 // store and come back; every record is verified, a corrupt record fails its requests
 // instead of loading bad bytes, and a store slower than the link drops saves and says so.
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, test} from 'node:test'
@@ -39,6 +39,27 @@ describe('save and load through a store on a GPU', gpuGate(), () => {
         assert.equal(d.verified, true)
       }
       assert.deepEqual(readdirSync(dir), [], 'the run left files behind')
+    }))
+
+  test('save --backend file: --trace has a track per store I/O thread, each put started after it was queued', () =>
+    withDir((dir) => {
+      const file = join(tmpdir(), `kvbench-store-trace-${process.pid}.json`)
+      try {
+        const r = kvbenchJson(['save', ...SMALL, '--design', 'async', '--io-threads', '2', '--backend', `file:${dir}`, '--trace', file, '--trace-steps', '8'])
+        assert.equal(r.code, 0, r.stderr)
+        const t = JSON.parse(readFileSync(file, 'utf8'))
+        const asyncPid = t.traceEvents.find((e) => e.name === 'process_name' && e.args.name.endsWith('async/staged')).pid
+        const puts = t.traceEvents.filter((e) => e.pid === asyncPid && e.cat === 'store')
+        assert.ok(puts.length > 0, 'no store request in the traced steps')
+        for (const p of puts) {
+          assert.equal(p.name, 'store put')
+          assert.ok(p.args.queuedUs >= 0 && p.dur >= 0 && p.args.ok, JSON.stringify(p))
+        }
+        const tracks = t.traceEvents.filter((e) => e.pid === asyncPid && e.name === 'thread_name' && e.args.name.startsWith('store I/O thread'))
+        assert.ok(tracks.length >= 1 && tracks.length <= 2, tracks.map((x) => x.args.name).join('; '))
+      } finally {
+        rmSync(file, {force: true})
+      }
     }))
 
   test('load --backend file: loaded blocks came through the store (the pinned pool was poisoned)', () =>

@@ -6,7 +6,7 @@ namespace kv {
 
 StoreIo::StoreIo(Store& store, int threads, size_t depth, int batch)
     : store_(store), depth_(depth < 1 ? 1 : depth), batch_(batch < 1 ? 1 : static_cast<size_t>(batch)) {
-  for (int t = 0; t < (threads < 1 ? 1 : threads); ++t) threads_.emplace_back([this] { serve(); });
+  for (int t = 0; t < (threads < 1 ? 1 : threads); ++t) threads_.emplace_back([this, t] { serve(t); });
 }
 
 StoreIo::~StoreIo() {
@@ -58,7 +58,7 @@ void StoreIo::waitIdle() {
   idle_.wait(g, [&] { return queue_.empty() && running_ == 0; });
 }
 
-void StoreIo::serve() {
+void StoreIo::serve(int thread) {
   std::vector<Queued> batch;
   for (;;) {
     {
@@ -73,17 +73,20 @@ void StoreIo::serve() {
       }
       running_ += batch.size();
     }
-    run(batch);
+    run(batch, thread);
     batch.clear();
   }
 }
 
 // Runs one batch and reports each request; a store error fails every request of the batch.
-void StoreIo::run(std::vector<Queued>& batch) {
+void StoreIo::run(std::vector<Queued>& batch, int thread) {
   std::vector<StoreDone> out(batch.size());
+  const double start = nowUs();
   for (size_t i = 0; i < batch.size(); ++i) {
     out[i].request = batch[i].r;
     out[i].queuedUs = batch[i].queuedUs;
+    out[i].startUs = start;
+    out[i].thread = thread;
   }
   try {
     switch (batch.front().r.op) {

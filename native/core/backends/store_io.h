@@ -31,7 +31,8 @@ struct StoreDone {
   bool ok = false;                       // the store answered (Get: see status)
   GetStatus status = GetStatus::Missing; // Get
   bool found = false;                    // Contains
-  double queuedUs = 0, doneUs = 0;
+  double queuedUs = 0, startUs = 0, doneUs = 0;  // queued; its store call began; ended
+  int thread = 0;                        // the I/O thread that ran it
   std::string error;                     // set when !ok
 };
 
@@ -58,8 +59,8 @@ class StoreIo {
     StoreRequest r;
     double queuedUs;
   };
-  void serve();
-  void run(std::vector<Queued>& batch);
+  void serve(int thread);
+  void run(std::vector<Queued>& batch, int thread);
 
   Store& store_;
   const size_t depth_;

@@ -96,6 +96,7 @@ void StoreTier::drain(const std::function<void(uint64_t, bool)>& onGet, const st
   finished_.clear();
   io_->pollAll(finished_);
   for (const StoreDone& d : finished_) {
+    if (traced_) traced_->push_back(d);
     const size_t slot = d.request.key;
     const double ms = (d.doneUs - d.queuedUs) / 1000;
     switch (d.request.op) {

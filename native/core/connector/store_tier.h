@@ -67,6 +67,8 @@ class StoreTier {
   // lookups are handed to the callbacks (ok: the record came back whole / was found).
   void drain(const std::function<void(uint64_t tag, bool ok)>& onGet, const std::function<void(uint64_t tag, bool found)>& onLookup);
   void waitIdle() { io_->waitIdle(); }
+  // --trace: every request drain() handles is also appended to `into` (null: none).
+  void traceInto(std::vector<StoreDone>* into) { traced_ = into; }
 
   // -1: never stored; -2: unknown (a put of it failed); else the generation it holds.
   long long generation(size_t slot) const { return gen_[slot]; }
@@ -81,6 +83,7 @@ class StoreTier {
   void resetCounters(size_t requests);
 
  private:
+  std::vector<StoreDone>* traced_ = nullptr;
   void fail(const std::string& error);
   void enqueue(StoreOp op, size_t slot, char* extent, uint64_t tag);
   std::unique_ptr<Store> store_;

@@ -55,6 +55,7 @@ DesignResult runSteps(DirectionSteps& d, const StepsWindow& around) {
   Rig& rig = d.rig;
   DesignTrace* trace = d.p.traceSteps > 0 ? &d.r.trace : nullptr;
   std::vector<Event> layerEnds;
+  std::vector<StoreDone> storeDone;  // --trace with a store: the requests handled in the traced steps
   if (trace) {
     trace->on = true;
     trace->firstStep = d.p.warmupSteps;
@@ -70,7 +71,9 @@ DesignResult runSteps(DirectionSteps& d, const StepsWindow& around) {
     if (traced && st == trace->firstStep) {
       d.clock.calibrate(rig.compute.get());
       trace->alignErrorUs = d.clock.errorUs();
+      if (d.tier) d.tier->traceInto(&storeDone);
     }
+    if (trace && d.tier && st == trace->firstStep + trace->steps) d.tier->traceInto(nullptr);
     StepHooks h{st, st >= d.p.warmupSteps, 0, traced ? trace : nullptr};
     StepClock clk;
     clk.wall0 = nowUs();
@@ -93,6 +96,9 @@ DesignResult runSteps(DirectionSteps& d, const StepsWindow& around) {
     if (d.p.stepsDone) d.p.stepsDone->fetch_add(1, std::memory_order_relaxed);
   }
   if (around.end) around.end();
+  if (d.tier) d.tier->traceInto(nullptr);
+  for (const StoreDone& s : storeDone)
+    d.r.trace.storeCalls.push_back({static_cast<int>(s.request.op), s.thread, static_cast<double>(s.request.bytes), s.queuedUs, s.startUs, s.doneUs, s.ok});
   d.finish();
   if (d.firstEnqueue >= 0) d.r.windowMs = (d.lastDone - d.firstEnqueue) / 1000;
   d.r.nonFinite = rig.forward->nonFiniteOutputs();

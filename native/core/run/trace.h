@@ -35,6 +35,15 @@ struct TraceCopy {
   double gpuStartUs = 0, gpuEndUs = 0;   // its stream passed its event wait; its copies done
 };
 
+// A store request handled during the traced steps (--backend other than host).
+struct TraceStoreCall {
+  int op = 0;  // 0 put, 1 get, 2 lookup
+  int thread = 0;
+  double bytes = 0;
+  double queuedUs = 0, startUs = 0, doneUs = 0;
+  bool ok = false;
+};
+
 struct DesignTrace {
   bool on = false;
   int firstStep = 0, steps = 0;
@@ -44,6 +53,7 @@ struct DesignTrace {
   std::vector<TraceStep> stepsTraced;
   std::vector<TraceCopy> copies;
   long long copiesDropped = 0;
+  std::vector<TraceStoreCall> storeCalls;
   bool copiesTraced = false;  // the async design's copies (the blocking design's are not timed)
 
   // The hooks are named by the sample vectors they fill (r.hookUs): bound once, before the steps.

@@ -6,8 +6,7 @@ import {withSignals, type StopSignal} from '../interrupt.js'
 import {evaluateGates, transferGateSpecs, type GateSpec, type TransferGateFlags} from '../gates.js'
 import {transferMetrics} from '../metrics/transfer-metrics.js'
 import {toolInfo} from '../tool-info.js'
-import {runTrace} from '../trace/run-trace.js'
-import type {TraceFile} from '../trace/backend-trace.js'
+import {runTrace, type RunTrace} from '../trace/run-trace.js'
 import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type WorkloadPlan} from '../plan.js'
 import {applyOverrides, loadProfile, type Profile, type ProfileOverrides} from '../profile.js'
 import {cancelRun, memInfo, openStoreHandle, runSaveLoad, watchRunProgress} from '../../native/index.js'
@@ -32,7 +31,7 @@ export interface TransferOutcome {
   /** The signal that stopped the run early, if one did. */
   signal: StopSignal | null
   /** --trace: the designs' traced steps as a trace-event timeline; null without it */
-  trace: TraceFile | null
+  trace: RunTrace | null
 }
 
 /** Everything a run decides before it touches a store or the GPU. */

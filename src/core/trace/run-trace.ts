@@ -3,11 +3,14 @@
 // (each step on the host and every hook call inside it), the compute stream (the forward's steps
 // and layers, each save layer opening with its KV write), the connector's copy stream (each job:
 // from where its stream could start it, after its layer's KV write, to done) and the connector thread (each job's enqueue). GPU times are CUDA
-// events placed on the host clock by one calibration per design; its error is in otherData.
+// events placed on the host clock by one calibration per design; its error is in otherData. With
+// a store (--backend other than host), a track per store I/O thread: each request it ran.
 import type {NativeDesign} from '../../native/index.js'
 import type {TraceEvent, TraceFile} from './backend-trace.js'
 
 const TID = {scheduler: 1, compute: 2, copies: 3, connector: 4} as const
+/** Store I/O thread n's track. */
+const STORE_TID = 10
 const TRACK_NAMES: Record<number, string> = {
   [TID.scheduler]: 'scheduler thread: steps (host) and hooks',
   [TID.compute]: 'compute stream: forward steps and layers (GPU)',
@@ -15,7 +18,21 @@ const TRACK_NAMES: Record<number, string> = {
   [TID.connector]: 'connector thread: enqueues (host)',
 }
 
-export function runTrace(designs: readonly NativeDesign[], mode: 'save' | 'load', profile: string, tool: {version: string}): TraceFile {
+/** The timeline, and what its note says of it. */
+export interface RunTrace {
+  file: TraceFile
+  /** traced steps over every design, and the designs traced */
+  steps: number
+  designs: number
+  /** the largest GPU-to-host alignment error of the designs' clocks, µs */
+  worstAlignErrorUs: number
+}
+
+export function traceNote(t: RunTrace, path: string): string {
+  return `trace: ${t.steps} steps of ${t.designs} design(s) in ${path} (open it in ui.perfetto.dev; GPU times placed on the host clock within ${t.worstAlignErrorUs.toFixed(1)} µs)`
+}
+
+export function runTrace(designs: readonly NativeDesign[], mode: 'save' | 'load', profile: string, tool: {version: string}): RunTrace {
   const traced = designs.filter((d) => d.trace && d.trace.stepsTraced.length > 0)
   let t0 = Infinity
   for (const d of traced) for (const s of d.trace!.stepsTraced) t0 = Math.min(t0, s.wallStartUs, s.gpuStartUs)
@@ -45,13 +62,19 @@ export function runTrace(designs: readonly NativeDesign[], mode: 'save' | 'load'
       })
     }
     for (const h of t.hooks) events.push({name: t.hookNames[h.hook] ?? `hook ${h.hook}`, ph: 'X', cat: 'hook', pid, tid: TID.scheduler, ts: ts(h.startUs), dur: h.durUs, args: {step: h.step}})
+    const ioThreads = new Set<number>()
+    for (const c of t.storeCalls ?? []) {
+      ioThreads.add(c.thread)
+      events.push({name: `store ${c.op}`, ph: 'X', cat: 'store', pid, tid: STORE_TID + c.thread, ts: ts(c.startUs), dur: Math.max(0, c.doneUs - c.startUs), args: {bytes: c.bytes, queuedUs: c.startUs - c.queuedUs, ok: c.ok}})
+    }
+    for (const n of [...ioThreads].sort((a, b) => a - b)) events.push({name: 'thread_name', ph: 'M', pid, tid: STORE_TID + n, args: {name: `store I/O thread ${n}: requests (host)`}})
     for (const c of t.copies) {
       const args = {job: c.job, step: c.step, layer: c.layer, bytes: c.bytes}
       events.push({name: `${mode} job ${c.job}`, ph: 'X', cat: 'copy', pid, tid: TID.copies, ts: ts(c.gpuStartUs), dur: Math.max(0, c.gpuEndUs - c.gpuStartUs), args})
       events.push({name: `enqueue job ${c.job}`, ph: 'X', cat: 'enqueue', pid, tid: TID.connector, ts: ts(c.enqueueUs), dur: c.enqueuedUs - c.enqueueUs, args})
     }
   })
-  return {
+  const file: TraceFile = {
     traceEvents: events,
     displayTimeUnit: 'ms',
     otherData: {
@@ -62,4 +85,5 @@ export function runTrace(designs: readonly NativeDesign[], mode: 'save' | 'load'
       copiesDropped: traced.reduce((a, d) => a + d.trace!.copiesDropped, 0),
     },
   }
+  return {file, steps: traced.reduce((a, d) => a + d.trace!.stepsTraced.length, 0), designs: traced.length, worstAlignErrorUs: Math.max(0, ...Object.values(alignment))}
 }
