@@ -94,7 +94,7 @@ size on this card; --crossover FILE writes it as a small JSON a connector can re
     }
     if (plotPaths) notes.push(await this.plot(r, plotPaths, flags.plot!))
     if (outcome.exitCode !== 0) process.exitCode = outcome.exitCode
-    if (flags.export === 'csv' && !this.jsonEnabled()) {
+    if (flags.export === 'csv' && this.humanView()) {
       process.stdout.write(sweepCsv(r))
       for (const note of notes) process.stderr.write(`note: ${note}\n`)
     } else if (this.humanView()) {

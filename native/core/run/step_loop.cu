@@ -56,6 +56,13 @@ DesignResult runSteps(DirectionSteps& d, const StepsWindow& around) {
   DesignTrace* trace = d.p.traceSteps > 0 ? &d.r.trace : nullptr;
   std::vector<Event> layerEnds;
   std::vector<StoreDone> storeDone;  // --trace with a store: the requests handled in the traced steps
+  // However the steps end (an error included), the store stops writing into storeDone before it goes.
+  struct StopStoreTrace {
+    StoreTier* tier;
+    ~StopStoreTrace() {
+      if (tier) tier->traceInto(nullptr);
+    }
+  } stopStoreTrace{d.tier};
   if (trace) {
     trace->on = true;
     trace->firstStep = d.p.warmupSteps;
@@ -96,7 +103,7 @@ DesignResult runSteps(DirectionSteps& d, const StepsWindow& around) {
     if (d.p.stepsDone) d.p.stepsDone->fetch_add(1, std::memory_order_relaxed);
   }
   if (around.end) around.end();
-  if (d.tier) d.tier->traceInto(nullptr);
+  if (d.tier) d.tier->traceInto(nullptr);  // the requests drained by finish() are after the traced steps
   for (const StoreDone& s : storeDone)
     d.r.trace.storeCalls.push_back({static_cast<int>(s.request.op), s.thread, static_cast<double>(s.request.bytes), s.queuedUs, s.startUs, s.doneUs, s.ok});
   d.finish();
