@@ -7,16 +7,18 @@
 namespace kv {
 namespace {
 
-// Block ids travel by value as a kernel parameter (under the classic 4 KiB limit):
-// no per-job upload and no host buffer whose lifetime must be tracked.
-constexpr int kIdsPerLaunch = 960;
+// Block ids and the segment table travel by value as a kernel parameter (under the classic
+// 4 KiB limit): no per-job upload and no host buffer whose lifetime must be tracked.
+constexpr int kIdsPerLaunch = 920;
 
 struct Launch {
   char* cache;
   char* other;  // staging buffer (device) or mapped host extent
   KvGeometry g;
-  int layer;
-  int count;
+  int segments;                 // 1 to kMaxSegments
+  int segLayer[kMaxSegments];   // each segment's layer
+  int segFirst[kMaxSegments];   // and the index of its first block in ids
+  int count;                    // blocks, all segments
   int toCache;  // 1: other -> cache (load), 0: cache -> other (save)
   // Evict-first on the paged cache's side only: the blocks moved are not what the forward
   // reads next, while the staging side keeps its own L2 policy (a persisting window).
@@ -24,6 +26,7 @@ struct Launch {
   int chunksPerCta;  // a power of two, 1 to kMaxChunksPerCta: each chunk gets blockDim.x / chunksPerCta threads
   int ids[kIdsPerLaunch];
 };
+static_assert(sizeof(Launch) <= 4096, "a copy kernel's parameters must fit the classic 4 KiB");
 
 // A CTA moves at least kCtaBytes: small chunks (4 and 16 KiB, as TP shards and small models
 // have) are packed several to a CTA, so the copy is not 262,144 CTAs of 4 KiB whose launch
@@ -51,7 +54,9 @@ __global__ void chunkCopyKernel(const __grid_constant__ Launch a) {
   const int threads = blockDim.x / a.chunksPerCta, lane = threadIdx.x % threads;
   for (int c = blockIdx.x * a.chunksPerCta + threadIdx.x / threads; c < chunks; c += gridDim.x * a.chunksPerCta) {
     const int i = c / a.g.parts, part = c % a.g.parts;
-    int4* cache = reinterpret_cast<int4*>(a.cache + a.g.chunkOffset(a.layer, part, a.ids[i]));
+    int seg = 0;
+    while (seg + 1 < a.segments && i >= a.segFirst[seg + 1]) ++seg;
+    int4* cache = reinterpret_cast<int4*>(a.cache + a.g.chunkOffset(a.segLayer[seg], part, a.ids[i]));
     int4* other = reinterpret_cast<int4*>(a.other + (size_t)c * a.g.chunkBytes);
     int4* dst = a.toCache ? cache : other;
     const int4* src = a.toCache ? other : cache;
@@ -69,17 +74,25 @@ __global__ void chunkCopyKernel(const __grid_constant__ Launch a) {
   }
 }
 
-void launchChunkCopy(const CopyConfig& cfg, char* other, int layer, const int* ids, int count, cudaStream_t s) {
+// `other` holds the segments' blocks one after another; they are kIdsPerLaunch blocks at most
+// (the callers cut pieces and mapped launches to it).
+void launchChunkCopy(const CopyConfig& cfg, char* other, const Segment* segs, int segments, cudaStream_t s) {
   Launch a;
   a.cache = static_cast<char*>(cfg.cache);
   a.other = other;
   a.g = cfg.geometry;
-  a.layer = layer;
+  a.segments = segments;
+  int count = 0;
+  for (int k = 0; k < segments; ++k) {
+    a.segLayer[k] = segs[k].layer;
+    a.segFirst[k] = count;
+    std::copy(segs[k].ids, segs[k].ids + segs[k].count, a.ids + count);
+    count += segs[k].count;
+  }
   a.count = count;
   a.toCache = cfg.direction == Direction::Load;
   a.streamCache = cfg.streaming ? 1 : 0;
   a.chunksPerCta = chunksPerCta(cfg.geometry.chunkBytes);
-  std::copy(ids, ids + count, a.ids);
   // By default one CTA per kCtaBytes: each moves its chunks in a few microseconds and leaves, so
   // the forward's kernels, whose CTAs each want a whole SM, get it back at once. A few CTAs
   // looping over a whole ring slot held SMs for tens of microseconds each time and cost an
@@ -188,54 +201,89 @@ void Copier::mapped(int layer, const int* ids, int count, char* host) {
   const size_t stride = cfg_.geometry.layerBlockBytes();
   for (int at = 0; at < count; at += kIdsPerLaunch) {
     int n = std::min(kIdsPerLaunch, count - at);
-    launchChunkCopy(cfg_, host + at * stride, layer, ids + at, n, main_);
+    const Segment seg{layer, n, ids + at, host + at * stride};
+    launchChunkCopy(cfg_, host + at * stride, &seg, 1, main_);
   }
 }
 
-// Whole pieces go at once; what is left joins the held-back run when it continues it (run_).
+// Blocks join the held-back piece (held_) until it fills a slot or runs out of segments.
 void Copier::staged(int layer, const int* ids, int count, char* host) {
   const size_t stride = cfg_.geometry.layerBlockBytes();
   const int perPiece = static_cast<int>(std::min<size_t>(kIdsPerLaunch, slotBytes_ / stride));
-  if (run_.count > 0 && layer == run_.layer && ids == run_.ids + run_.count && host == run_.host + run_.count * stride) {
-    const int take = std::min(count, perPiece - run_.count);
-    run_.count += take;
+  while (count > 0) {
+    Segment* last = held_.segments ? &held_.seg[held_.segments - 1] : nullptr;
+    const bool continues = last && layer == last->layer && ids == last->ids + last->count && host == last->host + last->count * stride;
+    if (!continues && held_.segments == kMaxSegments) flush();
+    const int take = std::min(count, perPiece - held_.blocks);
+    if (continues) last->count += take;
+    else held_.seg[held_.segments++] = Segment{layer, take, ids, host};
+    held_.blocks += take;
     ids += take;
     host += take * stride;
     count -= take;
-    if (run_.count == perPiece) flush();
-    if (count == 0) return;
+    if (held_.blocks == perPiece) flush();
   }
-  flush();
-  for (; count >= perPiece; count -= perPiece, ids += perPiece, host += perPiece * stride) stagePiece(layer, ids, perPiece, host);
-  if (count > 0) run_ = Run{layer, count, ids, host};
 }
 
 void Copier::flush() {
-  if (run_.count == 0) return;
-  const Run r = run_;
-  run_.count = 0;
-  stagePiece(r.layer, r.ids, r.count, r.host);
+  if (held_.blocks == 0) return;
+  const StagedPiece piece = held_;
+  held_ = StagedPiece{};
+  stagePiece(piece);
+}
+
+// The piece's host side as copy-engine work: one copy where its host bytes are one extent,
+// else one batch call with a copy per extent (host neighbours merged into one).
+void Copier::copyPieceHost(const StagedPiece& piece, char* slot, cudaStream_t stream) {
+  const size_t stride = cfg_.geometry.layerBlockBytes();
+  const bool save = cfg_.direction == Direction::Save;
+  pieceDsts_.clear();
+  pieceSrcs_.clear();
+  pieceSizes_.clear();
+  char* at = slot;
+  char* hostEnd = nullptr;
+  for (int k = 0; k < piece.segments; ++k) {
+    const Segment& sg = piece.seg[k];
+    const size_t bytes = sg.count * stride;
+    if (sg.host == hostEnd) {
+      pieceSizes_.back() += bytes;
+    } else {
+      pieceDsts_.push_back(save ? static_cast<void*>(sg.host) : static_cast<void*>(at));
+      pieceSrcs_.push_back(save ? static_cast<void*>(at) : static_cast<void*>(sg.host));
+      pieceSizes_.push_back(bytes);
+    }
+    hostEnd = sg.host + bytes;
+    at += bytes;
+  }
+  if (pieceSizes_.size() == 1) {
+    KV_CUDA(cudaMemcpyAsync(pieceDsts_[0], pieceSrcs_[0], pieceSizes_[0], save ? cudaMemcpyDeviceToHost : cudaMemcpyHostToDevice, stream));
+    return;
+  }
+  cudaMemcpyAttributes attr{};
+  attr.srcAccessOrder = cudaMemcpySrcAccessOrderStream;
+  size_t attrIdx = 0;
+  KV_CUDA(cudaMemcpyBatchAsync(pieceDsts_.data(), const_cast<const void* const*>(pieceSrcs_.data()), pieceSizes_.data(),
+                               pieceSizes_.size(), &attr, &attrIdx, 1, stream));
 }
 
 // One piece through the ring: while the copy engine moves piece k, the kernel gathers piece k+1.
-void Copier::stagePiece(int layer, const int* ids, int n, char* h) {
+void Copier::stagePiece(const StagedPiece& piece) {
   const int b = static_cast<int>(piece_++ % slots_);
   char* buf = staging_.get<char>() + b * slotBytes_;
-  const size_t bytes = static_cast<size_t>(n) * cfg_.geometry.layerBlockBytes();
   cudaStream_t copy = b % 2 ? aux2_->get() : aux_;
   if (cfg_.direction == Direction::Save) {
     KV_CUDA(cudaStreamWaitEvent(main_, stageFree_[b].get(), 0));
-    launchChunkCopy(cfg_, buf, layer, ids, n, main_);
+    launchChunkCopy(cfg_, buf, piece.seg, piece.segments, main_);
     stageReady_[b].record(main_);
     KV_CUDA(cudaStreamWaitEvent(copy, stageReady_[b].get(), 0));
-    KV_CUDA(cudaMemcpyAsync(h, buf, bytes, cudaMemcpyDeviceToHost, copy));
+    copyPieceHost(piece, buf, copy);
     stageFree_[b].record(copy);
   } else {
     KV_CUDA(cudaStreamWaitEvent(copy, stageFree_[b].get(), 0));
-    KV_CUDA(cudaMemcpyAsync(buf, h, bytes, cudaMemcpyHostToDevice, copy));
+    copyPieceHost(piece, buf, copy);
     stageReady_[b].record(copy);
     KV_CUDA(cudaStreamWaitEvent(main_, stageReady_[b].get(), 0));
-    launchChunkCopy(cfg_, buf, layer, ids, n, main_);
+    launchChunkCopy(cfg_, buf, piece.seg, piece.segments, main_);
     stageFree_[b].record(main_);
   }
   // No join here: the next piece's gather overlaps this piece's copy. A save completes

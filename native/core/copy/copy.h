@@ -27,6 +27,22 @@ struct CopyConfig {
   int batchSharePct = 0;        // StagedGather: this share of each part's blocks goes as batch copies instead
 };
 
+// A run of blocks of one layer and the host bytes they move to or from.
+struct Segment {
+  int layer = 0, count = 0;
+  const int* ids = nullptr;
+  char* host = nullptr;
+};
+
+// One pass through a staging ring slot: up to kMaxSegments segments, their blocks one after
+// another in the slot. Sixteen is two load jobs' layers (kMaxParts), and the segment table
+// stays a small part of the kernel's parameter block.
+constexpr int kMaxSegments = 16;
+struct StagedPiece {
+  int segments = 0, blocks = 0;
+  Segment seg[kMaxSegments];
+};
+
 // Owns the staging buffers and events of one strategy on one pair of streams.
 // enqueue() only enqueues (its host cost is what the strategy costs the caller);
 // recordDone() marks the completion of everything enqueued so far.
@@ -51,7 +67,8 @@ class Copier {
   void batch(int layer, const int* ids, int count, char* host, cudaStream_t stream);
   void mapped(int layer, const int* ids, int count, char* host);
   void staged(int layer, const int* ids, int count, char* host);
-  void stagePiece(int layer, const int* ids, int count, char* host);
+  void stagePiece(const StagedPiece& piece);
+  void copyPieceHost(const StagedPiece& piece, char* slot, cudaStream_t stream);
 
   CopyConfig cfg_;
   cudaStream_t main_, aux_;
@@ -65,15 +82,15 @@ class Copier {
   size_t slotBytes_ = 0;
   std::vector<Event> stageReady_, stageFree_;
   unsigned long long piece_ = 0;
-  // Staged: consecutive enqueues of one layer whose block ids and host bytes continue each
-  // other (the jobs of one save task, over a pool laid out layer by layer) are merged into one
-  // piece, up to a slot: one gather and one copy-engine copy instead of one per job (a 70B TP
-  // shard's job is 1 MiB, and a 1 MiB copy leaves the link idle for a tenth of its time).
-  struct Run {
-    int layer = 0, count = 0;
-    const int* ids = nullptr;
-    char* host = nullptr;
-  } run_;
+  // Staged: what is held back for the next piece. Consecutive enqueues are gathered into one
+  // piece, up to a slot: a run that continues the last one (the jobs of a save task, over a pool
+  // laid out layer by layer) extends it; any other (a load's next layer) becomes a segment of its
+  // own. One kernel and one copy-engine call per piece instead of one per job: a 70B TP shard's
+  // save job is 1 MiB and a load part 512 KiB, and each piece costs the connector thread about six
+  // CUDA calls (a 1 MiB copy leaves the link idle for a tenth of its time).
+  StagedPiece held_;
+  std::vector<void*> pieceDsts_, pieceSrcs_;
+  std::vector<size_t> pieceSizes_;
   // Staged with a batch share: those blocks move as cudaMemcpyBatchAsync copies between
   // the cache and the host extent on a stream of their own, beside the ring: the copy engine
   // reads the cache directly (one HBM pass, no SM), and the gather moves less.
