@@ -7,17 +7,20 @@ import {checkOutputPath, outputFromArgv, writeFileAtomic} from './output-file.js
 import {makeEnvelope, RunClock, type Envelope} from '../core/envelope.js'
 import type {Environment} from '../core/environment.js'
 import {EXIT_RUN_FAILED, KvError} from '../core/errors.js'
+import {launcherWorld, outputForRank, type World} from '../core/launch/world.js'
 import {maskSecrets} from '../core/secrets.js'
 
 export abstract class KvCommand extends Command {
   static enableJsonFlag = true
   static baseFlags = {
-    output: Flags.string({char: 'o', helpValue: 'FILE', description: 'also write the JSON envelope to FILE (whole or not at all; errors too), the table still on stdout'}),
+    output: Flags.string({char: 'o', helpValue: 'FILE', description: 'also write the JSON envelope to FILE (whole or not at all; errors too), the table still on stdout; {rank} in FILE is the launcher rank (torchrun, mpirun, srun), 0 outside one'}),
     quiet: Flags.boolean({char: 'q', description: 'print nothing but errors: the exit code (and --output) say how the run went'}),
   }
   protected readonly clock = new RunClock()
   /** Filled as soon as the command knows it, so an error envelope still carries it. */
   protected environment: Environment | null = null
+  /** The launcher rank this process runs as (torchrun, mpirun, srun), read when the flags are parsed. */
+  protected world: World | null = null
   /** --output, checked when the flags are parsed (before any work). */
   private outputFile: string | undefined
   /** --quiet: no human view and no progress (errors still go to stderr). */
@@ -36,8 +39,9 @@ export abstract class KvCommand extends Command {
     argv?: string[],
   ): Promise<Interfaces.ParserOutput<F, B, A>> {
     const parsed = await super.parse(options, argv)
+    this.world = launcherWorld()
     const output = (parsed.flags as {output?: string}).output
-    if (output !== undefined) this.outputFile = checkOutputPath(output)
+    if (output !== undefined) this.outputFile = checkOutputPath(outputForRank(output, this.world))
     this.quiet = Boolean((parsed.flags as {quiet?: boolean}).quiet)
     return parsed
   }
@@ -48,7 +52,7 @@ export abstract class KvCommand extends Command {
   }
 
   protected envelope<R>(results: R | null, extra: {status?: Envelope<R>['status']; notes?: string[]} = {}): Envelope<R> {
-    const e = makeEnvelope({kind: this.resultKind ?? this.kind, clock: this.clock, argv: this.argv, environment: this.environment, results, ...extra})
+    const e = makeEnvelope({kind: this.resultKind ?? this.kind, clock: this.clock, argv: this.argv, environment: this.environment, world: this.world, results, ...extra})
     this.finalEnvelope = e
     return e
   }
@@ -61,6 +65,7 @@ export abstract class KvCommand extends Command {
       clock: this.clock,
       argv: this.argv,
       environment: this.environment,
+      world: this.world,
       results: null,
       error: {code: kv?.code ?? err.code ?? 'ERROR', message: err.message, exitCode: exit},
     })
@@ -94,7 +99,7 @@ export abstract class KvCommand extends Command {
     const raw = outputFromArgv(this.argv)
     if (raw === undefined) return undefined
     try {
-      return checkOutputPath(raw)
+      return checkOutputPath(outputForRank(raw, launcherWorld()))
     } catch {
       return undefined
     }

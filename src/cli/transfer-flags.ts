@@ -7,6 +7,7 @@ import {gateThreshold} from './number-flag.js'
 import type {ConnectorRequest} from '../core/connector/run.js'
 import {DEFAULT_ACCESSOR, isPythonConnector, REFERENCE_CONNECTORS} from '../core/connector/spec.js'
 import {badInput} from '../core/errors.js'
+import {defaultDevice} from '../core/launch/world.js'
 import type {TransferRequest} from '../core/saveload/run.js'
 import {FAULT_NAMES, STRATEGY_NAMES} from '../native/index.js'
 
@@ -16,7 +17,7 @@ const pyGroup = 'PYTHON CONNECTOR'
 
 export const transferFlags = {
   profile: Flags.string({description: 'profile name (see `kvbench profiles`) or path to a profile .json', default: 'llama-3.1-8b'}),
-  device: Flags.integer({description: 'GPU index', default: 0}),
+  device: Flags.integer({description: "GPU index (default: the launcher's local rank under torchrun, mpirun or srun, else 0)"}),
   strategy: Flags.option({
     description: 'copy strategy: auto picks the fastest measured; all runs each side by side',
     options: ['auto', 'all', ...STRATEGY_NAMES] as const,
@@ -142,7 +143,7 @@ export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferReque
   return {
     mode,
     profile: f.profile,
-    device: f.device,
+    device: f.device ?? defaultDevice(),
     strategy: f.strategy,
     design: f.design,
     connector: f.connector !== 'off',

@@ -10,6 +10,7 @@ import Compare from './compare.js'
 import Env from './env.js'
 import Export from './export.js'
 import Load from './load.js'
+import Merge from './merge.js'
 import Plot from './plot.js'
 import Profiles from './profiles.js'
 import Save from './save.js'
@@ -29,6 +30,7 @@ export const COMMANDS = {
   env: Env,
   export: Export,
   load: Load,
+  merge: Merge,
   plot: Plot,
   profiles: Profiles,
   save: Save,

@@ -106,7 +106,7 @@ size on this card; --crossover FILE writes it as a small JSON a connector can re
 
   /** --plot: the chart `kvbench plot` would draw of this sweep; a sweep with nothing to draw says so. */
   private async plot(r: SweepResults, paths: ChartPaths, name: string): Promise<string> {
-    const envelope = makeEnvelope({kind: 'sweep', clock: this.clock, argv: this.argv, environment: this.environment, results: r})
+    const envelope = makeEnvelope({kind: 'sweep', clock: this.clock, argv: this.argv, environment: this.environment, world: this.world, results: r})
     try {
       const chart = buildChart([{label: 'sweep', envelope}], undefined)
       await writeChart(chart, paths)

@@ -3,10 +3,11 @@
 import {randomUUID} from 'node:crypto'
 
 import type {Environment} from './environment.js'
+import type {World} from './launch/world.js'
 import {maskSecrets} from './secrets.js'
 import {toolInfo, type ToolInfo} from './tool-info.js'
 
-export const SCHEMA_VERSION = '1.8.0'
+export const SCHEMA_VERSION = '1.9.0'
 export const SCHEMA_BASE = 'https://kvbench.dev/schemas/1'
 
 export type RunStatus = 'complete' | 'partial' | 'error'
@@ -17,7 +18,8 @@ export interface Envelope<R> {
   kind: string
   status: RunStatus
   tool: ToolInfo
-  run: {id: string; startedAt: string; finishedAt: string; durationMs: number; argv: string[]}
+  /** `world`: the launcher's rank this process ran as (torchrun, mpirun, srun), null outside one. */
+  run: {id: string; startedAt: string; finishedAt: string; durationMs: number; argv: string[]; world: World | null}
   environment: Environment | null
   results: R | null
   /** Anything skipped, assumed or degraded, said in words (e.g. "verification skipped: --no-verify"). */
@@ -53,6 +55,7 @@ export function makeEnvelope<R>(args: {
   argv: readonly string[]
   environment: Environment | null
   results: R | null
+  world?: World | null
   status?: RunStatus
   notes?: string[]
   error?: Envelope<R>['error']
@@ -70,6 +73,7 @@ export function makeEnvelope<R>(args: {
       finishedAt: finished.toISOString(),
       durationMs: finished.getTime() - args.clock.startedAt.getTime(),
       argv: redactArgv(args.argv),
+      world: args.world ?? null,
     },
     environment: args.environment,
     results: args.results,
