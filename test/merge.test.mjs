@@ -159,3 +159,24 @@ test('ranks of a real run (backend bench under a torchrun environment) merge int
   assert.deepEqual([r.json.results.kind, r.json.results.worldSize, r.json.results.runId], ['backend-bench', 2, 'bench-1'])
   assert.ok(r.json.results.figures.length > 0 && r.json.results.figures.every((f) => f.values.every((v) => v !== null)))
 })
+
+test('a merged result goes to compare and export like a single one: merge/worst/... and merge/total/...', () => {
+  const run = (gbps, id) => {
+    const files = [0, 1].map((rank) => asRank('save-async-h200-1.json', rank, 2, {runId: id, edit: (j) => (asyncDesign(j).transfer.gbps = gbps + rank)}))
+    const out = join(tmp, `merged-${id}.json`)
+    assert.equal(kvbench(['merge', ...files, '-q', '-o', out]).code, 0)
+    return out
+  }
+  const base = run(50, 'a')
+  const csv = kvbench(['export', base, '--format', 'csv'])
+  assert.equal(csv.code, 0, csv.stderr)
+  assert.match(csv.stdout, /merge\/total\/save\/llama-3\.1-8b\/async\/staged\/moved_gbps,[^\n]*101/)
+  assert.match(csv.stdout, /merge\/worst\/save\/llama-3\.1-8b\/async\/staged\/slowdown_pct/)
+  const same = kvbenchJson(['compare', base, run(50, 'b')])
+  assert.equal(same.code, 0, same.stderr)
+  const worse = kvbenchJson(['compare', base, run(40, 'c')])
+  assert.equal(worse.code, 1)
+  assert.ok(worse.json.results.rows.some((r) => r.metric === 'merge/total/save/llama-3.1-8b/async/staged/moved_gbps' && r.verdict === 'regression'))
+  const other = kvbench(['compare', base, asRank('save-async-h200-1.json', 0, 1)])
+  assert.equal(other.code, 2)
+})

@@ -57,6 +57,8 @@ function mustOf(kind: string, r: any): Record<string, string> {
         measured: String(r.measured),
         ceilings: (r.ceilings ?? []).map((c: any) => `${c.id} ${c.bytesPerSample} B`).join(', '),
       }
+    case 'merge':
+      return {ranksOf: String(r.kind), launcher: String(r.launcher), worldSize: String(r.worldSize)}
     default:
       return {}
   }

@@ -6,7 +6,8 @@ import type {Launcher} from '../launch/world.js'
 import {differences, identityOf} from '../compare/identity.js'
 import {badInput} from '../errors.js'
 import type {RunStatus} from '../envelope.js'
-import type {Better, MetricKind, MetricUnit} from '../metrics/index.js'
+import type {MetricKind} from '../metrics/index.js'
+import type {Better, MetricSection, MetricUnit} from '../metrics/metric.js'
 import type {ResultFile} from '../results/read-result.js'
 
 export interface MergedRank {
@@ -26,6 +27,8 @@ export interface MergedFigure {
   better: Better
   /** Machine context (ceilings, the link reference), as in compare. */
   context: boolean
+  /** The row it belongs to in every rank's result (a strategy alone, a design, a ceiling...). */
+  section: MetricSection
   /** By rank; null where that rank has no such figure (it failed, or measured less). */
   values: Array<number | null>
   min: number
@@ -110,7 +113,7 @@ export function mergeRanks(files: ResultFile[]): MergeResults {
     for (const m of f.metrics) {
       let fig = seen.get(m.name)
       if (!fig) {
-        fig = {name: m.name, figure: m.figure, unit: m.unit, better: m.better, context: m.context, values: sorted.map(() => null), min: 0, max: 0, mean: 0, total: null, worstRank: 0}
+        fig = {name: m.name, figure: m.figure, unit: m.unit, better: m.better, context: m.context, section: m.row.section, values: sorted.map(() => null), min: 0, max: 0, mean: 0, total: null, worstRank: 0}
         seen.set(m.name, fig)
         if (m.unit === 'GB/s' && !m.context && m.row.section === 'design') summed.add(m.name)
         names.push(m.name)

@@ -46,7 +46,7 @@ export function readEnvelope(file: string, role: string): Envelope<unknown> {
 export function readResult(file: string, role: string, {allowError = false} = {}): ResultFile {
   const named = `${role} ${file}`
   const e = readEnvelope(file, role)
-  if (!isMetricKind(e.kind)) throw badInput(`${named} is a ${e.kind} result, which has no figures to compare or export (save, load, backend-bench, env, audit-streams)`)
+  if (!isMetricKind(e.kind)) throw badInput(`${named} is a ${e.kind} result, which has no figures to compare or export (save, load, connector, backend-bench, env, audit-streams, merge)`)
   if (e.status === 'error' || e.results === null || e.results === undefined) {
     if (!allowError) throw badInput(`${named} is an error envelope (${e.error?.message ?? 'no results'}): nothing to compare`)
     return {file, kind: e.kind, envelope: e, metrics: []}
