@@ -79,3 +79,34 @@ test('no GPU: empty list and the reason', () => {
   assert.equal(env.cuda.driverVersion, null)
   assert.equal(buildEnvironment(null, 'addon missing', paths).gpusReason, 'addon missing')
 })
+
+test('GPU topology from the sysfs PCIe tree: a switch, a host bridge, a NUMA node apart', async () => {
+  const {gpuTopology} = await import('../dist/core/gpu-topology.js')
+  const {symlinkSync} = await import('node:fs')
+  const sys = join(root, 'topo-sys')
+  // GPUs 0 and 1 under one switch (root port 00:01.0, upstream 01:00.0, downstream 02:00.0 / 02:01.0),
+  // GPU 2 on another root port of host bridge 0000:00, GPU 3 on host bridge 0000:80 (NUMA node 1).
+  const devices = {
+    '0000:03:00.0': 'devices/pci0000:00/0000:00:01.0/0000:01:00.0/0000:02:00.0/0000:03:00.0',
+    '0000:04:00.0': 'devices/pci0000:00/0000:00:01.0/0000:01:00.0/0000:02:01.0/0000:04:00.0',
+    '0000:05:00.0': 'devices/pci0000:00/0000:00:03.0/0000:05:00.0',
+    '0000:81:00.0': 'devices/pci0000:80/0000:80:01.0/0000:81:00.0',
+  }
+  mkdirSync(join(sys, 'bus/pci/devices'), {recursive: true})
+  for (const [id, path] of Object.entries(devices)) {
+    mkdirSync(join(sys, path), {recursive: true})
+    symlinkSync(join('../../..', path), join(sys, 'bus/pci/devices', id))
+  }
+  const gpus = Object.keys(devices).map((busId, index) => ({index, busId: busId.toUpperCase(), numaNode: index === 3 ? 1 : 0}))
+  const pair = (a, b, t) => t.find((p) => p.a === a && p.b === b)
+  const t = gpuTopology(gpus, sys)
+  assert.equal(t.length, 6)
+  assert.deepEqual(pair(0, 1, t), {a: 0, b: 1, link: 'same-switch', through: '0000:01:00.0'})
+  assert.deepEqual(pair(0, 2, t), {a: 0, b: 2, link: 'same-host-bridge', through: 'pci0000:00'})
+  assert.deepEqual(pair(0, 3, t), {a: 0, b: 3, link: 'across-numa-nodes', through: null})
+  assert.equal(pair(1, 3, gpuTopology(gpus.map((g) => ({...g, numaNode: 0})), sys)).link, 'same-numa-node')
+  assert.equal(pair(1, 3, gpuTopology(gpus.map((g) => ({...g, numaNode: null})), sys)).link, 'unknown')
+  // A GPU sysfs does not show as a link (a VM's flat tree, a missing device): unknown, never a guess.
+  assert.equal(gpuTopology([gpus[0], {index: 9, busId: '0000:99:00.0', numaNode: 0}], sys)[0].link, 'unknown')
+  assert.deepEqual(gpuTopology([gpus[0]], sys), [])
+})

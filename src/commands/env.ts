@@ -90,6 +90,12 @@ are compared with.`
         ]),
       )
     }
+    if (env.gpuTopology.length > 0) {
+      this.log('GPU topology (PCIe, from sysfs: GPUs under one switch share its uplink to the host)')
+      const t = makeTable(['GPUs', 'link', 'through'], undefined, {compact: true})
+      for (const p of env.gpuTopology) t.push([`${p.a} - ${p.b}`, p.link, orDash(p.through)])
+      this.log(t.toString())
+    }
     if (r.measured) {
       this.log(`Copy ceilings, GPU ${r.device} (median of samples; p10-p90 in brackets)`)
       const t = makeTable(['measurement', 'bytes/sample', 'samples', 'GB/s', 'p10-p90 GB/s', 'time/sample', 'verified'])

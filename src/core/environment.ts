@@ -6,6 +6,7 @@ import os from 'node:os'
 import {join} from 'node:path'
 
 import type {NativeCudaInfo, NativeGpu} from '../native/index.js'
+import {gpuTopology, type GpuPair} from './gpu-topology.js'
 import {readText} from './read-text.js'
 
 export interface HostInfo {
@@ -49,6 +50,8 @@ export interface Environment {
   host: HostInfo
   cuda: CudaStack
   gpus: GpuInfo[]
+  /** How each pair of GPUs reaches the other over PCIe (switch, root port, host bridge, NUMA node); empty below two GPUs. Absent before 1.9.0. */
+  gpuTopology: GpuPair[]
   /** Why `gpus` is empty (no driver, no device, built without CUDA); null when GPUs were listed. */
   gpusReason: string | null
 }
@@ -161,6 +164,7 @@ export function buildEnvironment(cuda: NativeCudaInfo | null, addonProblem: stri
       host,
       cuda: {addonBuiltWithCuda: false, gencodes: [], runtimeVersion: null, driverVersion: null, driverRelease: null},
       gpus: [],
+      gpuTopology: [],
       gpusReason: addonProblem ?? 'the native addon is not available',
     }
   }
@@ -182,6 +186,7 @@ export function buildEnvironment(cuda: NativeCudaInfo | null, addonProblem: stri
       driverRelease: cuda.driverRelease,
     },
     gpus,
+    gpuTopology: gpuTopology(gpus, paths.sys),
     gpusReason,
   }
 }
