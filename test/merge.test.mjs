@@ -28,6 +28,8 @@ test('each launcher: rank, world, local rank and run id from its own variables',
   // srun starting torchrun: the workers are torchrun's ranks.
   const nested = launcherWorld({...torchrun(1, 4), SLURM_PROCID: '0', SLURM_NTASKS: '2', SLURM_LOCALID: '0', SLURM_STEP_ID: '0', SLURM_JOB_ID: '5'})
   assert.deepEqual([nested.launcher, nested.rank, nested.size], ['torchrun', 1, 4])
+  // Kubernetes' PyTorchJob: RANK and WORLD_SIZE only.
+  assert.deepEqual([launcherWorld({RANK: '2', WORLD_SIZE: '4'}).localRank, launcherWorld({RANK: '2', WORLD_SIZE: '4'}).runId], [0, null])
   // A per-host count in a form not read is unknown, not an error.
   assert.equal(launcherWorld({SLURM_PROCID: '0', SLURM_NTASKS: '6', SLURM_LOCALID: '0', SLURM_NTASKS_PER_NODE: '2,4', SLURM_STEP_ID: '1'}).localSize, null)
 })
@@ -40,6 +42,7 @@ test('launcher variables that cannot be a rank are refused, naming the variable'
   refused(torchrun(4, 4), /RANK=4 is outside WORLD_SIZE=4 \(ranks 0 to 3\)/)
   refused({...torchrun(0, 4), WORLD_SIZE: '0'}, /WORLD_SIZE=0: a world needs one rank or more/)
   refused({...torchrun(1, 4), LOCAL_RANK: '3'}, /LOCAL_RANK=3 is outside LOCAL_WORLD_SIZE=2/)
+  refused({...torchrun(1, 4), LOCAL_RANK: 'first'}, /LOCAL_RANK="first" is not a whole number/)
   refused({OMPI_COMM_WORLD_RANK: '1'}, /openmpi environment: OMPI_COMM_WORLD_SIZE is not set/)
   refused({SLURM_STEP_ID: '0', SLURM_PROCID: '2', SLURM_NTASKS: 'x'}, /slurm environment: SLURM_NTASKS="x" is not a whole number/)
 })

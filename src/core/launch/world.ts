@@ -71,9 +71,10 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, launcher: Launcher, {
     return null
   }
   // Slurm writes SLURM_NTASKS_PER_NODE as "4" or "4(x2)" (4 tasks on each of 2 nodes).
-  const text = name === 'SLURM_NTASKS_PER_NODE' ? raw.replace(/\(x\d+\)$/, '') : raw
+  const perNode = name === 'SLURM_NTASKS_PER_NODE'
+  const text = perNode ? raw.replace(/\(x\d+\)$/, '') : raw
   if (!/^\d+$/.test(text)) {
-    if (!required) return null  // a per-host count in a form we do not read (Slurm's "2,4(x3)"): unknown
+    if (perNode) return null  // a per-host count in a form we do not read (Slurm's "2,4(x3)"): unknown
     throw badInput(`${launcher} environment: ${name}=${JSON.stringify(raw)} is not a whole number`)
   }
   return Number(text)
@@ -86,7 +87,8 @@ export function launcherWorld(env: NodeJS.ProcessEnv = process.env): World | nul
   const {launcher} = vars
   const rank = wholeNumber(env, vars.rank, launcher, {required: true}) as number
   const size = wholeNumber(env, vars.size, launcher, {required: true}) as number
-  const localRank = wholeNumber(env, vars.localRank, launcher, {required: launcher !== 'slurm'}) ?? 0
+  // Local rank 0 where the launcher does not say (Kubernetes' PyTorchJob sets only RANK and WORLD_SIZE).
+  const localRank = wholeNumber(env, vars.localRank, launcher, {required: false}) ?? 0
   const localSize = wholeNumber(env, vars.localSize, launcher, {required: false})
   if (size < 1) throw badInput(`${launcher} environment: ${vars.size}=${size}: a world needs one rank or more`)
   if (rank >= size) throw badInput(`${launcher} environment: ${vars.rank}=${rank} is outside ${vars.size}=${size} (ranks 0 to ${size - 1})`)
