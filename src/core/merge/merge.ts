@@ -106,30 +106,27 @@ export function mergeRanks(files: ResultFile[]): MergeResults {
     const w = worldOf(f)
     return {rank: w.rank, localRank: w.localRank, host: w.host, file: f.file, status: f.envelope.status, error: f.envelope.error?.message ?? null}
   })
-  const names: string[] = []
-  const seen = new Map<string, MergedFigure>()
-  const summed = new Set<string>()  // GB/s of a design: what a rank's connector moved beside its forward
+  const seen = new Map<string, MergedFigure>()  // in the order the ranks first give them
   sorted.forEach((f, r) => {
     for (const m of f.metrics) {
       let fig = seen.get(m.name)
       if (!fig) {
         fig = {name: m.name, figure: m.figure, unit: m.unit, better: m.better, context: m.context, section: m.row.section, values: sorted.map(() => null), min: 0, max: 0, mean: 0, total: null, worstRank: 0}
         seen.set(m.name, fig)
-        if (m.unit === 'GB/s' && !m.context && m.row.section === 'design') summed.add(m.name)
-        names.push(m.name)
       }
       fig.values[r] = m.value
     }
   })
-  const figures = names.map((n) => {
-    const fig = seen.get(n) as MergedFigure
+  const figures = [...seen.values()].map((fig) => {
     const present = fig.values.filter((v): v is number => v !== null)
     fig.min = Math.min(...present)
     fig.max = Math.max(...present)
     fig.mean = present.reduce((a, b) => a + b, 0) / present.length
-    // The connectors of every rank moved at once, so their GB/s add up; a ceiling or a store
-    // alone was measured per rank and its sum would be a figure nobody measured.
-    fig.total = summed.has(n) ? present.reduce((a, b) => a + b, 0) : null
+    // A design's GB/s is what a rank's connector moved beside its forward, all ranks at once, so
+    // they add up; a ceiling or a strategy or store alone was measured per rank, and its sum would
+    // be a figure nobody measured.
+    const movedAtOnce = fig.unit === 'GB/s' && !fig.context && fig.section === 'design'
+    fig.total = movedAtOnce ? present.reduce((a, b) => a + b, 0) : null
     fig.worstRank = ranks[worstOf(fig.values, fig.better)].rank
     return fig
   })
