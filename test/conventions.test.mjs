@@ -33,7 +33,7 @@ test('a mistyped command suggests the right one, exit 2', () => {
   const far = kvbench(['zzz'])
   assert.equal(far.code, 2)
   assert.doesNotMatch(far.stderr, /Did you mean/)
-  assert.match(far.stderr, /kvbench --help lists them: audit-streams, autocomplete, backend bench, compare, env, export, load, merge, plot, profiles, save, sweep/)
+  assert.match(far.stderr, /kvbench --help lists them: audit-streams, autocomplete, backend bench, compare, env, export, load, merge, mix, plot, profiles, save, sweep/)
 })
 
 test('a word after a command that takes none is an unexpected argument', () => {

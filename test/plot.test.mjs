@@ -128,7 +128,7 @@ describe('plot: bad input is one line, exit 2, nothing written', () => {
   const cases = [
     [[join(ROOT, 'package.json')], /is not a kvbench result envelope/],
     [[join(dir, 'nope.json')], /does not exist/],
-    [[join(FIX, 'env-h200.json')], /kind env; plot draws save, load, backend-bench and sweep/],
+    [[join(FIX, 'env-h200.json')], /kind env; plot draws save, load, mix, backend-bench and sweep/],
     [[join(FIX, 'save-h200.json'), join(FIX, 'backend-host-h200.json')], /one kind at a time/],
     [[join(FIX, 'save-h200.json'), '--chart', 'steps'], /no per-step times/],
     [[join(FIX, 'save-h200.json'), '--chart', 'store'], /--chart store does not draw a save result/],

@@ -1,4 +1,4 @@
-// runSaveLoad(plan): one save or load run beside the synthetic forward (src/native/run-save-load.ts).
+// runSaveLoad(plan): one save, load or mixed run beside the synthetic forward (src/native/run-save-load.ts).
 #include "../core/run/save_load.h"
 #include "operation.h"
 #include "operations.h"
@@ -42,6 +42,7 @@ kv::SaveLoadPlan planFromJs(const Napi::Object& o) {
   kv::SaveLoadPlan p;
   p.device = intField(o, "device");
   p.load = boolField(o, "load");
+  p.mix = boolField(o, "mix");
   p.strategies = namedList(o, "strategies", kv::kStrategies, kv::strategyName);
   p.designs = namedList(o, "designs", kv::kDesigns, kv::designName);
   p.geometry = geometryFromJs(objectField(o, "geometry"));
@@ -171,7 +172,8 @@ Napi::Value designToJs(Napi::Env env, const kv::DesignResult& x) {
       .set("connectorBusyUs", x.connectorBusyUs)
       .set("connectorAliveUs", x.connectorAliveUs)
       .set("store", x.store.used ? storeToJs(env, x.store) : env.Null())
-      .set("trace", x.trace.on ? traceToJs(env, x.trace) : env.Null());
+      .set("trace", x.trace.on ? traceToJs(env, x.trace) : env.Null())
+      .set("directions", listOf(env, x.directions, designToJs));
 }
 
 Napi::Value strategyAloneToJs(Napi::Env env, const kv::StrategyAloneResult& x) {
@@ -219,13 +221,14 @@ Napi::Value hostNoiseToJs(Napi::Env env, const kv::HostNoise& h) {
 
 Napi::Value referenceToJs(Napi::Env env, const kv::LinkReferenceResult& ref) {
   if (!ref.ran) return env.Null();
-  return JsObject(env).set("steps", designToJs(env, ref.steps)).set("bytes", ref.bytes).set("chunkBytes", ref.chunkBytes);
+  return JsObject(env).set("steps", designToJs(env, ref.steps)).set("bytes", ref.bytes).set("saveBytes", ref.saveBytes).set("loadBytes", ref.loadBytes).set("chunkBytes", ref.chunkBytes);
 }
 
 Napi::Value resultToJs(Napi::Env env, const kv::SaveLoadResult& r) {
   return JsObject(env)
       .set("ceilingH2dGBps", r.ceilingH2dGBps)
       .set("ceilingD2hGBps", r.ceilingD2hGBps)
+      .set("ceilingBothGBps", r.ceilingBothGBps)
       .set("gemmEngine", r.gemmEngine)
       .set("flopsPerStep", r.flopsPerStep)
       .set("hbmBytesPerStep", r.hbmBytesPerStep)

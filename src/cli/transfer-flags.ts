@@ -1,4 +1,4 @@
-// Flags shared by `kvbench save` and `kvbench load`: the profile, one override
+// Flags shared by `kvbench save`, `kvbench load` and `kvbench mix`: the profile, one override
 // flag per profile field, and the run's choices.
 import {Flags, type Interfaces} from '@oclif/core'
 
@@ -8,6 +8,7 @@ import type {ConnectorRequest} from '../core/connector/run.js'
 import {DEFAULT_ACCESSOR, isPythonConnector, REFERENCE_CONNECTORS} from '../core/connector/spec.js'
 import {badInput} from '../core/errors.js'
 import {defaultDevice} from '../core/launch/world.js'
+import type {TransferMode} from '../core/plan.js'
 import type {TransferRequest} from '../core/saveload/run.js'
 import {FAULT_NAMES, STRATEGY_NAMES} from '../native/index.js'
 
@@ -134,7 +135,7 @@ function traceSteps(f: Parsed): number {
   return n
 }
 
-export function transferRequest(mode: 'save' | 'load', f: Parsed): TransferRequest {
+export function transferRequest(mode: TransferMode, f: Parsed): TransferRequest {
   let hit: number | undefined
   if (f['prefix-hit-rate'] !== undefined) {
     hit = Number(f['prefix-hit-rate'])

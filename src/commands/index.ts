@@ -11,6 +11,7 @@ import Env from './env.js'
 import Export from './export.js'
 import Load from './load.js'
 import Merge from './merge.js'
+import Mix from './mix.js'
 import Plot from './plot.js'
 import Profiles from './profiles.js'
 import Save from './save.js'
@@ -31,6 +32,7 @@ export const COMMANDS = {
   export: Export,
   load: Load,
   merge: Merge,
+  mix: Mix,
   plot: Plot,
   profiles: Profiles,
   save: Save,

@@ -1,6 +1,7 @@
 // Gates in the run, as nccl-tests' NCCL_TESTS_MIN_BW: a threshold on named metrics, checked
 // when the run ends. A failed gate fails the run (exit 1); the result stays complete.
 import type {Metric} from './metrics/index.js'
+import type {TransferMode} from './plan.js'
 
 export interface Gate {
   /** The flag that asked for it, e.g. --max-slowdown */
@@ -56,15 +57,17 @@ export interface TransferGateFlags {
  * The best strategy alone and every design beside the forward move at least P% of the ceiling;
  * every design slows the forward by at most PCT; the async design blocks a step at most N µs (p99).
  */
-export function transferGateSpecs(mode: 'save' | 'load', g: TransferGateFlags): GateSpec[] {
+export function transferGateSpecs(mode: TransferMode, g: TransferGateFlags): GateSpec[] {
   const specs: GateSpec[] = []
   const inDesign = (m: Metric) => m.row.section === 'design'
+  // The best strategy alone in the run's direction (mix: the best each way).
+  const bestFigures = mode === 'mix' ? ['save_pct_of_ceiling', 'load_pct_of_ceiling'] : [`${mode}_pct_of_ceiling`]
   if (g.minPctOfCeiling !== undefined) {
     specs.push({
       flag: 'min-pct-of-ceiling',
       op: '>=',
       threshold: g.minPctOfCeiling,
-      applies: (m) => (m.row.section === 'alone' && m.row.best === true && m.figure === `${mode}_pct_of_ceiling`) || (inDesign(m) && m.figure === 'moved_pct_of_ceiling'),
+      applies: (m) => (m.row.section === 'alone' && m.row.best === true && bestFigures.includes(m.figure)) || (inDesign(m) && m.figure === 'moved_pct_of_ceiling'),
     })
   }
   if (g.maxSlowdown !== undefined) specs.push({flag: 'max-slowdown', op: '<=', threshold: g.maxSlowdown, applies: (m) => inDesign(m) && m.figure === 'slowdown_pct'})

@@ -12,9 +12,11 @@ import {LINK_CEILING_BYTES, planLinkCeilings} from './ceilings.js'
 export const STRATEGIES: StrategyName[] = [...STRATEGY_NAMES]
 export type StrategyChoice = StrategyName | 'auto' | 'all'
 export type DesignChoice = 'async' | 'blocking' | 'all'
+/** save, load, or both in the same steps (`kvbench mix`). */
+export type TransferMode = 'save' | 'load' | 'mix'
 
 export interface RunOptions {
-  mode: 'save' | 'load'
+  mode: TransferMode
   device: number
   strategy: StrategyChoice
   design: DesignChoice
@@ -63,6 +65,8 @@ export interface WorkloadPlan {
 const MiB = 1024 * 1024
 // The link reference's default length: enough for a stable median step, little added wall time.
 const REFERENCE_STEPS = 64
+// kvbench mix: two sequences each way at least (the native core refuses fewer).
+const MIX_MIN_SEQUENCES = 4
 
 // The staged strategy's ring (decided here; the native copier takes the slots it is given).
 // While the copy engine drains one slot, the kernel fills the next; more than two absorb jitter
@@ -102,6 +106,8 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   if (!Number.isInteger(o.storeQueue) || o.storeQueue < 1 || o.storeQueue > 65536) throw badInput(`--store-queue must be between 1 and 65536, got ${o.storeQueue}`)
   const store = storeSpec(o.backend, {threads: o.ioThreads, pipeline: o.pipeline, fsync: o.fsync, direct: o.direct}, 'io-threads', true)
   if (o.fault === 'corrupt-store' && !store) throw badInput('--inject corrupt-store needs a --backend other than host')
+  if (o.mode === 'mix' && store) throw badInput(`--backend ${o.backend}: kvbench mix moves both directions through the pinned pool only (host); measure a store with save or load`)
+  if (o.mode === 'mix' && o.traceSteps) throw badInput('--trace: kvbench mix does not write a timeline; trace save or load')
   if (sizes.chunkBytes % 16) {
     throw badInput(`--block-size ${profile.blockSize} gives ${sizes.chunkBytes}-byte chunks; the layout needs a multiple of 16 bytes`)
   }
@@ -113,6 +119,10 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   }
   const blocksPerJob = contextBlocks
   const transferBlocks = (w.transferSequences ?? w.batch) * contextBlocks
+  // A mixed run saves in one half of the transfer set and loads within the other (a load's source and destination apart).
+  if (o.mode === 'mix' && transferBlocks / contextBlocks < MIX_MIN_SEQUENCES) {
+    throw badInput(`--transfer-sequences ${transferBlocks / contextBlocks}: kvbench mix needs ${MIX_MIN_SEQUENCES} or more (half saved, half loaded)`)
+  }
   const gpuBlocks = w.batch * contextBlocks + transferBlocks
   if (gpuBlocks > 2 ** 31 - 1) throw badInput(`--batch ${w.batch} and --transfer-sequences ${w.transferSequences ?? w.batch} x --prompt-tokens ${w.promptTokens} need ${gpuBlocks} blocks, too many to index`)
   const strategies = o.strategy === 'all' || o.strategy === 'auto' ? STRATEGIES : [o.strategy]
@@ -131,11 +141,14 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   const weightBytes = 2 * (H * qkvOut + H * H + 3 * H * M) + 2 * w.batch * (Math.max(qkvOut, H) + 2 * M + 2 * H)
   // Chunk descriptors (16 bytes a chunk: fills, checks, the per-step write ring), CUDA context and cuBLAS workspace.
   const descriptorBytes = 16 * sizes.parts * profile.layers * (gpuBlocks + 2 * transferBlocks)
-  const gpuBytesNeeded = gpuCacheBytes + stagingBytes + weightBytes + descriptorBytes + 2 * LINK_CEILING_BYTES + 1024 * MiB
+  // mix: every step's KV-write descriptors on the GPU up front (native/core/run/save_steps.h), at most an eighth of the set saved a step.
+  const mixDescriptorBytes = o.mode === 'mix' ? 16 * sizes.parts * profile.layers * Math.ceil(transferBlocks / 8) * (w.decodeSteps + o.warmupSteps) : 0
+  const gpuBytesNeeded = gpuCacheBytes + stagingBytes + weightBytes + descriptorBytes + mixDescriptorBytes + 2 * LINK_CEILING_BYTES + 1024 * MiB
   return {
     plan: {
       device: o.device,
       load: o.mode === 'load',
+      mix: o.mode === 'mix',
       strategies,
       designs,
       geometry: {layers: profile.layers, parts: sizes.parts, chunkBytes: sizes.chunkBytes, gpuBlocks, layout: profile.layout === 'layer-major' ? 0 : 1},

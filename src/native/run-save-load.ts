@@ -1,4 +1,4 @@
-// Typed view of native/addon/run_save_load.cc (one save or load run beside the synthetic forward).
+// Typed view of native/addon/run_save_load.cc (one save, load or mixed run beside the synthetic forward).
 import {callAsync} from './load.js'
 import type {MeasurePlan} from './measure-ceilings.js'
 import type {StoreSpec} from './store-handle.js'
@@ -16,6 +16,8 @@ export type StagingL2 = 'normal' | 'persist' | 'auto'
 export interface SaveLoadPlan {
   device: number
   load: boolean
+  /** Both directions each step (load false): saves in one half of the transfer set, loads in the other. */
+  mix: boolean
   strategies: StrategyName[]
   designs: DesignName[]
   geometry: {layers: number; parts: number; chunkBytes: number; gpuBlocks: number; layout: number}
@@ -70,7 +72,8 @@ export interface NativeStrategyAlone {
 
 export interface NativeDesign {
   design: DesignName
-  strategy: StrategyName | '-'
+  /** A mixed run whose directions ran different strategies: save's/load's. */
+  strategy: StrategyName | '-' | `${StrategyName}/${StrategyName}`
   stepGpuMs: number[]
   stepWallMs: number[]
   hookUs: Record<string, number[]>
@@ -93,6 +96,8 @@ export interface NativeDesign {
   store: NativeDesignStore | null
   /** --trace (plan.traceSteps > 0); null otherwise */
   trace: NativeDesignTrace | null
+  /** A mixed run's connector designs: the save side, then the load side (this one: both together); else empty. */
+  directions: NativeDesign[]
 }
 
 /** native/core/run/trace.h: host times are the native steady clock's µs; GPU times placed on it. */
@@ -150,6 +155,8 @@ export interface NativeStoreAlone {
 export interface NativeSaveLoadResult {
   ceilingH2dGBps: number
   ceilingD2hGBps: number
+  /** Both directions at once, the two added (bidir_pinned). */
+  ceilingBothGBps: number
   gemmEngine: string
   flopsPerStep: number
   hbmBytesPerStep: number
@@ -180,6 +187,9 @@ export interface NativeLinkReference {
   steps: NativeDesign
   /** copied during the measured steps */
   bytes: number
+  /** of which each direction (a mixed run copies both ways at once) */
+  saveBytes: number
+  loadBytes: number
   chunkBytes: number
 }
 

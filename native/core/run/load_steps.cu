@@ -1,8 +1,9 @@
 // Loads beside the forward: requests with prefix hits arrive each step and load their blocks
 // by the design under test, the engine's hooks timed (lookup, start_load, poll; blocking:
-// wait_for_layer_load). Request q loads the first `loadBlocks` blocks saved by job q into the
-// GPU blocks of job q + half: every destination always receives the same source, which is
+// wait_for_layer_load). Request q loads the first `loadBlocks` blocks saved by job q of its span
+// into the GPU blocks of job q + half: every destination always receives the same source, which is
 // what the end-of-phase verification expects (no verification work inside the measured steps).
+#include "load_steps.h"
 #include "phases.h"
 
 #include <algorithm>
@@ -11,68 +12,14 @@
 #include <vector>
 
 namespace kv {
-namespace {
 
-class LoadSteps : public DirectionSteps {
- public:
-  LoadSteps(Rig& rig, Design design, Strategy s, double requestsPerStep, int loadBlocks, uint64_t gen, int steps);
-  void beforeLaunches(StepHooks& h) override;
-  void layer(int l, StepHooks& h) override;
-  void afterLaunches(StepHooks& h) override;
-  void finish() override;
-  void verify() override;
-
- private:
-  // Async: the loads started in one hook go into one batch, handed over with one push; a
-  // batch's memory is reused once the connector took the batches after it.
-  static constexpr int kLoadRing = 8;
-
-  const double requestsPerStep, reqBytes;
-  const int loadBlocks, half, jobsPerRequest, inflightCap;
-  const uint64_t gen;
-  std::unique_ptr<Stream> loadMain, loadAux;
-  std::unique_ptr<Copier> copier;
-  std::vector<Event> layerLoaded;     // blocking: each layer's loads done
-  std::vector<double> arrival;        // by request
-  std::deque<int> waiting;            // hit, load not started (async backpressure)
-  std::vector<char> loaded;           // destinations written at least once
-  std::vector<int> arrivals, hits;    // this step's
-  int inflight = 0, nextRequest = 0;
-  int stepNow = 0;  // the step whose hooks run: a load's copies belong to it (--trace)
-  double acc = 0;
-  // With a store: how many layer records of request q are still being read, and whether one failed.
-  std::vector<int> getsLeft;
-  std::vector<char> getFailed;
-  std::vector<std::vector<ConnectorTask>> loadBatches;
-  long long loadBatchesSubmitted = 0;
-  int loadBatch = 0;
-  // Last of what the connector thread reads (the batches, the pool, the ids): on an early exit it
-  // is destroyed first, and its destructor drains and joins while they still exist.
-  std::unique_ptr<AsyncConnector> conn;
-  std::vector<double>&lookupUs, &startLoad, &waitForLayerLoad, &poll;
-
-  void expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) const;
-  void poisonDestinations();
-  bool lookup(int q);
-  void ready(int q, double doneUs);
-  void drainCompletions();
-  void publishCopies();
-  void submitCopies(int q);
-  void growTo(int q);
-  void onGet(uint64_t tag, bool whole);
-  void drainStore();
-  void readRecords(int q);
-  bool startGets(int q);
-  void startAsync();
-  void startBlocking();
-};
-
-LoadSteps::LoadSteps(Rig& rg, Design d, Strategy s, double perStep, int blocks, uint64_t g0, int n)
+LoadSteps::LoadSteps(Rig& rg, Design d, Strategy s, JobSpan jobs, double perStep, int blocks, uint64_t g0, int n)
     : DirectionSteps(rg, d, s, n),
+      span(jobs),
       requestsPerStep(perStep),
       reqBytes(static_cast<double>(blocks) * rg.g.layerBlockBytes() * rg.g.layers),
       loadBlocks(blocks),
-      half(std::max(1, rg.numJobs / 2)),
+      half(std::max(1, jobs.count / 2)),
       jobsPerRequest((rg.g.layers + kMaxParts - 1) / kMaxParts),  // a request's layers, kMaxParts to a job
       inflightCap(std::max(2, static_cast<int>(std::ceil(2 * perStep)))),
       gen(g0),
@@ -110,7 +57,7 @@ LoadSteps::LoadSteps(Rig& rg, Design d, Strategy s, double perStep, int blocks, 
 // Every destination poisoned first, so a block never loaded cannot pass.
 void LoadSteps::poisonDestinations() {
   std::vector<ChunkRef> dst;
-  for (int j = 0; j < rig.numJobs; ++j)
+  for (int j = span.first; j < span.first + span.count; ++j)
     for (int l = 0; l < g.layers; ++l) rig.gpuRefs(dst, j, l, gen, p.blocksPerJob);
   DeviceBuffer d = upload(dst, rig.compute.get());
   launchPoisonChunks(d.get<ChunkRef>(), static_cast<int>(dst.size()), g.chunkBytes, rig.compute.get());
@@ -126,7 +73,7 @@ void LoadSteps::expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) co
     j.parts = std::min(kMaxParts, g.layers - k * kMaxParts);
     for (int i = 0; i < j.parts; ++i) {
       const int l = k * kMaxParts + i;
-      j.part[i] = CopyPart{rig.jobIds(q + half), loadBlocks, rig.pool->extentFor(q % rig.numJobs, l).host, l};
+      j.part[i] = CopyPart{rig.jobIds(destination(q)), loadBlocks, rig.pool->extentFor(source(q), l).host, l};
     }
     j.bytes = static_cast<double>(j.parts) * loadBlocks * g.layerBlockBytes();
     j.step = t.step;
@@ -137,17 +84,17 @@ void LoadSteps::expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) co
 // The scheduler's get_num_new_matched_tokens. The pool answers from its index; a store
 // answers synchronously (blocking design) or later through its I/O threads (async).
 bool LoadSteps::lookup(int q) {
-  if (!tier) return rig.pool->lookup(static_cast<uint64_t>(q % rig.numJobs)).has_value();
+  if (!tier) return rig.pool->lookup(static_cast<uint64_t>(source(q))).has_value();
   if (design == Design::Blocking) {
     try {
-      return tier->containsNow(rig.slotOf(q, 0));
+      return tier->containsNow(rig.slotOf(source(q), 0));
     } catch (const Error& e) {
       ++tier->counters.lookupsFailed;
       if (tier->counters.firstError.empty()) tier->counters.firstError = e.what();
       return false;
     }
   }
-  if (!tier->lookup(rig.slotOf(q, 0), static_cast<uint64_t>(q))) ++r.store.lookupsRefused;
+  if (!tier->lookup(rig.slotOf(source(q), 0), static_cast<uint64_t>(q))) ++r.store.lookupsRefused;
   return false;  // answered later (drainStore)
 }
 
@@ -157,7 +104,7 @@ void LoadSteps::ready(int q, double doneUs) {
   r.transferLatencyMs.push_back((doneUs - arrival[q]) / 1000);
   r.bytesMoved += reqBytes;
   lastDone = std::max(lastDone, doneUs);
-  loaded[(q + half) % rig.numJobs] = 1;
+  loaded[destination(q)] = 1;
 }
 
 void LoadSteps::drainCompletions() {
@@ -221,13 +168,13 @@ void LoadSteps::drainStore() {
 void LoadSteps::readRecords(int q) {
   growTo(q);
   getsLeft[q] = g.layers;
-  for (int l = 0; l < g.layers; ++l) tier->get(rig.slotOf(q, l), rig.extent(rig.slotOf(q, l)), static_cast<uint64_t>(q) * g.layers + l);
+  for (int l = 0; l < g.layers; ++l) tier->get(rig.slotOf(source(q), l), rig.extent(rig.slotOf(source(q), l)), static_cast<uint64_t>(q) * g.layers + l);
 }
 
 // Async with a store: start reading request q's records if its extents and the queue are free.
 bool LoadSteps::startGets(int q) {
   for (int l = 0; l < g.layers; ++l)
-    if (tier->busy(rig.slotOf(q, l))) return false;
+    if (tier->busy(rig.slotOf(source(q), l))) return false;
   if (tier->room() < static_cast<size_t>(g.layers)) return false;
   readRecords(q);
   return true;
@@ -267,7 +214,7 @@ void LoadSteps::startBlocking() {
     hits.swap(whole);
   }
   for (int l = 0; l < g.layers && !hits.empty(); ++l) {
-    for (int q : hits) copier->enqueue(l, rig.jobIds(q + half), loadBlocks, rig.pool->extentFor(q % rig.numJobs, l).host);
+    for (int q : hits) copier->enqueue(l, rig.jobIds(destination(q)), loadBlocks, rig.pool->extentFor(source(q), l).host);
     copier->recordDone(layerLoaded[l].get());
   }
 }
@@ -291,9 +238,13 @@ void LoadSteps::beforeLaunches(StepHooks& h) {
   }
 }
 
-void LoadSteps::layer(int l, StepHooks& h) {
+void LoadSteps::beforeLayer(int l, StepHooks& h) {
   // wait_for_layer_load: the host waits before launching the layer.
   if (design == Design::Blocking && !hits.empty()) h.time(waitForLayerLoad, [&](double) { layerLoaded[l].sync(); });
+}
+
+void LoadSteps::layer(int l, StepHooks& h) {
+  beforeLayer(l, h);
   rig.forward->layer(l, nullptr, 0, nullptr);
 }
 
@@ -323,19 +274,18 @@ void LoadSteps::finish() {
 
 void LoadSteps::verify() {
   std::vector<ChunkRef> check;
-  for (int d = 0; d < rig.numJobs; ++d) {
+  for (int d = span.first; d < span.first + span.count; ++d) {
     if (!loaded[d]) continue;
-    const int src = ((d - half) % rig.numJobs + rig.numJobs) % rig.numJobs;
+    const int src = span.job(((d - span.first - half) % span.count + span.count) % span.count);
     for (int l = 0; l < g.layers; ++l) rig.gpuRefs(check, src, l, gen, loadBlocks, d);
   }
   r.mismatches = rig.checkGpu(check);
   r.chunksChecked = static_cast<long long>(check.size());
 }
 
-}  // namespace
 
 DesignResult loadBesideForward(Rig& rig, Design design, Strategy s, double requestsPerStep, int loadBlocks, uint64_t gen, int steps, const StepsWindow& around) {
-  LoadSteps d(rig, design, s, requestsPerStep, loadBlocks, gen, steps);
+  LoadSteps d(rig, design, s, rig.allJobs(), requestsPerStep, loadBlocks, gen, steps);
   return runSteps(d, around);
 }
 

@@ -24,6 +24,8 @@ void validatePlan(const SaveLoadPlan& p) {
   if (p.stagingSlots < 2 || p.stagingSlotBytes % 16 || static_cast<size_t>(p.stagingSlots) * p.stagingSlotBytes > p.stagingBytes) bad("staging ring slots must be two or more, multiples of 16 bytes, within the ring");
   if (p.stagingSlotBytes < g.layerBlockBytes()) bad("staging buffer smaller than one block of one layer per ring slot");
   if (p.ceiling.device != p.device) bad("the ceiling plan must be for the run's device");
+  if (p.mix && (p.load || p.useStore || p.traceSteps > 0)) bad("a mixed run is neither a load run nor one with a store or a trace");
+  if (p.mix && p.transferBlocks / p.blocksPerJob < 4) bad("a mixed run needs four or more jobs in the transfer set (two each way)");
 }
 
 }  // namespace kv

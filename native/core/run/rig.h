@@ -25,6 +25,15 @@ DeviceBuffer upload(const std::vector<ChunkRef>& refs, cudaStream_t s);
 // A plan the TypeScript planner should never send (bad input, exit 2) is refused before any allocation.
 void validatePlan(const SaveLoadPlan& p);
 
+// The jobs one direction's steps use: [first, first + count) of the transfer set, job j of the
+// direction being job first + j % count of the rig. A one-direction run spans the whole set; a
+// mixed run gives its saves one half and its loads the other, so neither direction reads blocks
+// or extents the other writes.
+struct JobSpan {
+  int first = 0, count = 0;
+  int job(int j) const { return first + j % count; }
+};
+
 // Everything one run allocates, created once and shared by the phases.
 struct Rig {
   const SaveLoadPlan& p;
@@ -132,6 +141,10 @@ struct Rig {
     return c;
   }
   bool cancelled() const { return p.cancel && p.cancel->load(); }
+  JobSpan allJobs() const { return {0, numJobs}; }
+  // A mixed run: the saves' half, then the loads' (a load's source and destination both in it).
+  JobSpan saveHalf() const { return {0, numJobs - numJobs / 2}; }
+  JobSpan loadHalf() const { return {numJobs - numJobs / 2, numJobs / 2}; }
 };
 
 }  // namespace kv

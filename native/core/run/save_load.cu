@@ -61,7 +61,8 @@ struct Run {
   uint64_t gen = 1;                         // generation of the next pattern written
   std::vector<Strategy> besideForward;      // strategies the designs run with (auto: the one picked)
   double stepMs = 0;                        // the forward alone, calibrated
-  uint64_t primeGen = 0;                    // load: the generation the requests load
+  uint64_t primeGen = 0;                    // load, mix: the generation the requests load
+  int mixLoadPick = -1;                     // mix with auto: the loads' strategy (the saves run besideForward's)
 
   explicit Run(const SaveLoadPlan& plan) : p(plan), besideForward(plan.strategies) {}
   bool cancelled() const { return p.cancel && p.cancel->load(); }
@@ -81,14 +82,21 @@ struct Phase {
   virtual void run(Run&) = 0;
 };
 
-// The link's ceilings (the higher median of each direction is kept by the second reading).
-void measureLink(const SaveLoadPlan& p, double& h2d, double& d2h) {
+struct LinkCeilings {
+  double h2d = 0, d2h = 0, both = 0;
+};
+
+// The link's ceilings (the higher median of each is kept by the second reading).
+LinkCeilings measureLink(const SaveLoadPlan& p) {
+  LinkCeilings c;
   for (const CopyMeasurement& m : measureCeilings(p.ceiling).copies) {
     // A median that decides the run (the offered load) stays native; TS recomputes the reported one.
     const double gbps = m.bytesPerSample / (medianOf(m.samplesMs) * 1e6);
-    if (m.id == "h2d_pinned") h2d = gbps;
-    if (m.id == "d2h_pinned") d2h = gbps;
+    if (m.id == "h2d_pinned") c.h2d = gbps;
+    if (m.id == "d2h_pinned") c.d2h = gbps;
+    if (m.id == "bidir_pinned") c.both = gbps;
   }
+  return c;
 }
 
 // The store opens first: a wrong address, password or a full disk fails before any allocation.
@@ -108,7 +116,10 @@ struct OpenStore : Phase {
 // median of each direction kept (a busy host or link only ever lowers a reading; one low
 // reading put strategies at 130% of it).
 struct Ceilings : Phase {
-  void run(Run& r) override { measureLink(r.p, r.out.ceilingH2dGBps, r.out.ceilingD2hGBps); }
+  void run(Run& r) override {
+    const LinkCeilings c = measureLink(r.p);
+    r.out.ceilingH2dGBps = c.h2d, r.out.ceilingD2hGBps = c.d2h, r.out.ceilingBothGBps = c.both;
+  }
 };
 
 // Auto keeps the ring in L2 only where the whole ring fits the GPU's set-aside; Persist
@@ -164,16 +175,17 @@ struct StoreAlone : Phase {
 struct CeilingsAgain : Phase {
   bool applies(const Run& r) const override { return !r.cancelled(); }
   void run(Run& r) override {
-    double h2d = 0, d2h = 0;
-    measureLink(r.p, h2d, d2h);
+    const LinkCeilings again = measureLink(r.p);
     auto keepHigher = [&](double& kept, double again, const char* dir) {
       if (std::abs(again - kept) > 0.03 * std::max(again, kept))
         r.out.notes.push_back(std::string("ceiling ") + dir +
                               fmt(" read %.1f GB/s before the strategies and %.1f GB/s after them: the higher is used (the host or link was busy for the other)", kept, again));
       kept = std::max(kept, again);
     };
-    keepHigher(r.out.ceilingH2dGBps, h2d, "H2D");
-    keepHigher(r.out.ceilingD2hGBps, d2h, "D2H");
+    keepHigher(r.out.ceilingH2dGBps, again.h2d, "H2D");
+    keepHigher(r.out.ceilingD2hGBps, again.d2h, "D2H");
+    if (r.p.mix) keepHigher(r.out.ceilingBothGBps, again.both, "both ways");
+    else r.out.ceilingBothGBps = std::max(r.out.ceilingBothGBps, again.both);
   }
 };
 
@@ -189,6 +201,7 @@ struct PickStrategy : Phase {
     if (load >= 0) r.out.bestLoad = r.out.strategies[load].strategy;
     const int mine = p.load ? load : save;
     if (p.pickBest && mine >= 0) r.besideForward = {p.strategies[mine]};
+    if (p.pickBest && p.mix) r.mixLoadPick = load;
   }
 };
 
@@ -211,11 +224,11 @@ struct Calibration : Phase {
   }
 };
 
-// Load runs: every job's blocks saved once (staged) with a known generation, which is what the
+// Load and mixed runs: every job's blocks saved once (staged) with a known generation, which is what the
 // requests load; with a store, the records go to it and the pool is poisoned, so a load passes
 // only with bytes read back.
 struct PrimeLoads : Phase {
-  bool applies(const Run& r) const override { return r.p.load; }
+  bool applies(const Run& r) const override { return r.p.load || r.p.mix; }
   void run(Run& r) override {
     r.primeGen = r.gen++;
     if (r.cancelled()) return;
@@ -254,19 +267,28 @@ struct DesignsBesideForward : Phase {
     const KvGeometry& g = r.rig->g;
     using Steps = std::function<DesignResult(Design, Strategy, int, const StepsWindow&)>;
     Steps steps;
-    if (!p.load) {
-      const double jobBytes = static_cast<double>(p.blocksPerJob) * g.layerBlockBytes();
-      const double ceiling = offeredGBps(r, r.out.ceilingD2hGBps, r.out.storeAlone.putMs, "put") * 1e9;
-      int jobsPerStep = static_cast<int>(std::ceil(p.offeredFactor * ceiling * r.stepMs / 1000 / (jobBytes * g.layers)));
-      jobsPerStep = std::max(1, std::min(jobsPerStep, std::max(1, r.rig->numJobs / 4)));
-      if (jobsPerStep == r.rig->numJobs / 4) r.out.notes.push_back("saves per step capped by the transfer set: the link may not be saturated (--transfer-sequences makes the set larger)");
+    if (p.mix) {
+      // Each direction is offered its half of the both-ways ceiling (x the offered factor).
+      const double half = r.out.ceilingBothGBps / 2;
+      MixWork w;
+      w.jobsPerStep = saveJobsPerStep(r, half, r.rig->saveHalf().count);
+      w.loadBlocks = loadBlocks(p);
+      w.requestsPerStep = loadRequestsPerStep(r, half, w.loadBlocks);
+      w.loadGen = r.primeGen;
+      steps = [&r, w](Design d, Strategy s, int n, const StepsWindow& win) mutable {
+        w.saveWith = s;
+        w.loadWith = r.mixLoadPick >= 0 ? r.p.strategies[r.mixLoadPick] : s;
+        w.saveGen = 1000 * r.gen++;
+        return mixBesideForward(*r.rig, d, w, n, win);
+      };
+    } else if (!p.load) {
+      const int jobsPerStep = saveJobsPerStep(r, r.out.ceilingD2hGBps, r.rig->numJobs);
       steps = [&r, jobsPerStep](Design d, Strategy s, int n, const StepsWindow& w) { return saveBesideForward(*r.rig, d, s, jobsPerStep, 1000 * r.gen++, n, w); };
     } else {
-      const int loadBlocks = std::max(1, static_cast<int>(std::lround(p.blocksPerJob * p.prefixHitRate)));
-      const double reqBytes = static_cast<double>(loadBlocks) * g.layerBlockBytes() * g.layers;
-      const double requestsPerStep = p.offeredFactor * offeredGBps(r, r.out.ceilingH2dGBps, r.out.storeAlone.getMs, "get") * 1e9 * r.stepMs / 1000 / reqBytes;
-      steps = [&r, requestsPerStep, loadBlocks](Design d, Strategy s, int n, const StepsWindow& w) {
-        return loadBesideForward(*r.rig, d, s, requestsPerStep, loadBlocks, r.primeGen, n, w);
+      const int blocks = loadBlocks(p);
+      const double requestsPerStep = loadRequestsPerStep(r, r.out.ceilingH2dGBps, blocks);
+      steps = [&r, requestsPerStep, blocks](Design d, Strategy s, int n, const StepsWindow& w) {
+        return loadBesideForward(*r.rig, d, s, requestsPerStep, blocks, r.primeGen, n, w);
       };
     }
     std::vector<Design> designs = p.designs;
@@ -281,12 +303,31 @@ struct DesignsBesideForward : Phase {
       const std::vector<Strategy> list = d == Design::Off ? std::vector<Strategy>{r.besideForward.front()} : r.besideForward;
       for (Strategy s : list) {
         if (r.cancelled()) break;
-        r.out.designs.push_back(withNoiseProbe(r, d, [&] { return r.withRing(d != Design::Off && s == Strategy::StagedGather, [&] { return steps(d, s, p.steps, StepsWindow{}); }); }));
+        const bool staged = s == Strategy::StagedGather || (r.mixLoadPick >= 0 && p.strategies[r.mixLoadPick] == Strategy::StagedGather);
+        r.out.designs.push_back(withNoiseProbe(r, d, [&] { return r.withRing(d != Design::Off && staged, [&] { return steps(d, s, p.steps, StepsWindow{}); }); }));
       }
     }
   }
 
  private:
+  // Save jobs per step: the offered factor x `gbps` x the calibrated step, at most a quarter of
+  // the saves' jobs (a job's blocks are rewritten only every fourth step).
+  static int saveJobsPerStep(Run& r, double gbps, int jobs) {
+    const SaveLoadPlan& p = r.p;
+    const double jobBytes = static_cast<double>(p.blocksPerJob) * r.rig->g.layerBlockBytes();
+    const double ceiling = offeredGBps(r, gbps, r.out.storeAlone.putMs, "put") * 1e9;
+    const int cap = std::max(1, jobs / 4);
+    const int n = std::max(1, std::min(static_cast<int>(std::ceil(p.offeredFactor * ceiling * r.stepMs / 1000 / (jobBytes * r.rig->g.layers))), cap));
+    if (n == cap) r.out.notes.push_back("saves per step capped by the transfer set: the link may not be saturated (--transfer-sequences makes the set larger)");
+    return n;
+  }
+  static int loadBlocks(const SaveLoadPlan& p) { return std::max(1, static_cast<int>(std::lround(p.blocksPerJob * p.prefixHitRate))); }
+  // Requests per step: the offered factor x `gbps` x the calibrated step, in requests of `blocks` blocks x every layer.
+  static double loadRequestsPerStep(Run& r, double gbps, int blocks) {
+    const double reqBytes = static_cast<double>(blocks) * r.rig->g.layerBlockBytes() * r.rig->g.layers;
+    return r.p.offeredFactor * offeredGBps(r, gbps, r.out.storeAlone.getMs, "get") * 1e9 * r.stepMs / 1000 / reqBytes;
+  }
+
   // The forward steps the loop below runs (warm-up included), for a progress bar.
   static long long stepsPlanned(const Run& r, const std::vector<Design>& designs) {
     const SaveLoadPlan& p = r.p;
@@ -319,21 +360,35 @@ struct DesignsBesideForward : Phase {
     return steps;
   }
 
-  // The link reference: a connector-off phase with a contiguous copy stream beside the forward.
+  // The link reference: a connector-off phase with a contiguous copy stream beside the forward
+  // (a mixed run: one each way, at once).
   template <class Steps>
   static void linkReference(Run& r, const Steps& steps) {
     const SaveLoadPlan& p = r.p;
     if (p.referenceSteps <= 0 || r.cancelled()) return;
-    ContiguousCopyStream link(p.device, p.load ? Direction::Load : Direction::Save, p.ceiling.bytes, std::min<size_t>(kReferenceChunk, p.ceiling.bytes));
+    const size_t chunk = std::min<size_t>(kReferenceChunk, p.ceiling.bytes);
+    std::vector<std::unique_ptr<ContiguousCopyStream>> links;
+    if (p.mix || !p.load) links.push_back(std::make_unique<ContiguousCopyStream>(p.device, Direction::Save, p.ceiling.bytes, chunk));
+    if (p.mix || p.load) links.push_back(std::make_unique<ContiguousCopyStream>(p.device, Direction::Load, p.ceiling.bytes, chunk));
     LinkReferenceResult& ref = r.out.reference;
-    ref.steps = steps(Design::Off, r.besideForward.front(), p.referenceSteps, StepsWindow{[&] { link.start(); }, [&] { link.finish(); }});
+    const StepsWindow around{[&] {
+                               for (auto& l : links) l->start();
+                             },
+                             [&] {
+                               for (auto& l : links) l->finish();
+                             }};
+    ref.steps = steps(Design::Off, r.besideForward.front(), p.referenceSteps, around);
     ref.steps.design = "reference";
-    ref.chunkBytes = link.chunkBytes();
-    if (ref.steps.stepsRun > 0) {
-      ref.bytes = link.bytesDoneBetween(ref.steps.measuredFromUs, ref.steps.measuredToUs);
-      ref.steps.windowMs = (ref.steps.measuredToUs - ref.steps.measuredFromUs) / 1000;
-      ref.ran = true;
+    ref.chunkBytes = chunk;
+    if (ref.steps.stepsRun == 0) return;
+    for (size_t i = 0; i < links.size(); ++i) {
+      const double bytes = links[i]->bytesDoneBetween(ref.steps.measuredFromUs, ref.steps.measuredToUs);
+      const bool save = (p.mix || !p.load) && i == 0;
+      (save ? ref.saveBytes : ref.loadBytes) = bytes;
+      ref.bytes += bytes;
     }
+    ref.steps.windowMs = (ref.steps.measuredToUs - ref.steps.measuredFromUs) / 1000;
+    ref.ran = true;
   }
 };
 

@@ -1,4 +1,4 @@
-// One `kvbench save` / `kvbench load` run, the boundary's view: the plan in, the results out.
+// One `kvbench save` / `kvbench load` / `kvbench mix` run, the boundary's view: the plan in, the results out.
 // The run (save_load.cu) is an ordered list of phases: ceilings, each copy strategy alone,
 // the store alone, the ceilings again, the strategy picked (auto), calibration, the forward
 // with each connector design beside it and with the link reference beside it. It returns raw
@@ -47,6 +47,7 @@ enum class StagingL2 { Normal = 0, Persist = 1, Auto = 2 };
 struct SaveLoadPlan {
   int device = 0;
   bool load = false;                  // false: save run, true: load run
+  bool mix = false;                   // both directions each step (load false): saves in one half of the transfer set, loads in the other
   std::vector<Strategy> strategies;   // transfer phase, and async/blocking designs
   bool pickBest = false;              // the designs beside the forward run only the fastest verified strategy (auto)
   std::vector<Design> designs;        // beside the forward (Off is the baseline)
@@ -126,6 +127,9 @@ struct DesignResult {
   double connectorBusyUs = 0, connectorAliveUs = 0;
   DesignStore store;
   DesignTrace trace;  // --trace
+  // A mixed run's design: its save side, then its load side (this result holds both together:
+  // their bytes and jobs added, the steps they shared, the transfer window around both).
+  std::vector<DesignResult> directions;
 };
 
 // The forward with a plain contiguous copy stream beside it (link_reference.h) in place of a
@@ -134,6 +138,7 @@ struct LinkReferenceResult {
   bool ran = false;
   DesignResult steps;  // a connector-off phase: its step times
   double bytes = 0;        // copied during its measured steps
+  double saveBytes = 0, loadBytes = 0;  // of which each direction (a mixed run copies both ways at once)
   size_t chunkBytes = 0;
 };
 
@@ -142,6 +147,7 @@ struct SaveLoadResult {
   // auto, the run's direction's is the one its designs ran with.
   std::string bestSave, bestLoad;
   double ceilingH2dGBps = 0, ceilingD2hGBps = 0;
+  double ceilingBothGBps = 0;  // both directions at once, the two added
   std::string gemmEngine;
   double flopsPerStep = 0, hbmBytesPerStep = 0;
   std::vector<StrategyAloneResult> strategies;

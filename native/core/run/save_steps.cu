@@ -1,5 +1,6 @@
 // Saves beside the forward: each layer's new blocks saved by the design under test, the engine's
 // hooks timed (wait_for_block_free, save_layer, publish_saves, poll; blocking: wait_for_save).
+#include "save_steps.h"
 #include "phases.h"
 
 #include <algorithm>
@@ -7,70 +8,10 @@
 #include <vector>
 
 namespace kv {
-namespace {
 
-class SaveSteps : public DirectionSteps {
- public:
-  SaveSteps(Rig& rig, Design design, Strategy s, int jobsPerStep, uint64_t genBase, int steps);
-  void beforeLaunches(StepHooks& h) override;
-  void layer(int l, StepHooks& h) override;
-  void afterLaunches(StepHooks& h) override;
-  void finish() override;
-  void verify() override;
-
- private:
-  // The connector orders a save after its layer's event when it enqueues the copy, which can
-  // be a few steps later (it keeps only kQueuedBytes on the GPU): a deep ring of events keeps
-  // that wait on the step that wrote the blocks, not a later reuse of the event.
-  static constexpr int kEventSteps = 16;
-  // Async: every task lives in one ring, at its id: save_layer writes it in place, a step's
-  // tasks are published as one span, and a completion (an id) finds its task there. A slot is
-  // written again only once its task completed; the ring holds kTaskSteps steps of tasks, far
-  // more than are ever in flight (the bytes in flight are capped at two steps' worth).
-  static constexpr int kTaskSteps = 16;
-  // Each step's KV writes are uploaded through a ring of this many pinned slots (the per-step
-  // sync makes a slot free again).
-  static constexpr int kWriteSlots = 4;
-
-  const int jobsPerStep, groupsPerLayer;
-  const uint64_t genBase;
-  const double jobBytes, inflightCap;
-  const size_t perLayer, perStep;
-  PinnedBuffer hostRing;
-  DeviceBuffer writes;
-  std::vector<ChunkRef> refs;
-  std::vector<Event> layerDone;
-  std::vector<long long> lastGen;     // per host extent: the generation it last received whole (what verify expects)
-  // Per job: the newest task that saves any layer of its blocks. An engine cannot rewrite a
-  // block whose save has not finished, so the forward waits for it (a slow connector's cost).
-  // Tasks complete in order, so the newest one stands for every layer of the job.
-  std::vector<long long> jobPending;
-  std::unique_ptr<Stream> saveMain, saveAux;
-  std::unique_ptr<Copier> copier;     // blocking: save_layer enqueues the copies itself
-  std::deque<ConnectorJob> blockingJobs;
-  std::vector<ConnectorTask> stepTasks;  // blocking: this step's saves, complete at wait_for_save
-  std::vector<ConnectorTask> tasks;   // async: the task ring
-  long long taskRing = 1, stepTaskMax = 0;
-  long long submitted = 0, completed = 0, published = 0;  // tasks; they complete in submission order
-  double inflightBytes = 0;
-  // Last of what the connector thread reads (the task ring, the pool, the ids): on an early exit
-  // it is destroyed first, and its destructor drains and joins while they still exist.
-  std::unique_ptr<AsyncConnector> conn;
-  std::vector<double>&waitForBlockFree, &saveLayer, &publishSaves, &poll, &waitForSave;
-
-  void expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) const;
-  void uploadStep(int st);
-  void complete(const ConnectorTask& t, double doneUs);
-  void drainCompletions();
-  void waitForBlocksFree(int st);
-  bool skip(int st, int l, int k0, int n);
-  void submit(int st, int l, int k0, int n, cudaEvent_t ev, double t0);
-  void saveWhole();
-  static void ignore(uint64_t, bool) {}
-};
-
-SaveSteps::SaveSteps(Rig& rg, Design d, Strategy s, int jobs, uint64_t gen, int n)
+SaveSteps::SaveSteps(Rig& rg, Design d, Strategy s, JobSpan jobs_, int jobs, uint64_t gen, int n)
     : DirectionSteps(rg, d, s, n),
+      span(jobs_),
       jobsPerStep(jobs),
       groupsPerLayer((jobs + kMaxParts - 1) / kMaxParts),
       genBase(gen),
@@ -78,8 +19,9 @@ SaveSteps::SaveSteps(Rig& rg, Design d, Strategy s, int jobs, uint64_t gen, int 
       inflightCap(2.0 * jobBytes * jobs * rg.g.layers),
       perLayer(static_cast<size_t>(jobs) * rg.p.blocksPerJob * rg.g.parts),
       perStep(perLayer * rg.g.layers),
-      hostRing(allocPinned(kWriteSlots * perStep * sizeof(ChunkRef))),
-      writes(allocDevice(kWriteSlots * perStep * sizeof(ChunkRef))),
+      writeSlots(rg.p.mix ? total : kWriteSlots),
+      hostRing(allocPinned((rg.p.mix ? 1 : kWriteSlots) * perStep * sizeof(ChunkRef))),
+      writes(allocDevice(static_cast<size_t>(writeSlots) * perStep * sizeof(ChunkRef))),
       lastGen(rg.slots(), -1),
       jobPending(rg.slots() / rg.g.layers, -1),
       waitForBlockFree(r.hookUs["wait_for_block_free"]),
@@ -107,6 +49,7 @@ SaveSteps::SaveSteps(Rig& rg, Design d, Strategy s, int jobs, uint64_t gen, int 
     copier = std::make_unique<Copier>(rig.copyConfig(s, Direction::Save), saveMain->get(), saveAux->get());
   }
   if (tier) useStore();
+  if (p.mix) uploadEveryStep();
 }
 
 // A save task's copies: each job's blocks of that layer into the job's extent of the layer.
@@ -120,19 +63,31 @@ void SaveSteps::expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) co
   j.layer = t.layer;
   for (int i = 0; i < t.count; ++i) {
     const int job = t.first + i;
-    j.part[i] = CopyPart{rig.jobIds(job), p.blocksPerJob, rig.pool->extentFor(job % rig.numJobs, t.layer).host, t.layer};
+    j.part[i] = CopyPart{rig.jobIds(span.job(job)), p.blocksPerJob, rig.pool->extentFor(span.job(job), t.layer).host, t.layer};
   }
 }
 
-// Step st's KV writes [layer][job][block][part], built on the host and uploaded.
+// Step st's KV writes [layer][job][block][part], built on the host and uploaded (a mixed run: already there).
 void SaveSteps::uploadStep(int st) {
+  if (p.mix) return;
   refs.clear();
   for (int l = 0; l < g.layers; ++l)
-    for (int k = 0; k < jobsPerStep; ++k) rig.gpuRefs(refs, st * jobsPerStep + k, l, genBase + st, p.blocksPerJob);
+    for (int k = 0; k < jobsPerStep; ++k) rig.gpuRefs(refs, span.job(st * jobsPerStep + k), l, genBase + st, p.blocksPerJob);
   ChunkRef* h = hostRing.get<ChunkRef>() + (st % kWriteSlots) * perStep;
   std::copy(refs.begin(), refs.end(), h);
   KV_CUDA(cudaMemcpyAsync(writes.get<ChunkRef>() + (st % kWriteSlots) * perStep, h, perStep * sizeof(ChunkRef), cudaMemcpyHostToDevice,
                           rig.compute.get()));
+}
+
+// A mixed run: every step's KV writes uploaded once, before the first step (outside its timing).
+void SaveSteps::uploadEveryStep() {
+  for (int st = 0; st < total; ++st) {
+    refs.clear();
+    for (int l = 0; l < g.layers; ++l)
+      for (int k = 0; k < jobsPerStep; ++k) rig.gpuRefs(refs, span.job(st * jobsPerStep + k), l, genBase + st, p.blocksPerJob);
+    std::copy(refs.begin(), refs.end(), hostRing.get<ChunkRef>());
+    KV_CUDA(cudaMemcpy(writes.get<ChunkRef>() + static_cast<size_t>(st) * perStep, hostRing.get<ChunkRef>(), perStep * sizeof(ChunkRef), cudaMemcpyHostToDevice));
+  }
 }
 
 // Runs once per completed task (async: inside poll).
@@ -146,7 +101,7 @@ void SaveSteps::complete(const ConnectorTask& t, double doneUs) {
   lastDone = std::max(lastDone, doneUs);
   inflightBytes -= bytes;
   for (int i = 0; i < t.count; ++i) {
-    const size_t slot = rig.slotOf(t.first + i, t.layer);
+    const size_t slot = rig.slotOf(span.job(t.first + i), t.layer);
     lastGen[slot] = gen;
     // The extent now holds the save: hand it to the store (async: dropped if the queue is full).
     if (tier) tier->put(slot, rig.extent(slot), gen);
@@ -168,7 +123,7 @@ void SaveSteps::waitForBlocksFree(int st) {
     std::this_thread::yield();
   }
   for (int k = 0; k < jobsPerStep; ++k) {
-    const long long id = jobPending[(st * jobsPerStep + k) % rig.numJobs];
+    const long long id = jobPending[span.job(st * jobsPerStep + k)];
     while (id >= completed) {
       drainCompletions();
       if (id >= completed) {
@@ -193,7 +148,7 @@ bool SaveSteps::skip(int st, int l, int k0, int n) {
   }
   if (!tier) return false;
   for (int i = 0; i < n; ++i)
-    if (tier->busy(rig.slotOf(st * jobsPerStep + k0 + i, l))) {
+    if (tier->busy(rig.slotOf(span.job(st * jobsPerStep + k0 + i), l))) {
       r.jobsSkipped += n;
       tier->counters.savesSkippedBusy += n;
       return true;
@@ -211,7 +166,7 @@ void SaveSteps::submit(int st, int l, int k0, int n, cudaEvent_t ev, double t0) 
   t.first = st * jobsPerStep + k0;
   t.layer = l;
   t.count = n;
-  for (int i = 0; i < n; ++i) jobPending[(t.first + i) % rig.numJobs] = static_cast<long long>(t.id);
+  for (int i = 0; i < n; ++i) jobPending[span.job(t.first + i)] = static_cast<long long>(t.id);
   if (firstEnqueue < 0) firstEnqueue = t0;
   inflightBytes += n * jobBytes;
   if (design == Design::Async) return;
@@ -226,7 +181,7 @@ void SaveSteps::submit(int st, int l, int k0, int n, cudaEvent_t ev, double t0) 
 void SaveSteps::layer(int l, StepHooks& h) {
   const int st = h.step;
   cudaEvent_t ev = layerDone[(st % kEventSteps) * g.layers + l].get();
-  const ChunkRef* w = writes.get<ChunkRef>() + (st % kWriteSlots) * perStep + l * perLayer;
+  const ChunkRef* w = writes.get<ChunkRef>() + static_cast<size_t>(st % writeSlots) * perStep + l * perLayer;
   rig.forward->layer(l, w, static_cast<int>(perLayer), ev, h.trace ? kvWritten[l].get() : nullptr);
   if (design == Design::Off) return;
   h.time(saveLayer, [&](double t0) {  // one descriptor per kMaxParts jobs of this layer
@@ -278,7 +233,7 @@ void SaveSteps::finish() {
 
 void SaveSteps::verify() {
   std::vector<ChunkRef> check;
-  for (int job = 0; job < rig.numJobs; ++job)
+  for (int job = span.first; job < span.first + span.count; ++job)
     for (int l = 0; l < g.layers; ++l) {
       const long long gen = lastGen[rig.slotOf(job, l)];
       if (gen >= 0) rig.hostRefs(check, job, l, static_cast<uint64_t>(gen));
@@ -288,10 +243,9 @@ void SaveSteps::verify() {
   if (tier) verifyStoreRecords(rig, r.store);
 }
 
-}  // namespace
 
 DesignResult saveBesideForward(Rig& rig, Design design, Strategy s, int jobsPerStep, uint64_t genBase, int steps, const StepsWindow& around) {
-  SaveSteps d(rig, design, s, jobsPerStep, genBase, steps);
+  SaveSteps d(rig, design, s, rig.allJobs(), jobsPerStep, genBase, steps);
   return runSteps(d, around);
 }
 

@@ -61,6 +61,9 @@ class DirectionSteps {
   virtual void finish() = 0;
   // With --verify and a connector: the bytes it moved, checked (outside every timed step).
   virtual void verify() = 0;
+  // The transfer window: the first copy enqueued (-1: none) and the last one done (nowUs clock).
+  double firstEnqueueUs() const { return firstEnqueue; }
+  double lastDoneUs() const { return lastDone; }
 
  protected:
   Rig& rig;

@@ -1,18 +1,22 @@
-// Human view of a save/load run: the same columns for every strategy and design.
+// Human view of a save, load or mix run: the same columns for every strategy and design.
 import {gateLine} from '../../core/gates.js'
 import {fixed, makeTable} from './table.js'
 import {formatBytes} from '../../core/bytes.js'
-import type {TransferResults} from '../../core/saveload/results.js'
+import type {DesignFigures, TransferResults} from '../../core/saveload/results.js'
 
 const us = (v: number | undefined) => (v === undefined ? '-' : v >= 1000 ? `${fixed(v / 1000, 2)} ms` : `${fixed(v, 1)} µs`)
 const yesNo = (v: boolean | null) => (v === null ? 'skipped' : v ? 'yes' : 'NO')
+// A mix's rows name their direction: async · both, async · save, async · load.
+const designLabel = (d: DesignFigures) => (d.direction && d.design !== 'off' ? `${d.design} · ${d.direction}` : d.design)
 
 export function renderTransfer(r: TransferResults): string {
   const out: string[] = []
   const p = r.profile
   out.push(
-    `${r.mode} · ${p.name} · ${p.layers} layers · chunk ${formatBytes(r.sizes.chunkBytes)} · block ${formatBytes(r.sizes.kvBytesPerBlock)} (all layers) · ` +
-      `${r.workload.transferBlocks} blocks moved per strategy · ceilings H2D ${fixed(r.ceilings.h2dGBps)} / D2H ${fixed(r.ceilings.d2hGBps)} GB/s (this run)`,
+    `${r.mode === 'mix' ? 'mix (saves and loads in the same steps)' : r.mode} · ${p.name} · ${p.layers} layers · chunk ${formatBytes(r.sizes.chunkBytes)} · block ${formatBytes(r.sizes.kvBytesPerBlock)} (all layers) · ` +
+      `${r.workload.transferBlocks} blocks moved per strategy · ceilings H2D ${fixed(r.ceilings.h2dGBps)} / D2H ${fixed(r.ceilings.d2hGBps)}` +
+      (r.mode === 'mix' && r.ceilings.bothGBps ? ` / both ways ${fixed(r.ceilings.bothGBps)}` : '') +
+      ` GB/s (this run)`,
   )
   const f = r.forward
   if (f.stepMs) {
@@ -41,11 +45,12 @@ export function renderTransfer(r: TransferResults): string {
   }
   if (r.designs.length > 0) {
     out.push('', `Forward with the connector beside it (${r.workload.steps} steps; slowdown vs connector off)`)
-    const t = makeTable(['design', 'strategy', 'step ms p50 (GPU / wall)', 'slowdown GPU / wall', `${r.mode} GB/s`, '% ceiling', 'latency p50/p99 ms', 'host blocked/step p50/p99', 'skipped', 'verified'])
+    if (r.mode === 'mix') out.push("each design's 'both' row: the two directions together against the both-ways ceiling; its save and load rows: each against half of it, over the same steps")
+    const t = makeTable(['design', 'strategy', 'step ms p50 (GPU / wall)', 'slowdown GPU / wall', `${r.mode === 'mix' ? 'moved' : r.mode} GB/s`, '% ceiling', 'latency p50/p99 ms', 'host blocked/step p50/p99', 'skipped', 'verified'])
     for (const d of r.designs) {
       t.push([
-        d.design,
-        d.strategy ?? '-',
+        designLabel(d),
+        d.strategy ?? (d.design === 'off' ? '-' : 'save/load differ'),
         d.stepGpuMs && d.stepWallMs ? `${fixed(d.stepGpuMs.p50, 2)} / ${fixed(d.stepWallMs.p50, 2)}` : '-',
         d.slowdownPct === null || d.wallSlowdownPct === null || d.design === 'off' ? '-' : `${fixed(d.slowdownPct)}% / ${fixed(d.wallSlowdownPct)}%`,
         d.transfer ? fixed(d.transfer.gbps) : '-',
@@ -58,11 +63,12 @@ export function renderTransfer(r: TransferResults): string {
     }
     out.push(t.toString())
     for (const d of r.designs) {
-      if (d.connectorBusyPct !== null && d.connectorBusyPct !== undefined) out.push(`${d.design}/${d.strategy} connector thread: busy ${fixed(d.connectorBusyPct)}% of its life (expanding tasks, enqueuing copies, taking completions; the rest it slept)`)
+      if (d.direction === 'both') continue  // a mix's connector threads are its direction rows'
+      if (d.connectorBusyPct !== null && d.connectorBusyPct !== undefined) out.push(`${designLabel(d)}/${d.strategy} connector thread: busy ${fixed(d.connectorBusyPct)}% of its life (expanding tasks, enqueuing copies, taking completions; the rest it slept)`)
     }
     const hooks = makeTable(['design', 'strategy', 'hook', 'calls', 'p50', 'p99', 'max'])
     for (const d of r.designs) {
-      for (const [name, h] of Object.entries(d.hooks)) hooks.push([d.design, d.strategy ?? '-', name, String(h.calls), us(h.us.p50), us(h.us.p99), us(h.us.max)])
+      for (const [name, h] of Object.entries(d.hooks)) hooks.push([designLabel(d), d.strategy ?? '-', name, String(h.calls), us(h.us.p50), us(h.us.p99), us(h.us.max)])
     }
     if (hooks.length > 0) out.push('', 'Host time blocked in each connector hook', hooks.toString())
   }
@@ -71,16 +77,20 @@ export function renderTransfer(r: TransferResults): string {
     const slow = ref.slowdownPct === null ? '' : ` at ${fixed(ref.slowdownPct)}% slowdown (GPU step)`
     out.push(
       '',
-      `Link reference (${ref.steps} steps): contiguous ${formatBytes(ref.chunkBytes)} copies on a stream of their own beside the forward moved ` +
-        `${fixed(ref.gbps)} GB/s (${fixed(ref.pctOfCeiling)}% of the ceiling)${slow}: the most a connector can move here while the forward runs, ` +
+      `Link reference (${ref.steps} steps): contiguous ${formatBytes(ref.chunkBytes)} copies on a stream of their own ${ref.directions ? 'each way ' : ''}beside the forward moved ` +
+        `${fixed(ref.gbps)} GB/s (${fixed(ref.pctOfCeiling)}% of the ceiling` +
+        (ref.directions ? `; save ${fixed(ref.directions.save.gbps)}, load ${fixed(ref.directions.load.gbps)} GB/s` : '') +
+        `)${slow}: the most a connector can move here while the forward runs, ` +
         `and the least moving that much costs the forward` + (ref.nonFiniteOutputs ? ` (NaN! in ${ref.nonFiniteOutputs} forward outputs)` : ''),
     )
     // Each connector row against it: the share of the reachable rate, the slowdown above the floor.
+    // A mix's direction rows read against the reference's stream that way.
+    const refGBps = (d: DesignFigures) => (d.direction === 'save' || d.direction === 'load' ? (ref.directions?.[d.direction].gbps ?? 0) : ref.gbps)
     const against = r.designs
-      .filter((d) => d.transfer && ref.gbps > 0)
+      .filter((d) => d.transfer && refGBps(d) > 0)
       .map((d) => {
-        const extra = d.slowdownPct === null || ref.slowdownPct === null ? '' : `, ${d.slowdownPct >= ref.slowdownPct ? '+' : ''}${fixed(d.slowdownPct - ref.slowdownPct)} points of slowdown`
-        return `${d.design}/${d.strategy} ${fixed((100 * d.transfer!.gbps) / ref.gbps)}% of its rate${extra}`
+        const extra = d.slowdownPct === null || ref.slowdownPct === null || d.direction === 'save' || d.direction === 'load' ? '' : `, ${d.slowdownPct >= ref.slowdownPct ? '+' : ''}${fixed(d.slowdownPct - ref.slowdownPct)} points of slowdown`
+        return `${designLabel(d)}/${d.strategy ?? 'save/load'} ${fixed((100 * d.transfer!.gbps) / refGBps(d))}% of its rate${extra}`
       })
     if (against.length > 0) out.push(`Against it: ${against.join('; ')}`)
   }

@@ -22,7 +22,8 @@ function flatten(prefix: string, v: unknown, out: Record<string, string>): Recor
 function mustOf(kind: string, r: any): Record<string, string> {
   switch (kind) {
     case 'save':
-    case 'load': {
+    case 'load':
+    case 'mix': {
       const {device: _device, stagingInL2: _l2, ...workload} = r.workload ?? {}
       return {
         ...flatten('profile', r.profile, {}),

@@ -14,7 +14,7 @@ import type {Metric} from './metric.js'
 import {transferMetrics} from './transfer-metrics.js'
 
 /** The kinds whose results have figures to compare and export. */
-export const METRIC_KINDS = ['save', 'load', 'connector', 'backend-bench', 'env', 'audit-streams', 'merge'] as const
+export const METRIC_KINDS = ['save', 'load', 'mix', 'connector', 'backend-bench', 'env', 'audit-streams', 'merge'] as const
 export type MetricKind = (typeof METRIC_KINDS)[number]
 
 export function isMetricKind(kind: string): kind is MetricKind {
@@ -25,6 +25,7 @@ export function metricsOf(kind: MetricKind, results: unknown): Metric[] {
   switch (kind) {
     case 'save':
     case 'load':
+    case 'mix':
       return transferMetrics(results as TransferResults)
     case 'connector':
       return connectorMetrics(results as ConnectorResults)

@@ -26,7 +26,7 @@ export interface Metric {
   /** Machine context (ceilings, the link reference): compared and shown, never a regression of the connector. */
   context: boolean
   /** The row the figure belongs to, for gates that pick rows (the best strategy, the async design). */
-  row: {section: MetricSection; design?: string; strategy?: string; best?: boolean; role?: 'user' | 'reference'}
+  row: {section: MetricSection; design?: string; strategy?: string; best?: boolean; role?: 'user' | 'reference'; direction?: 'both' | 'save' | 'load'}
   /** check and verdict: the word behind the number (PASS, LEAK, verified, FAILED). */
   text?: string
 }

@@ -1,4 +1,4 @@
-// Metrics of a `kvbench save` / `kvbench load` result: each strategy alone (both directions),
+// Metrics of a `kvbench save` / `kvbench load` / `kvbench mix` result: each strategy alone (both directions),
 // each design beside the forward, the store beside it, and the link reference (context).
 import type {DesignFigures, DirectionFigures, TransferResults} from '../saveload/results.js'
 import {MetricList, p10p90, type Metric} from './metric.js'
@@ -21,8 +21,9 @@ function alone(list: MetricList, r: TransferResults): void {
 }
 
 function design(list: MetricList, d: DesignFigures, baseline: DesignFigures | undefined): void {
-  const row = {section: 'design' as const, design: d.design, strategy: d.strategy ?? undefined}
-  const path = [d.design, d.strategy ?? '-']
+  // mix: every row also names its direction (both, save or load) in the row and the name.
+  const row = {section: 'design' as const, design: d.design, strategy: d.strategy ?? undefined, ...(d.direction ? {direction: d.direction} : {})}
+  const path = [d.design, d.strategy ?? '-', ...(d.direction ? [d.direction] : [])]
   const t = d.transfer
   if (t) {
     list.add(row, path, 'moved_gbps', 'GB/s', 'bigger', t.gbps)
@@ -62,6 +63,10 @@ export function transferMetrics(r: TransferResults): Metric[] {
     const row = {section: 'reference' as const}
     list.add(row, ['reference', 'contiguous'], 'moved_pct_of_ceiling', '%', 'bigger', ref.pctOfCeiling, null, {context: true})
     list.add(row, ['reference', 'contiguous'], 'slowdown_pct', '%', 'smaller', ref.slowdownPct, null, {context: true})
+    for (const dir of ['save', 'load'] as const) {
+      const one = ref.directions?.[dir]
+      if (one) list.add({...row, direction: dir}, ['reference', 'contiguous', dir], 'moved_pct_of_ceiling', '%', 'bigger', one.pctOfCeiling, null, {context: true})
+    }
   }
   const a = r.backend?.alone
   if (a) {

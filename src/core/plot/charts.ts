@@ -41,6 +41,7 @@ export function chartsFor(kind: string, results: unknown): ChartName[] {
   switch (kind) {
     case 'save':
     case 'load':
+    case 'mix':
       return ['strategies', 'hooks', 'steps']
     case 'backend-bench':
       return ['store']
@@ -94,7 +95,7 @@ function hooks(input: PlotInput): Chart {
   const rows: Array<Record<string, string | number>> = []
   for (const d of r.designs) {
     for (const [hook, h] of Object.entries(d.hooks)) {
-      for (const b of h.histogram) rows.push({design: `${d.design}/${d.strategy ?? '-'}`, hook, fromUs: b.from, toUs: b.to, count: b.count})
+      for (const b of h.histogram) rows.push({design: `${d.design}/${d.strategy ?? '-'}${d.direction ? ` ${d.direction}` : ''}`, hook, fromUs: b.from, toUs: b.to, count: b.count})
     }
   }
   if (rows.length === 0) throw badInput(`${input.label} has no hook latencies (a run without a connector design): --chart strategies`)
@@ -116,7 +117,8 @@ function steps(input: PlotInput): Chart {
   const r = transfer(input)
   const rows: Array<Record<string, string | number>> = []
   const headline: Series[] = []
-  for (const d of r.designs) {
+  // mix: a design's direction rows share its steps; its together row draws them once.
+  for (const d of r.designs.filter((x) => !x.direction || x.direction === 'both')) {
     if (!d.stepsGpuMs) throw badInput(`${input.label} has no per-step times (results before schema 1.8.0): --chart strategies or hooks`)
     const name = d.design === 'off' ? 'connector off' : `${d.design}/${d.strategy}`
     d.stepsGpuMs.forEach((ms, step) => rows.push({series: name, step, gpuMs: ms}))
@@ -212,10 +214,10 @@ function crossover(input: PlotInput): Chart {
 export function buildChart(inputs: readonly PlotInput[], asked: ChartName | undefined, figure?: string): Chart {
   const kinds = [...new Set(inputs.map((i) => i.envelope.kind))]
   // save and load results share their charts (the strategies alone measure both directions).
-  const family = new Set(kinds.map((k) => (k === 'load' ? 'save' : k)))
-  if (family.size > 1) throw badInput(`plot draws results of one kind at a time (save and load together); got ${kinds.join(', ')}`)
+  const family = new Set(kinds.map((k) => (k === 'load' || k === 'mix' ? 'save' : k)))
+  if (family.size > 1) throw badInput(`plot draws results of one kind at a time (save, load and mix together); got ${kinds.join(', ')}`)
   const possible = chartsFor(kinds[0], inputs[0].envelope.results)
-  if (possible.length === 0) throw badInput(`${inputs[0].label} is a result of kind ${kinds[0]}; plot draws save, load, backend-bench and sweep results`)
+  if (possible.length === 0) throw badInput(`${inputs[0].label} is a result of kind ${kinds[0]}; plot draws save, load, mix, backend-bench and sweep results`)
   const name = asked ?? possible[0]
   if (!possible.includes(name)) throw badInput(`--chart ${name} does not draw a ${kinds[0]} result (${possible.join(', ')})`)
   const one = () => {

@@ -2,20 +2,23 @@
 // run is computed here (the native core returns samples).
 import {gbPerSecond, logHistogram, summarize, type Summary} from '../stats.js'
 import {maskBackend} from '../store-spec.js'
-import type {WorkloadPlan} from '../plan.js'
+import type {TransferMode, WorkloadPlan} from '../plan.js'
 import type {Profile} from '../profile.js'
 import type {NativeDesign, NativeSaveLoadResult, NativeStrategyAlone, StrategyName} from '../../native/index.js'
-import type {BackendFigures, DesignFigures, DesignStoreFigures, DirectionFigures, HookFigures, HostNoiseFigures, ReferenceFigures, StrategyFigures, TransferResults} from './results.js'
+import type {BackendFigures, DesignFigures, DesignStoreFigures, DirectionFigures, HookFigures, HostNoiseFigures, ReferenceDirection, ReferenceFigures, StrategyFigures, TransferResults} from './results.js'
 
 export function referenceFigures(
   ref: NativeSaveLoadResult['reference'] | undefined,
   ceiling: number,
   baseline: {gpu: number; wall: number} | null,
+  mixed = false,
 ): ReferenceFigures | null {
   if (!ref || ref.steps.stepsRun === 0) return null
   const gpu = summarizeOrNull(ref.steps.stepGpuMs)
   const wall = summarizeOrNull(ref.steps.stepWallMs)
-  const gbps = ref.steps.windowMs > 0 ? gbPerSecond(ref.bytes, ref.steps.windowMs) : 0
+  const rate = (bytes: number) => (ref.steps.windowMs > 0 ? gbPerSecond(bytes, ref.steps.windowMs) : 0)
+  const gbps = rate(ref.bytes)
+  const oneWay = (bytes: number): ReferenceDirection => ({gbps: rate(bytes), pctOfCeiling: (100 * rate(bytes)) / (ceiling / 2), bytes})
   return {
     steps: ref.steps.stepsRun,
     chunkBytes: ref.chunkBytes,
@@ -27,6 +30,7 @@ export function referenceFigures(
     bytes: ref.bytes,
     windowMs: ref.steps.windowMs,
     nonFiniteOutputs: ref.steps.nonFinite,
+    ...(mixed ? {directions: {save: oneWay(ref.saveBytes), load: oneWay(ref.loadBytes)}} : {}),
   }
 }
 
@@ -80,6 +84,7 @@ function designFigures(
   verify: boolean,
   mode: 'save' | 'load',
   queueLimit: number,
+  direction?: DesignFigures['direction'],
 ): DesignFigures {
   const gpu = summarizeOrNull(c.stepGpuMs)
   const wall = summarizeOrNull(c.stepWallMs)
@@ -92,7 +97,8 @@ function designFigures(
   const gbps = on && c.windowMs > 0 ? gbPerSecond(c.bytesMoved, c.windowMs) : 0
   return {
     design: c.design,
-    strategy: on ? (c.strategy as StrategyName) : null,
+    ...(direction ? {direction} : {}),
+    strategy: on && !c.strategy.includes('/') ? (c.strategy as StrategyName) : null,
     steps: c.stepsRun,
     stepGpuMs: gpu,
     stepWallMs: wall,
@@ -161,7 +167,22 @@ function mergeBaselines(runs: NativeDesign[]): NativeDesign[] {
   return [merged, ...runs.filter((c) => c.design !== 'off')]
 }
 
-export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, profile: Profile, mode: 'save' | 'load', backendSpec = 'host'): TransferResults {
+/** The ceiling a mode's design rows read against: its direction's, or (mix) both directions' together. */
+function designCeiling(native: NativeSaveLoadResult, mode: TransferMode): number {
+  return mode === 'save' ? native.ceilingD2hGBps : mode === 'load' ? native.ceilingH2dGBps : native.ceilingBothGBps
+}
+
+/** One design's rows: save/load one; mix the together row, then each direction's against half the both-ways ceiling. */
+function designRows(c: NativeDesign, native: NativeSaveLoadResult, mode: TransferMode, baseline: {gpu: number; wall: number} | null, verify: boolean, queueLimit: number): DesignFigures[] {
+  if (mode !== 'mix') return [designFigures(c, designCeiling(native, mode), baseline, verify, mode, queueLimit)]
+  const half = native.ceilingBothGBps / 2
+  return [
+    designFigures(c, native.ceilingBothGBps, baseline, verify, 'save', queueLimit, 'both'),
+    ...c.directions.map((d, i) => designFigures(d, half, baseline, verify, i === 0 ? 'save' : 'load', queueLimit, i === 0 ? 'save' : 'load')),
+  ]
+}
+
+export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, profile: Profile, mode: TransferMode, backendSpec = 'host'): TransferResults {
   native = {...native, designs: mergeBaselines(native.designs)}
   const verify = wp.plan.verify
   const strategies: StrategyFigures[] = native.strategies.map((t) => ({
@@ -173,7 +194,7 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
   const baseline = native.designs.find((c) => c.design === 'off')
   const baselineMs = baseline && baseline.stepGpuMs.length > 0 ? summarize(baseline.stepGpuMs).p50 : null
   const baselineSteps = baselineMs && baseline ? {gpu: baselineMs, wall: summarize(baseline.stepWallMs).p50} : null
-  const ceiling = mode === 'save' ? native.ceilingD2hGBps : native.ceilingH2dGBps
+  const ceiling = designCeiling(native, mode)
   return {
     mode,
     partial: native.cancelled,
@@ -196,7 +217,7 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
       stagingInL2: native.stagingInL2,
       copyCtas: wp.plan.copyCtas,
     },
-    ceilings: {h2dGBps: native.ceilingH2dGBps, d2hGBps: native.ceilingD2hGBps},
+    ceilings: {h2dGBps: native.ceilingH2dGBps, d2hGBps: native.ceilingD2hGBps, bothGBps: native.ceilingBothGBps},
     forward: {
       gemmEngine: native.gemmEngine,
       stepMs: baseline ? summarizeOrNull(baseline.stepGpuMs) : null,
@@ -205,10 +226,10 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
     },
     strategies,
     best: native.best,  // decided once, natively, by auto's rule
-    designs: native.designs.map((c) => designFigures(c, ceiling, baselineSteps, verify, mode, wp.plan.storeQueueDepth)),
+    designs: native.designs.flatMap((c) => designRows(c, native, mode, baselineSteps, verify, wp.plan.storeQueueDepth)),
     backend: native.store ? backendFigures(native, backendSpec, verify) : null,
     hostNoise: hostNoiseFigures(native.hostNoise),
-    reference: referenceFigures(native.reference, ceiling, baselineSteps),
+    reference: referenceFigures(native.reference, ceiling, baselineSteps, mode === 'mix'),
     gates: [],
   }
 }

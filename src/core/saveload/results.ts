@@ -1,7 +1,7 @@
 // What a save or load run reports (schemas/transfer.schema.json): the figures of each strategy
 // alone, each design beside the forward, the store alone and the link reference.
 import type {Gate} from '../gates.js'
-import type {WorkloadPlan} from '../plan.js'
+import type {TransferMode, WorkloadPlan} from '../plan.js'
 import type {Profile} from '../profile.js'
 import type {HistogramBin, Summary} from '../stats.js'
 import type {StrategyName} from '../../native/index.js'
@@ -34,6 +34,9 @@ export interface HookFigures {
 
 export interface DesignFigures {
   design: 'off' | 'async' | 'blocking'
+  /** kvbench mix only: the row of both directions together, or one direction's share of the same steps. Absent before 1.10.0 and in save/load. */
+  direction?: 'both' | 'save' | 'load'
+  /** kvbench mix, directions on different strategies: the together row's is null (each direction's row names its own). */
   strategy: StrategyName | null
   steps: number
   stepGpuMs: Summary | null
@@ -110,7 +113,7 @@ export interface BackendFigures {
 }
 
 export interface TransferResults {
-  mode: 'save' | 'load'
+  mode: TransferMode
   partial: boolean
   /** Store requests failed (server gone, disk full, ...): partial, and the exit code says so. */
   storeFailed: boolean
@@ -135,7 +138,8 @@ export interface TransferResults {
     /** CTAs of each gather/scatter launch; 0: one per chunk. */
     copyCtas: number
   }
-  ceilings: {h2dGBps: number; d2hGBps: number}
+  /** bothGBps: both directions at once, added (absent before 1.10.0); a mix's together rows read against it, each direction against half of it. */
+  ceilings: {h2dGBps: number; d2hGBps: number; bothGBps?: number}
   forward: {gemmEngine: string; stepMs: Summary | null; tflops: number | null; hbmGBps: number | null}
   strategies: StrategyFigures[]
   best: {save: StrategyName | null; load: StrategyName | null}
@@ -168,6 +172,14 @@ export interface ReferenceFigures {
   bytes: number
   windowMs: number
   nonFiniteOutputs: number
+  /** kvbench mix: a contiguous stream each way at once, and what each moved (against half the both-ways ceiling). Absent otherwise. */
+  directions?: {save: ReferenceDirection; load: ReferenceDirection}
+}
+
+export interface ReferenceDirection {
+  gbps: number
+  pctOfCeiling: number
+  bytes: number
 }
 
 export interface HostNoiseFigures {

@@ -1,4 +1,4 @@
-// `kvbench save` / `kvbench load`: profile -> plan -> checks -> native run -> figures -> verdicts.
+// `kvbench save` / `kvbench load` / `kvbench mix`: profile -> plan -> checks -> native run -> figures -> verdicts.
 // Commands call runTransferBench; it knows nothing of oclif.
 import {readHost, type Environment} from '../environment.js'
 import {checkDeviceFlag, gpuPreflight} from '../gpu-preflight.js'
@@ -78,8 +78,13 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
     const stopWatching = onSteps ? watchRunProgress(({done, total}) => total > 0 && onSteps(done, total)) : null
     const native = await runSaveLoad(wp.plan).finally(() => stopWatching?.())
     notes.push(...native.notes)
-    const picked = wp.plan.pickBest ? native.best[req.mode] : null
-    if (picked) notes.push(`--strategy auto picked ${picked} (fastest verified copy-engine ${req.mode} in the transfer phase, by the median of its timed groups; within 1% of it, the cheapest to enqueue)`)
+    const rule = 'by the median of its timed groups; within 1% of it, the cheapest to enqueue'
+    if (wp.plan.pickBest && req.mode !== 'mix' && native.best[req.mode]) {
+      notes.push(`--strategy auto picked ${native.best[req.mode]} (fastest verified copy-engine ${req.mode} in the transfer phase, ${rule})`)
+    }
+    if (wp.plan.pickBest && req.mode === 'mix' && native.best.save && native.best.load) {
+      notes.push(`--strategy auto picked ${native.best.save} for the saves and ${native.best.load} for the loads (each the fastest verified copy-engine one that way in the transfer phase, ${rule})`)
+    }
     if (native.gemmEngine.startsWith('fallback')) notes.push(`cuBLAS not found: the forward's matrix work used kvbench's own kernel (${native.gemmEngine})`)
     const results = summarizeRun(native, wp, profile, req.mode, req.backend)
     results.gates = evaluateGates(transferMetrics(results), gateSpecs)
@@ -90,7 +95,7 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
       results.partial = true
       results.storeFailed = true
     }
-    const trace = req.traceSteps ? runTrace(native.designs, req.mode, profile.name, toolInfo()) : null
+    const trace = req.traceSteps && req.mode !== 'mix' ? runTrace(native.designs, req.mode, profile.name, toolInfo()) : null  // mix: refused by the plan
     return {environment, results, notes, trace}
   })
   return {...value, signal}

@@ -1,4 +1,4 @@
-// What a save or load run's figures mean for its outcome: bytes that did not verify, store
+// What a save, load or mix run's figures mean for its outcome: bytes that did not verify, store
 // requests that failed, gates no design could meet, and the exit code they add up to.
 import {badInput} from '../errors.js'
 import {failedGates, type TransferGateFlags} from '../gates.js'
@@ -13,8 +13,11 @@ export function verificationFailures(r: TransferResults): string[] {
     if (s.load.verified === false) bad.push(`${s.strategy} load (${s.load.mismatches} words differ)`)
   }
   for (const d of r.designs) {
-    if (d.verified === false) bad.push(`${d.design}/${d.strategy} (${d.mismatches} words differ)`)
-    if (d.nonFiniteOutputs > 0) bad.push(`${d.design}/${d.strategy ?? '-'}: ${d.nonFiniteOutputs} NaN/Inf forward outputs`)
+    // mix: a direction row names its bytes that differ; the together row, the steps' forward outputs.
+    const oneWay = d.direction === 'save' || d.direction === 'load'
+    const name = `${d.design}/${d.strategy ?? '-'}${oneWay ? ` ${d.direction}` : ''}`
+    if (d.verified === false && d.direction !== 'both') bad.push(`${name} (${d.mismatches} words differ)`)
+    if (d.nonFiniteOutputs > 0 && !oneWay) bad.push(`${name}: ${d.nonFiniteOutputs} NaN/Inf forward outputs`)
     if (d.store?.verified === false) bad.push(`${d.design}/${d.strategy} store records (${d.store.mismatches} words differ, ${d.store.recordsUnreadable} unreadable)`)
   }
   const alone = r.backend?.alone

@@ -22,13 +22,19 @@ function pick(metrics: readonly Metric[], label: string, match: (m: Metric) => b
 
 function transferFigures(r: TransferResults): KeyFigure[] {
   const metrics = metricsOf(r.mode, r)
-  const best = r.best[r.mode]
-  const out: KeyFigure[] = [{label: 'best alone', metric: null, unit: 'text', value: best}]
-  out.push(pick(metrics, 'alone GB/s', (m) => m.row.section === 'alone' && m.row.strategy === best && m.figure === `${r.mode}_gbps`))
-  out.push(pick(metrics, 'alone %', (m) => m.row.section === 'alone' && m.row.strategy === best && m.figure === `${r.mode}_pct_of_ceiling`))
+  const out: KeyFigure[] = []
+  if (r.mode === 'mix') {
+    out.push({label: 'best alone (save/load)', metric: null, unit: 'text', value: `${r.best.save ?? '-'}/${r.best.load ?? '-'}`})
+  } else {
+    const best = r.best[r.mode]
+    out.push({label: 'best alone', metric: null, unit: 'text', value: best})
+    out.push(pick(metrics, 'alone GB/s', (m) => m.row.section === 'alone' && m.row.strategy === best && m.figure === `${r.mode}_gbps`))
+    out.push(pick(metrics, 'alone %', (m) => m.row.section === 'alone' && m.row.strategy === best && m.figure === `${r.mode}_pct_of_ceiling`))
+  }
+  // A mix's designs: the rows of both directions together.
   for (const d of r.designs) {
-    if (d.design === 'off') continue
-    const row = (m: Metric) => m.row.section === 'design' && m.row.design === d.design
+    if (d.design === 'off' || (d.direction && d.direction !== 'both')) continue
+    const row = (m: Metric) => m.row.section === 'design' && m.row.design === d.design && (m.row.direction ?? 'both') === 'both'
     out.push(pick(metrics, `${d.design} moved %`, (m) => row(m) && m.figure === 'moved_pct_of_ceiling'))
     out.push(pick(metrics, `${d.design} slowdown %`, (m) => row(m) && m.figure === 'slowdown_pct'))
     if (d.design === 'async') out.push(pick(metrics, 'async blocked p99 µs', (m) => row(m) && m.figure === 'blocked_p99_us'))

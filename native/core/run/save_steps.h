@@ -1,0 +1,79 @@
+// The save side of the steps beside the forward (save_steps.cu); a mixed run (mix_steps.cu)
+// runs one beside a LoadSteps.
+#pragma once
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "step_loop.h"
+
+namespace kv {
+
+class SaveSteps : public DirectionSteps {
+ public:
+  // Saves jobs of `span` (its job j is span.job(j)), jobsPerStep of them a step.
+  SaveSteps(Rig& rig, Design design, Strategy s, JobSpan span, int jobsPerStep, uint64_t genBase, int steps);
+  void beforeLaunches(StepHooks& h) override;
+  void layer(int l, StepHooks& h) override;
+  void afterLaunches(StepHooks& h) override;
+  void finish() override;
+  void verify() override;
+
+ private:
+  // The connector orders a save after its layer's event when it enqueues the copy, which can
+  // be a few steps later (it keeps only kQueuedBytes on the GPU): a deep ring of events keeps
+  // that wait on the step that wrote the blocks, not a later reuse of the event.
+  static constexpr int kEventSteps = 16;
+  // Async: every task lives in one ring, at its id: save_layer writes it in place, a step's
+  // tasks are published as one span, and a completion (an id) finds its task there. A slot is
+  // written again only once its task completed; the ring holds kTaskSteps steps of tasks, far
+  // more than are ever in flight (the bytes in flight are capped at two steps' worth).
+  static constexpr int kTaskSteps = 16;
+  // Each step's KV writes are uploaded through a ring of this many pinned slots (the per-step
+  // sync makes a slot free again).
+  static constexpr int kWriteSlots = 4;
+
+  const JobSpan span;
+  const int jobsPerStep, groupsPerLayer;
+  const uint64_t genBase;
+  const double jobBytes, inflightCap;
+  const size_t perLayer, perStep;
+  // A mixed run uploads every step's KV writes before its first step instead: a per-step upload
+  // on the compute stream queued behind the loads' host-to-device copies on the copy engine, and
+  // with the link reference's back-to-back loads a step waited seconds for it (H200, 2026-12-02).
+  const int writeSlots;
+  PinnedBuffer hostRing;
+  DeviceBuffer writes;
+  std::vector<ChunkRef> refs;
+  std::vector<Event> layerDone;
+  std::vector<long long> lastGen;     // per host extent: the generation it last received whole (what verify expects)
+  // Per job: the newest task that saves any layer of its blocks. An engine cannot rewrite a
+  // block whose save has not finished, so the forward waits for it (a slow connector's cost).
+  // Tasks complete in order, so the newest one stands for every layer of the job.
+  std::vector<long long> jobPending;
+  std::unique_ptr<Stream> saveMain, saveAux;
+  std::unique_ptr<Copier> copier;     // blocking: save_layer enqueues the copies itself
+  std::deque<ConnectorJob> blockingJobs;
+  std::vector<ConnectorTask> stepTasks;  // blocking: this step's saves, complete at wait_for_save
+  std::vector<ConnectorTask> tasks;   // async: the task ring
+  long long taskRing = 1, stepTaskMax = 0;
+  long long submitted = 0, completed = 0, published = 0;  // tasks; they complete in submission order
+  double inflightBytes = 0;
+  // Last of what the connector thread reads (the task ring, the pool, the ids): on an early exit
+  // it is destroyed first, and its destructor drains and joins while they still exist.
+  std::unique_ptr<AsyncConnector> conn;
+  std::vector<double>&waitForBlockFree, &saveLayer, &publishSaves, &poll, &waitForSave;
+
+  void expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) const;
+  void uploadStep(int st);
+  void uploadEveryStep();
+  void complete(const ConnectorTask& t, double doneUs);
+  void drainCompletions();
+  void waitForBlocksFree(int st);
+  bool skip(int st, int l, int k0, int n);
+  void submit(int st, int l, int k0, int n, cudaEvent_t ev, double t0);
+  void saveWhole();
+  static void ignore(uint64_t, bool) {}
+};
+
+}  // namespace kv
