@@ -1,5 +1,6 @@
 #include "measure.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -34,22 +35,58 @@ std::vector<double> timeWithEvents(cudaStream_t s, int warmup, int iterations, c
   return ms;
 }
 
-// Both directions at once on two streams; a sample spans from the common start
-// until both copies have finished.
-std::vector<double> timeBidirectional(cudaStream_t a, cudaStream_t b, int warmup, int iterations,
-                                      const Enqueue& onA, const Enqueue& onB) {
+// Both directions at once on two streams, each direction's buffer copied kBidirPasses times in
+// pieces with an event after each. A sample is the rate while both directions are busy: the bytes
+// both have moved by the time the first one finishes (the other's copy in flight counted pro rata
+// between its events), over that time. Timing one pass until both finish added the tail where one
+// direction runs alone and the skew of the two starts: the ceiling swung by 7% between runs and
+// fell below what the link reference moved both ways at once.
+constexpr int kBidirPieces = 16;  // a pass
+constexpr int kBidirPasses = 4;
+
+// Bytes a stream whose pieces of `lens` bytes ended at `ends` (ms from the common start) had moved at `t`.
+double bytesMovedBy(const std::vector<double>& ends, const std::vector<size_t>& lens, double t) {
+  double begin = 0, moved = 0;
+  for (size_t k = 0; k < ends.size(); ++k) {
+    if (ends[k] <= t) moved += lens[k];
+    else if (t > begin) moved += lens[k] * (t - begin) / (ends[k] - begin);
+    if (ends[k] > t) break;
+    begin = ends[k];
+  }
+  return moved;
+}
+
+// Each sample: the ms that 2 x bytesEach would take at that rate (the caller divides those bytes by it).
+std::vector<double> timeBidirectional(cudaStream_t a, cudaStream_t b, int warmup, int iterations, size_t bytesEach,
+                                      const std::function<void(cudaStream_t, size_t, size_t)>& onA,
+                                      const std::function<void(cudaStream_t, size_t, size_t)>& onB) {
+  constexpr int kPieces = kBidirPieces * kBidirPasses;
+  const size_t piece = bytesEach / kBidirPieces;
+  std::vector<size_t> offs, lens;  // a pass's last piece takes the remainder
+  for (int k = 0; k < kPieces; ++k) {
+    offs.push_back((k % kBidirPieces) * piece);
+    lens.push_back(k % kBidirPieces + 1 == kBidirPieces ? bytesEach - offs.back() : piece);
+  }
   std::vector<double> ms;
   for (int i = 0; i < warmup + iterations; ++i) {
-    Event start, doneB, stop;
+    Event start;
+    std::vector<Event> endsA(kPieces), endsB(kPieces);
     start.record(a);
     KV_CUDA(cudaStreamWaitEvent(b, start.get(), 0));
-    onA(a);
-    onB(b);
-    doneB.record(b);
-    KV_CUDA(cudaStreamWaitEvent(a, doneB.get(), 0));
-    stop.record(a);
-    stop.sync();
-    if (i >= warmup) ms.push_back(stop.since(start));
+    for (int k = 0; k < kPieces; ++k) {
+      onA(a, offs[k], lens[k]);
+      endsA[k].record(a);
+      onB(b, offs[k], lens[k]);
+      endsB[k].record(b);
+    }
+    endsA.back().sync();
+    endsB.back().sync();
+    if (i < warmup) continue;
+    std::vector<double> ta, tb;
+    for (int k = 0; k < kPieces; ++k) ta.push_back(endsA[k].since(start)), tb.push_back(endsB[k].since(start));
+    const double t = std::min(ta.back(), tb.back());
+    const double moved = bytesMovedBy(ta, lens, t) + bytesMovedBy(tb, lens, t);
+    ms.push_back(t * (2.0 * bytesEach) / moved);
   }
   return ms;
 }
@@ -126,9 +163,13 @@ MeasureResult measureCeilings(const MeasurePlan& plan) {
   KV_CUDA(cudaStreamSynchronize(s0.get()));
   m = add("bidir_pinned", "H2D+D2H pinned, both at once", 2 * n, "cuda-events",
           timeBidirectional(
-              s0.get(), s1.get(), plan.warmup, plan.iterations,
-              [&](cudaStream_t s) { memcpyAsync(d0.get(), hUp.get(), n, cudaMemcpyHostToDevice, s); },
-              [&](cudaStream_t s) { memcpyAsync(hDown.get(), d1.get(), n, cudaMemcpyDeviceToHost, s); }));
+              s0.get(), s1.get(), plan.warmup, plan.iterations, n,
+              [&](cudaStream_t s, size_t off, size_t len) {
+                memcpyAsync(static_cast<char*>(d0.get()) + off, static_cast<const char*>(hUp.get()) + off, len, cudaMemcpyHostToDevice, s);
+              },
+              [&](cudaStream_t s, size_t off, size_t len) {
+                memcpyAsync(static_cast<char*>(hDown.get()) + off, static_cast<const char*>(d1.get()) + off, len, cudaMemcpyDeviceToHost, s);
+              }));
   verifyDevice(m, d0.get(), n, seedUp);
   verifyHost(m, hDown.get(), n, seedDown);
 

@@ -264,7 +264,6 @@ struct DesignsBesideForward : Phase {
 
   void run(Run& r) override {
     const SaveLoadPlan& p = r.p;
-    const KvGeometry& g = r.rig->g;
     using Steps = std::function<DesignResult(Design, Strategy, int, const StepsWindow&)>;
     Steps steps;
     if (p.mix) {
