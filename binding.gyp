@@ -9,7 +9,7 @@
   "targets": [
     {
       "target_name": "kvbench",
-      "sources": ["<!@(node scripts/native-sources.cjs addon host backends)"],
+      "sources": ["<!@(node scripts/native-sources.cjs addon host backends loaders)"],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "KVBENCH_ADDON_ABI=<!(node scripts/addon-abi.cjs)"],
       "cflags!": ["-fno-exceptions"],

@@ -47,6 +47,15 @@ kv::SaveLoadPlan planFromJs(const Napi::Object& o) {
   p.designs = namedList(o, "designs", kv::kDesigns, kv::designName);
   p.geometry = geometryFromJs(objectField(o, "geometry"));
   p.shape = shapeFromJs(objectField(o, "forward"));
+  Napi::Value allReduce = o.Get("allReduce");
+  if (allReduce.IsObject()) {  // null: the forward has no all-reduce
+    const Napi::Object a = allReduce.As<Napi::Object>();
+    p.allReduce.on = true;
+    p.allReduce.world = intField(a, "world");
+    p.allReduce.rank = intField(a, "rank");
+    Napi::Value id = a.Get("uniqueIdHex");
+    if (id.IsString()) p.allReduce.uniqueIdHex = id.As<Napi::String>().Utf8Value();
+  }
   p.transferBlocks = intField(o, "transferBlocks");
   p.blocksPerJob = intField(o, "blocksPerJob");
   p.steps = intField(o, "steps");
@@ -171,6 +180,9 @@ Napi::Value designToJs(Napi::Env env, const kv::DesignResult& x) {
       .set("stepsRun", x.stepsRun)
       .set("connectorBusyUs", x.connectorBusyUs)
       .set("connectorAliveUs", x.connectorAliveUs)
+      .set("allReduceMs", x.allReduceMs)
+      .set("allReduceCalls", x.allReduceCalls)
+      .set("allReduceMismatches", x.allReduceMismatches)
       .set("store", x.store.used ? storeToJs(env, x.store) : env.Null())
       .set("trace", x.trace.on ? traceToJs(env, x.trace) : env.Null())
       .set("directions", listOf(env, x.directions, designToJs));
@@ -230,6 +242,7 @@ Napi::Value resultToJs(Napi::Env env, const kv::SaveLoadResult& r) {
       .set("ceilingD2hGBps", r.ceilingD2hGBps)
       .set("ceilingBothGBps", r.ceilingBothGBps)
       .set("gemmEngine", r.gemmEngine)
+      .set("allReduceLibrary", OrNull{r.allReduceLibrary})
       .set("flopsPerStep", r.flopsPerStep)
       .set("hbmBytesPerStep", r.hbmBytesPerStep)
       .set("cancelled", r.cancelled)

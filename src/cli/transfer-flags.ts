@@ -7,8 +7,8 @@ import {gateThreshold} from './number-flag.js'
 import type {ConnectorRequest} from '../core/connector/run.js'
 import {DEFAULT_ACCESSOR, isPythonConnector, REFERENCE_CONNECTORS} from '../core/connector/spec.js'
 import {badInput} from '../core/errors.js'
-import {defaultDevice} from '../core/launch/world.js'
-import type {TransferMode} from '../core/plan.js'
+import {defaultDevice, launcherWorld} from '../core/launch/world.js'
+import {ALL_REDUCE_CHOICES, type TransferMode} from '../core/plan.js'
 import type {TransferRequest} from '../core/saveload/run.js'
 import {FAULT_NAMES, STRATEGY_NAMES} from '../native/index.js'
 
@@ -63,6 +63,11 @@ export const transferFlags = {
     description: 'staged: move this % of each job\'s blocks as cudaMemcpyBatchAsync copies straight from the cache, beside the ring (fewer SM and HBM cycles taken from the forward; the rest goes through the ring)',
     default: 0,
   }),
+  'all-reduce': Flags.option({
+    description: "the forward's tensor-parallel all-reduce: nccl runs NCCL's (loaded at run time) after each row-parallel product, two a layer, on the compute stream, each sum checked; a world of one GPU for now",
+    options: ALL_REDUCE_CHOICES,
+    default: 'off' as const,
+  })(),
   'reference-steps': Flags.integer({
     description: 'measured steps of the link reference: a plain contiguous copy stream beside the forward instead of a connector, the most a connector can move here and the least it can cost (default: the decode steps, at most 64; 0 skips it)',
   }),
@@ -92,7 +97,7 @@ export type TransferFlagValues = Interfaces.InferredFlags<typeof transferFlags>
 type Parsed = TransferFlagValues
 
 /** Flags of kvbench's native connectors, which a py: connector run has no use for. */
-const NATIVE_ONLY = ['trace', 'trace-steps', 'strategy', 'design', 'staging-mib', 'copy-ctas', 'mapped-ctas', 'copy-cache', 'backend', 'io-threads', 'store-queue', 'pipeline', 'fsync', 'direct', 'staging-l2', 'batch-share', 'reference-steps', 'inject', 'layout']
+const NATIVE_ONLY = ['trace', 'trace-steps', 'strategy', 'design', 'staging-mib', 'copy-ctas', 'mapped-ctas', 'copy-cache', 'backend', 'io-threads', 'store-queue', 'pipeline', 'fsync', 'direct', 'staging-l2', 'batch-share', 'all-reduce', 'reference-steps', 'inject', 'layout']
 const PYTHON_ONLY = ['connector-config', 'stream-accessor', 'compare-with', 'hook-timeout', 'python']
 
 /** Native-only flags with a py: connector, and py:-only flags without one, are bad input. */
@@ -135,6 +140,15 @@ function traceSteps(f: Parsed): number {
   return n
 }
 
+/** --all-reduce: the ranks of a launcher's world would each reduce alone (no shared communicator yet): refused there. */
+function allReduce(f: Parsed): (typeof ALL_REDUCE_CHOICES)[number] {
+  const world = launcherWorld()
+  if (f['all-reduce'] === 'nccl' && world && world.size > 1) {
+    throw badInput(`--all-reduce nccl: the ${world.size} ranks of this ${world.launcher} run would each reduce alone (kvbench does not exchange NCCL ids between ranks yet); run it with a world of one`)
+  }
+  return f['all-reduce']
+}
+
 export function transferRequest(mode: TransferMode, f: Parsed): TransferRequest {
   let hit: number | undefined
   if (f['prefix-hit-rate'] !== undefined) {
@@ -158,6 +172,7 @@ export function transferRequest(mode: TransferMode, f: Parsed): TransferRequest 
     batchSharePct: f['batch-share'],
     referenceSteps: f['reference-steps'],
     fault: f.inject,
+    allReduce: allReduce(f),
     backend: f.backend,
     ioThreads: f['io-threads'],
     storeQueue: f['store-queue'],

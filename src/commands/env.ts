@@ -69,6 +69,7 @@ are compared with.`
         ['Driver', `${orDash(c.driverVersion)}${c.driverRelease ? ` (${c.driverRelease})` : ''}`],
         ['Runtime (in addon)', orDash(c.runtimeVersion)],
         ['Addon gencodes', c.addonBuiltWithCuda ? c.gencodes.join(', ') : 'built without CUDA'],
+        ['NCCL (--all-reduce)', c.nccl?.version ? `${c.nccl.version} (${c.nccl.library})` : `none: ${c.nccl?.reason ?? 'unknown'}`],
       ]),
     )
     if (env.gpus.length === 0) this.log(`GPUs: none (${env.gpusReason})`)

@@ -44,6 +44,8 @@ export interface CudaStack {
   runtimeVersion: string | null
   driverVersion: string | null
   driverRelease: string | null
+  /** NCCL for `--all-reduce nccl`, loaded at run time: its library and version, or why not (reason). Absent before 1.11.0. */
+  nccl?: {library: string | null; version: string | null; reason: string | null}
 }
 
 export interface Environment {
@@ -162,7 +164,7 @@ export function buildEnvironment(cuda: NativeCudaInfo | null, addonProblem: stri
   if (!cuda) {
     return {
       host,
-      cuda: {addonBuiltWithCuda: false, gencodes: [], runtimeVersion: null, driverVersion: null, driverRelease: null},
+      cuda: {addonBuiltWithCuda: false, gencodes: [], runtimeVersion: null, driverVersion: null, driverRelease: null, nccl: {library: null, version: null, reason: addonProblem ?? 'the native addon is not available'}},
       gpus: [],
       gpuTopology: [],
       gpusReason: addonProblem ?? 'the native addon is not available',
@@ -184,6 +186,7 @@ export function buildEnvironment(cuda: NativeCudaInfo | null, addonProblem: stri
       runtimeVersion: cudaVersion(cuda.runtimeVersion),
       driverVersion: cudaVersion(cuda.driverVersion),
       driverRelease: cuda.driverRelease,
+      nccl: cuda.nccl,
     },
     gpus,
     gpuTopology: gpuTopology(gpus, paths.sys),

@@ -14,6 +14,8 @@ export type StrategyChoice = StrategyName | 'auto' | 'all'
 export type DesignChoice = 'async' | 'blocking' | 'all'
 /** save, load, or both in the same steps (`kvbench mix`). */
 export type TransferMode = 'save' | 'load' | 'mix'
+export const ALL_REDUCE_CHOICES = ['off', 'nccl'] as const
+export type AllReduceChoice = (typeof ALL_REDUCE_CHOICES)[number]
 
 export interface RunOptions {
   mode: TransferMode
@@ -35,6 +37,8 @@ export interface RunOptions {
   /** measured steps of the link reference; undefined: the decode steps, at most 64 (none with the connector off) */
   referenceSteps?: number
   fault: FaultName
+  /** The forward's tensor-parallel all-reduce: off, or NCCL's after each row-parallel product (two a layer), with a world of one. */
+  allReduce: AllReduceChoice
   /** host (the pinned pool), file:DIR, redis://..., plugin:PATH.so */
   backend: string
   /** store I/O threads (Redis: one connection each) */
@@ -106,6 +110,7 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   if (!Number.isInteger(o.storeQueue) || o.storeQueue < 1 || o.storeQueue > 65536) throw badInput(`--store-queue must be between 1 and 65536, got ${o.storeQueue}`)
   const store = storeSpec(o.backend, {threads: o.ioThreads, pipeline: o.pipeline, fsync: o.fsync, direct: o.direct}, 'io-threads', true)
   if (o.fault === 'corrupt-store' && !store) throw badInput('--inject corrupt-store needs a --backend other than host')
+  if (o.fault === 'allreduce-unordered' && o.allReduce === 'off') throw badInput('--inject allreduce-unordered breaks the forward\'s all-reduce: add --all-reduce nccl')
   if (o.mode === 'mix' && store) throw badInput(`--backend ${o.backend}: kvbench mix moves both directions through the pinned pool only (host); measure a store with save or load`)
   if (o.mode === 'mix' && o.traceSteps) throw badInput('--trace: kvbench mix does not write a timeline; trace save or load')
   if (sizes.chunkBytes % 16) {
@@ -153,6 +158,7 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
       designs,
       geometry: {layers: profile.layers, parts: sizes.parts, chunkBytes: sizes.chunkBytes, gpuBlocks, layout: profile.layout === 'layer-major' ? 0 : 1},
       forward: {batch: w.batch, contextBlocks, kvHeads, headDim, queryHeads: a.queryHeads, hiddenSize: H, mlpSize: M, blockSize: profile.blockSize},
+      allReduce: o.allReduce === 'nccl' ? {world: 1, rank: 0, uniqueIdHex: null} : null,
       transferBlocks,
       blocksPerJob,
       steps: w.decodeSteps,

@@ -8,7 +8,7 @@ import type {StoreSpec} from './store-handle.js'
 export const STRATEGY_NAMES = ['per-chunk', 'batch', 'mapped-kernel', 'staged'] as const
 export type StrategyName = (typeof STRATEGY_NAMES)[number]
 export type DesignName = 'off' | 'async' | 'blocking'
-export const FAULT_NAMES = ['none', 'corrupt-host', 'drop-event-wait', 'corrupt-store'] as const
+export const FAULT_NAMES = ['none', 'corrupt-host', 'drop-event-wait', 'corrupt-store', 'allreduce-unordered'] as const
 export type FaultName = (typeof FAULT_NAMES)[number]
 /** Where the staged ring lives; native/core/run/save_load.h StagingL2 (passed by name). */
 export type StagingL2 = 'normal' | 'persist' | 'auto'
@@ -22,6 +22,9 @@ export interface SaveLoadPlan {
   designs: DesignName[]
   geometry: {layers: number; parts: number; chunkBytes: number; gpuBlocks: number; layout: number}
   forward: {batch: number; contextBlocks: number; kvHeads: number; headDim: number; queryHeads: number; hiddenSize: number; mlpSize: number; blockSize: number}
+  /** The forward's tensor-parallel all-reduce through NCCL, after each row-parallel product (two a layer); null: none.
+   * uniqueIdHex: rank 0's communicator id, which every rank is given; null with a world of one (made natively). */
+  allReduce: {world: number; rank: number; uniqueIdHex: string | null} | null
   transferBlocks: number
   blocksPerJob: number
   steps: number
@@ -93,6 +96,10 @@ export interface NativeDesign {
   /** The async connector's thread over its life: time doing work, and alive (0 without one). */
   connectorBusyUs: number
   connectorAliveUs: number
+  /** With the all-reduce: each measured step's all-reduce GPU ms, the phase's calls, and the probe sums that came out wrong. */
+  allReduceMs: number[]
+  allReduceCalls: number
+  allReduceMismatches: number
   store: NativeDesignStore | null
   /** --trace (plan.traceSteps > 0); null otherwise */
   trace: NativeDesignTrace | null
@@ -158,6 +165,8 @@ export interface NativeSaveLoadResult {
   /** Both directions at once, the two added (bidir_pinned). */
   ceilingBothGBps: number
   gemmEngine: string
+  /** With the all-reduce: NCCL's library and version. */
+  allReduceLibrary: string | null
   flopsPerStep: number
   hbmBytesPerStep: number
   cancelled: boolean

@@ -142,8 +142,8 @@ DeviceBuffer allocBf16(size_t n, uint64_t seed, cudaStream_t s) {
 }  // namespace
 
 Forward::Forward(const ForwardShape& shape, const KvGeometry& g, void* cache, const std::vector<int>& ids,
-                 cudaStream_t compute)
-    : s_(shape), g_(g), cache_(cache), stream_(compute) {
+                 cudaStream_t compute, std::unique_ptr<AllReduce> tp)
+    : s_(shape), g_(g), cache_(cache), stream_(compute), tp_(std::move(tp)) {
   if (s_.headDim % 8 || s_.headDim > 32 * kMaxVecPerLane * 8)
     throw Error(codes::kBadInput, "head width must be a multiple of 8 and at most 1024 values");
   if (static_cast<int>(ids.size()) != s_.batch * s_.contextBlocks) throw Error(codes::kBadInput, "block table size mismatch");
@@ -188,8 +188,10 @@ void Forward::layer(int layer, const ChunkRef* writes, int writeCount, cudaEvent
                                                            s_.blockSize, s_.kvHeads, s_.headDim, attnOut_.get<float>());
   KV_CUDA_LAUNCHED("pagedAttentionKernel");
   gemm(H, T, H, wO_.get(), qkv_.get(), h_.get());
+  if (tp_) tp_->sumBf16(h_.get(), static_cast<size_t>(H) * T);  // the output projection is row-parallel
   gemm(2 * M, T, H, wUp_.get(), h_.get(), up_.get());
   gemm(H, T, M, wDown_.get(), up_.get(), qkv_.get());  // x_ stays the same input every layer
+  if (tp_) tp_->sumBf16(qkv_.get(), static_cast<size_t>(H) * T);  // and so is the down projection
 }
 
 ForwardCost Forward::cost(size_t writeBytesPerStep) const {

@@ -3,6 +3,7 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "../cuda/device.h"
 #include "../kv/kv.h"
 #include "../kv/kv_kernels.cuh"
+#include "all_reduce.h"
 
 namespace kv {
 
@@ -20,8 +22,9 @@ struct ForwardCost {
 
 class Forward {
  public:
+  // `tp` (may be null): the tensor-parallel all-reduce after each row-parallel product.
   Forward(const ForwardShape& shape, const KvGeometry& g, void* cache, const std::vector<int>& contextBlockIds,
-          cudaStream_t compute);
+          cudaStream_t compute, std::unique_ptr<AllReduce> tp = nullptr);
   // One layer. The KV write of `writes` (already uploaded refs) runs first and `afterWrite`
   // is recorded right after it: the connector's save of that layer waits on it. `alsoTimed`
   // (--trace; may be null): a timing event recorded at the same point.
@@ -30,6 +33,9 @@ class Forward {
   // NaN or Inf in the attention outputs since the last reset (synchronizes).
   long long nonFiniteOutputs();
   const std::string& gemmEngine() const { return gemmEngine_; }
+  AllReduce* allReduce() const { return tp_.get(); }
+  // After a step's sync: its all-reduces' GPU ms (0 without them); every step's must be taken.
+  double takeAllReduceMs() { return tp_ ? tp_->takeStepMs() : 0; }
 
  private:
   void gemm(int m, int n, int k, const void* A, const void* B, void* C);
@@ -38,6 +44,7 @@ class Forward {
   void* cache_;
   cudaStream_t stream_;
   Cublas cublas_;
+  std::unique_ptr<AllReduce> tp_;
   std::string gemmEngine_;
   DeviceBuffer blockTable_, attnOut_, wQkv_, wO_, wUp_, wDown_, x_, qkv_, h_, up_, nonFinite_;
   int qkvOut_ = 0;

@@ -25,6 +25,9 @@ void validatePlan(const SaveLoadPlan& p) {
   if (p.stagingSlotBytes < g.layerBlockBytes()) bad("staging buffer smaller than one block of one layer per ring slot");
   if (p.ceiling.device != p.device) bad("the ceiling plan must be for the run's device");
   if (p.mix && (p.load || p.useStore || p.traceSteps > 0)) bad("a mixed run is neither a load run nor one with a store or a trace");
+  if (p.allReduce.on && (p.allReduce.world < 1 || p.allReduce.rank < 0 || p.allReduce.rank >= p.allReduce.world)) bad("all-reduce rank must be in [0, world)");
+  if (p.allReduce.on && p.allReduce.world > 1 && p.allReduce.uniqueIdHex.empty()) bad("an all-reduce of several ranks needs rank 0's NCCL id");
+  if (p.fault == Fault::AllReduceUnordered && !p.allReduce.on) bad("the allreduce-unordered fault needs the all-reduce");
   if (p.mix && p.transferBlocks / p.blocksPerJob < 4) bad("a mixed run needs four or more jobs in the transfer set (two each way)");
 }
 

@@ -64,7 +64,13 @@ struct Rig {
     // Context KV holds finite data; everything else starts as poison (bf16 NaN).
     launchPoison(cache.get(), g.cacheBytes(), compute.get());
     fillContext();
-    forward = std::make_unique<Forward>(p.shape, g, cache.get(), contextIds, compute.get());
+    std::unique_ptr<AllReduce> tp;
+    if (p.allReduce.on) {
+      AllReducePlan ap = p.allReduce;
+      ap.unordered = p.fault == Fault::AllReduceUnordered;
+      tp = std::make_unique<AllReduce>(ap, compute.get(), g.layers);
+    }
+    forward = std::make_unique<Forward>(p.shape, g, cache.get(), contextIds, compute.get(), std::move(tp));
   }
 
   // Store requests may still read or write pool extents: they finish before the pool goes.

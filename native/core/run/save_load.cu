@@ -2,6 +2,7 @@
 // phase says whether it applies to this run and runs; what one phase hands the next (the
 // ceilings, the strategy picked, the calibrated step time) is in the Run they share.
 #include "save_load.h"
+#include "../cuda/nccl_loader.h"
 
 #include <algorithm>
 #include <cmath>
@@ -152,6 +153,7 @@ struct BuildRig : Phase {
     r.rig = std::make_unique<Rig>(r.p, r.store.get());
     r.rig->stagingInL2 = r.out.stagingInL2;
     r.out.gemmEngine = r.rig->forward->gemmEngine();
+    if (const AllReduce* tp = r.rig->forward->allReduce()) r.out.allReduceLibrary = tp->library();
     const ForwardCost cost = r.rig->forward->cost(0);
     r.out.flopsPerStep = cost.flopsPerStep;
     r.out.hbmBytesPerStep = cost.bytesPerStep;
@@ -218,6 +220,7 @@ struct Calibration : Phase {
       for (int l = 0; l < rig.g.layers; ++l) rig.forward->layer(l, nullptr, 0, nullptr);
       b.record(rig.compute.get());
       b.sync();
+      rig.forward->takeAllReduceMs();
       ms.push_back(b.since(a));
     }
     r.stepMs = medianOf(ms);
@@ -395,6 +398,10 @@ struct DesignsBesideForward : Phase {
 
 SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
   validatePlan(p);
+  if (p.allReduce.on) {  // refused before anything is allocated
+    const Nccl nccl;
+    if (!nccl.available()) throw Error(codes::kBadInput, "--all-reduce nccl: " + nccl.source());
+  }
   requireDevice(p.device);
   useDevice(p.device);
   Run r(p);

@@ -15,6 +15,7 @@
 #include "../kv/kv.h"
 #include "../connector/store_tier.h"
 #include "../copy/strategy.h"
+#include "../forward/all_reduce_plan.h"
 #include "trace.h"
 
 namespace kv {
@@ -29,17 +30,18 @@ inline const char* designName(Design d) {
   return "?";
 }
 inline constexpr Design kDesigns[] = {Design::Off, Design::Async, Design::Blocking};
-enum class Fault : int { None = 0, CorruptHostWord = 1, DropEventWait = 2, CorruptStoreRecord = 3 };
+enum class Fault : int { None = 0, CorruptHostWord = 1, DropEventWait = 2, CorruptStoreRecord = 3, AllReduceUnordered = 4 };
 inline const char* faultName(Fault f) {
   switch (f) {
     case Fault::None: return "none";
     case Fault::CorruptHostWord: return "corrupt-host";
     case Fault::DropEventWait: return "drop-event-wait";
     case Fault::CorruptStoreRecord: return "corrupt-store";
+    case Fault::AllReduceUnordered: return "allreduce-unordered";
   }
   return "?";
 }
-inline constexpr Fault kFaults[] = {Fault::None, Fault::CorruptHostWord, Fault::DropEventWait, Fault::CorruptStoreRecord};
+inline constexpr Fault kFaults[] = {Fault::None, Fault::CorruptHostWord, Fault::DropEventWait, Fault::CorruptStoreRecord, Fault::AllReduceUnordered};
 
 // The staged ring in HBM, in an L2 persisting window, or in L2 when the ring fits the GPU's set-aside.
 enum class StagingL2 { Normal = 0, Persist = 1, Auto = 2 };
@@ -53,6 +55,7 @@ struct SaveLoadPlan {
   std::vector<Design> designs;        // beside the forward (Off is the baseline)
   KvGeometry geometry;                // gpuBlocks = contextBlocks + transferBlocks
   ForwardShape shape;
+  AllReducePlan allReduce;            // the forward's tensor-parallel all-reduce (NCCL), two a layer
   int transferBlocks = 0;             // GPU blocks [context, context + transfer) hold what is saved / loaded
   int blocksPerJob = 0;               // blocks of one layer per save job; a load request is this many blocks x all layers
   int steps = 0, warmupSteps = 0;
@@ -125,6 +128,10 @@ struct DesignResult {
   double measuredFromUs = -1, measuredToUs = -1;  // nowUs at the first measured step's start, the last one's end
   // The async connector's thread over its life (warm-up included): time doing work, and alive.
   double connectorBusyUs = 0, connectorAliveUs = 0;
+  // With the all-reduce: each measured step's all-reduce GPU ms, the calls of the phase, and the
+  // probe sums that came out wrong (an all-reduce that did not wait for the compute stream).
+  std::vector<double> allReduceMs;
+  long long allReduceCalls = 0, allReduceMismatches = 0;
   DesignStore store;
   DesignTrace trace;  // --trace
   // A mixed run's design: its save side, then its load side (this result holds both together:
@@ -149,6 +156,7 @@ struct SaveLoadResult {
   double ceilingH2dGBps = 0, ceilingD2hGBps = 0;
   double ceilingBothGBps = 0;  // both directions at once, the two added
   std::string gemmEngine;
+  std::string allReduceLibrary;  // with the all-reduce: NCCL's library and version
   double flopsPerStep = 0, hbmBytesPerStep = 0;
   std::vector<StrategyAloneResult> strategies;
   std::vector<DesignResult> designs;

@@ -11,6 +11,7 @@ DirectionSteps::DirectionSteps(Rig& rg, Design d, Strategy s, int n)
   presize(r.hookUs["blocked_per_step"], total);
   presize(r.stepGpuMs, total);
   presize(r.stepWallMs, total);
+  if (p.allReduce.on) presize(r.allReduceMs, total);
   if (p.traceSteps > 0 && !p.load)
     for (int l = 0; l < g.layers; ++l) kvWritten.emplace_back();
   if (p.traceSteps > 0 && d == Design::Async) {
@@ -70,6 +71,8 @@ DesignResult runSteps(DirectionSteps& d, const StepsWindow& around) {
     trace->bindHooks(d.r.hookUs);
     for (int l = 0; l < d.g.layers; ++l) layerEnds.emplace_back();
   }
+  AllReduce* const tp = rig.forward->allReduce();
+  const long long callsBefore = tp ? tp->calls() : 0;
   if (around.begin) around.begin();
   for (int st = 0; st < d.total; ++st) {
     if (rig.cancelled()) break;
@@ -93,6 +96,8 @@ DesignResult runSteps(DirectionSteps& d, const StepsWindow& around) {
     clk.end.record(rig.compute.get());
     d.afterLaunches(h);
     const double wallEnd = endStep(d.r, clk, h, d.design, d.tier);
+    const double allReduceMs = rig.forward->takeAllReduceMs();  // every step's, so the next starts clean
+    if (h.measured && rig.forward->allReduce()) d.r.allReduceMs.push_back(allReduceMs);
     if (traced) {
       TraceStep& t = trace->stepsTraced.emplace_back();
       t.step = st, t.wallStartUs = clk.wall0, t.wallEndUs = wallEnd;
@@ -109,6 +114,7 @@ DesignResult runSteps(DirectionSteps& d, const StepsWindow& around) {
   d.finish();
   if (d.firstEnqueue >= 0) d.r.windowMs = (d.lastDone - d.firstEnqueue) / 1000;
   d.r.nonFinite = rig.forward->nonFiniteOutputs();
+  if (tp) d.r.allReduceCalls = tp->calls() - callsBefore, d.r.allReduceMismatches = tp->takeMismatches();
   if (d.p.verify && d.design != Design::Off) d.verify();
   if (d.tier) d.r.store.counters = d.tier->counters;
   return std::move(d.r);

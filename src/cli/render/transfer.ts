@@ -66,6 +66,8 @@ export function renderTransfer(r: TransferResults): string {
       if (d.direction === 'both') continue  // a mix's connector threads are its direction rows'
       if (d.connectorBusyPct !== null && d.connectorBusyPct !== undefined) out.push(`${designLabel(d)}/${d.strategy} connector thread: busy ${fixed(d.connectorBusyPct)}% of its life (expanding tasks, enqueuing copies, taking completions; the rest it slept)`)
     }
+    const ar = allReduceLine(r)
+    if (ar) out.push(ar)
     const hooks = makeTable(['design', 'strategy', 'hook', 'calls', 'p50', 'p99', 'max'])
     for (const d of r.designs) {
       for (const [name, h] of Object.entries(d.hooks)) hooks.push([designLabel(d), d.strategy ?? '-', name, String(h.calls), us(h.us.p50), us(h.us.p99), us(h.us.max)])
@@ -112,6 +114,18 @@ export function renderTransfer(r: TransferResults): string {
   if (gates.length > 0) out.push('', ...gates.map(gateLine))
   if (r.partial) out.push('', r.storeFailed ? 'PARTIAL: store requests failed; figures cover what completed' : 'PARTIAL: the run was interrupted; figures cover the steps measured')
   return out.join('\n')
+}
+
+/** The forward's all-reduce: its GPU ms a step in each phase (connector off, each design, the reference) and the sums checked. */
+function allReduceLine(r: TransferResults): string | null {
+  const lib = r.forward.allReduce
+  if (!lib) return null
+  const phases = [...r.designs.filter((d) => d.direction !== 'save' && d.direction !== 'load'), ...(r.reference ? [{...r.reference, design: 'reference' as const, direction: undefined}] : [])]
+  const rows = phases.filter((d) => d.allReduce)
+  const calls = rows.reduce((a, d) => a + d.allReduce!.calls, 0)
+  const wrong = rows.reduce((a, d) => a + d.allReduce!.mismatches, 0)
+  const per = rows.map((d) => `${d.design === 'reference' ? 'reference' : designLabel(d as DesignFigures)} ${d.allReduce!.stepMs ? fixed(d.allReduce!.stepMs.p50, 3) : '-'}`).join(', ')
+  return `all-reduce (${lib.library}, world ${lib.world}, rank ${lib.rank}; two a layer on the compute stream): ms a step p50: ${per}; ${calls} sums checked, ${wrong === 0 ? 'all right' : `${wrong} WRONG`}`
 }
 
 function renderBackend(r: TransferResults): string[] {

@@ -44,6 +44,10 @@ function design(list: MetricList, d: DesignFigures, baseline: DesignFigures | un
     list.add(row, path, `${hook}_p99_us`, 'us', 'smaller', h.us.p99)
   }
   list.check(row, path, 'verified', d.verified === null ? null : d.verified && d.nonFiniteOutputs === 0)
+  if (d.allReduce) {
+    list.add(row, path, 'all_reduce_p50_ms', 'ms', 'smaller', d.allReduce.stepMs?.p50)
+    list.check(row, path, 'all_reduce_verified', d.allReduce.mismatches === 0)
+  }
   const s = d.store
   if (s) {
     const srow = {section: 'store' as const, design: d.design, strategy: d.strategy ?? undefined}
@@ -58,6 +62,8 @@ export function transferMetrics(r: TransferResults): Metric[] {
   alone(list, r)
   const baseline = r.designs.find((d) => d.design === 'off')
   for (const d of r.designs) if (d.design !== 'off') design(list, d, baseline)
+  // The forward's all-reduce with the connector off: what each design's all_reduce_p50_ms reads against.
+  if (baseline?.allReduce) list.add({section: 'design' as const, design: 'off'}, ['off', '-'], 'all_reduce_p50_ms', 'ms', 'smaller', baseline.allReduce.stepMs?.p50, null, {context: true})
   const ref = r.reference
   if (ref) {
     const row = {section: 'reference' as const}

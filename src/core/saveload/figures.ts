@@ -5,7 +5,7 @@ import {maskBackend} from '../store-spec.js'
 import type {TransferMode, WorkloadPlan} from '../plan.js'
 import type {Profile} from '../profile.js'
 import type {NativeDesign, NativeSaveLoadResult, NativeStrategyAlone, StrategyName} from '../../native/index.js'
-import type {BackendFigures, DesignFigures, DesignStoreFigures, DirectionFigures, HookFigures, HostNoiseFigures, ReferenceDirection, ReferenceFigures, StrategyFigures, TransferResults} from './results.js'
+import type {AllReduceFigures, BackendFigures, DesignFigures, DesignStoreFigures, DirectionFigures, HookFigures, HostNoiseFigures, ReferenceDirection, ReferenceFigures, StrategyFigures, TransferResults} from './results.js'
 
 export function referenceFigures(
   ref: NativeSaveLoadResult['reference'] | undefined,
@@ -30,6 +30,7 @@ export function referenceFigures(
     bytes: ref.bytes,
     windowMs: ref.steps.windowMs,
     nonFiniteOutputs: ref.steps.nonFinite,
+    allReduce: allReduceFigures(ref.steps),
     ...(mixed ? {directions: {save: oneWay(ref.saveBytes), load: oneWay(ref.loadBytes)}} : {}),
   }
 }
@@ -75,6 +76,12 @@ function slowdowns(gpu: Summary | null, wall: Summary | null, baseline: {gpu: nu
 
 function summarizeOrNull(v: number[]): Summary | null {
   return v.length > 0 ? summarize(v) : null
+}
+
+/** A phase's all-reduce figures; null when the forward ran without one (no calls). */
+function allReduceFigures(c: NativeDesign): AllReduceFigures | null {
+  if (!(c.allReduceCalls > 0)) return null
+  return {stepMs: summarizeOrNull(c.allReduceMs), calls: c.allReduceCalls, mismatches: c.allReduceMismatches}
 }
 
 function designFigures(
@@ -126,6 +133,7 @@ function designFigures(
     mismatches: c.mismatches,
     chunksChecked: c.chunksChecked,
     nonFiniteOutputs: c.nonFinite,
+    allReduce: allReduceFigures(c),
     store: c.store && on ? storeFigures(c, mode, queueLimit, verify) : null,
   }
 }
@@ -163,6 +171,9 @@ function mergeBaselines(runs: NativeDesign[]): NativeDesign[] {
     stepWallMs: offs.flatMap((o) => o.stepWallMs),
     stepsRun: offs.reduce((a, o) => a + o.stepsRun, 0),
     nonFinite: offs.reduce((a, o) => a + o.nonFinite, 0),
+    allReduceMs: offs.flatMap((o) => o.allReduceMs ?? []),
+    allReduceCalls: offs.reduce((a, o) => a + (o.allReduceCalls ?? 0), 0),
+    allReduceMismatches: offs.reduce((a, o) => a + (o.allReduceMismatches ?? 0), 0),
   }
   return [merged, ...runs.filter((c) => c.design !== 'off')]
 }
@@ -223,6 +234,7 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
       stepMs: baseline ? summarizeOrNull(baseline.stepGpuMs) : null,
       tflops: baselineMs ? native.flopsPerStep / (baselineMs * 1e9) : null,
       hbmGBps: baselineMs ? native.hbmBytesPerStep / (baselineMs * 1e6) : null,
+      allReduce: wp.plan.allReduce && native.allReduceLibrary ? {library: native.allReduceLibrary, world: wp.plan.allReduce.world, rank: wp.plan.allReduce.rank} : null,
     },
     strategies,
     best: native.best,  // decided once, natively, by auto's rule

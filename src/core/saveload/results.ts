@@ -68,8 +68,22 @@ export interface DesignFigures {
   mismatches: number
   chunksChecked: number
   nonFiniteOutputs: number
+  /** The forward's all-reduce in these steps (--all-reduce nccl); null without it. Absent before 1.11.0. */
+  allReduce?: AllReduceFigures | null
   /** What the store did beside this design (--backend other than host). */
   store: DesignStoreFigures | null
+}
+
+/**
+ * The forward's tensor-parallel all-reduce (NCCL) in one phase: two a layer, each also summing a
+ * probe the compute stream wrote just before it, checked on the same stream after it.
+ */
+export interface AllReduceFigures {
+  /** GPU ms of a step's all-reduces, each from the end of the work before it to its own end (a rank waiting for the others counts). */
+  stepMs: Summary | null
+  calls: number
+  /** Probe sums that came out wrong: an all-reduce that did not wait for the compute stream's writes. */
+  mismatches: number
 }
 
 export interface DesignStoreFigures {
@@ -140,7 +154,8 @@ export interface TransferResults {
   }
   /** bothGBps: both directions at once, added (absent before 1.10.0); a mix's together rows read against it, each direction against half of it. */
   ceilings: {h2dGBps: number; d2hGBps: number; bothGBps?: number}
-  forward: {gemmEngine: string; stepMs: Summary | null; tflops: number | null; hbmGBps: number | null}
+  /** allReduce: the forward's all-reduce (--all-reduce nccl): NCCL's library and version, the world and this rank; null without it (absent before 1.11.0). */
+  forward: {gemmEngine: string; stepMs: Summary | null; tflops: number | null; hbmGBps: number | null; allReduce?: {library: string; world: number; rank: number} | null}
   strategies: StrategyFigures[]
   best: {save: StrategyName | null; load: StrategyName | null}
   designs: DesignFigures[]
@@ -172,6 +187,8 @@ export interface ReferenceFigures {
   bytes: number
   windowMs: number
   nonFiniteOutputs: number
+  /** The forward's all-reduce in the reference's steps; null without it. Absent before 1.11.0. */
+  allReduce?: AllReduceFigures | null
   /** kvbench mix: a contiguous stream each way at once, and what each moved (against half the both-ways ceiling). Absent otherwise. */
   directions?: {save: ReferenceDirection; load: ReferenceDirection}
 }

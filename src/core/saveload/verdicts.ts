@@ -3,7 +3,7 @@
 import {badInput} from '../errors.js'
 import {failedGates, type TransferGateFlags} from '../gates.js'
 import {exitCodeForSignal, type StopSignal} from '../interrupt.js'
-import type {TransferResults} from './results.js'
+import type {AllReduceFigures, TransferResults} from './results.js'
 
 /** Bytes that did not verify and forward outputs that were not finite, one line each. */
 export function verificationFailures(r: TransferResults): string[] {
@@ -18,11 +18,17 @@ export function verificationFailures(r: TransferResults): string[] {
     const name = `${d.design}/${d.strategy ?? '-'}${oneWay ? ` ${d.direction}` : ''}`
     if (d.verified === false && d.direction !== 'both') bad.push(`${name} (${d.mismatches} words differ)`)
     if (d.nonFiniteOutputs > 0 && !oneWay) bad.push(`${name}: ${d.nonFiniteOutputs} NaN/Inf forward outputs`)
+    if (d.allReduce && d.allReduce.mismatches > 0) bad.push(`${name}: ${allReduceWrong(d.allReduce)}`)
     if (d.store?.verified === false) bad.push(`${d.design}/${d.strategy} store records (${d.store.mismatches} words differ, ${d.store.recordsUnreadable} unreadable)`)
   }
+  if (r.reference?.allReduce && r.reference.allReduce.mismatches > 0) bad.push(`link reference: ${allReduceWrong(r.reference.allReduce)}`)
   const alone = r.backend?.alone
   if (alone?.verified === false && alone.mismatches > 0) bad.push(`store alone (${alone.mismatches} words differ)`)
   return bad
+}
+
+function allReduceWrong(a: AllReduceFigures): string {
+  return `${a.mismatches} of ${a.calls} all-reduce probe sums wrong (an all-reduce that did not wait for the compute stream's writes)`
 }
 
 /** Store requests that failed in a design: the run is partial (the figures cover what completed). */

@@ -1,0 +1,101 @@
+#include "all_reduce.h"
+
+#include "../common/error.h"
+#include "../cuda/cuda_check.h"
+
+namespace kv {
+namespace {
+
+// The probe of call `seq`: rank r contributes (r + 1) * (seq + 1), so the ranks' sum is known.
+__global__ void writeProbe(unsigned long long* in, int rank, unsigned long long seq) {
+  *in = static_cast<unsigned long long>(rank + 1) * (seq + 1);
+}
+
+// On the all-reduce's stream after it: a wrong sum is counted, and the output poisoned so the
+// next call cannot pass by reading this one's.
+__global__ void checkProbe(unsigned long long* out, unsigned long long expected, unsigned long long* mismatches) {
+  if (*out != expected) ++*mismatches;
+  *out = 0;
+}
+
+}  // namespace
+
+AllReduce::AllReduce(const AllReducePlan& plan, cudaStream_t compute, int layers) : plan_(plan), compute_(compute) {
+  if (!nccl_.available()) throw Error(codes::kBadInput, "the forward's all-reduce needs NCCL: " + nccl_.source());
+  if (plan.world < 1 || plan.rank < 0 || plan.rank >= plan.world) throw Error(codes::kBadInput, "all-reduce: rank must be in [0, world)");
+  if (plan.uniqueIdHex.empty() && plan.world > 1) throw Error(codes::kBadInput, "all-reduce: a world of several ranks needs rank 0's NCCL id");
+  const NcclUniqueId id = plan.uniqueIdHex.empty() ? nccl_.uniqueId() : uniqueIdFromHex(plan.uniqueIdHex);
+  comm_ = nccl_.initRank(plan.world, plan.rank, id);
+  probeIn_ = allocDevice(sizeof(unsigned long long));
+  probeOut_ = allocDevice(sizeof(unsigned long long));
+  mismatches_ = allocDevice(sizeof(unsigned long long));
+  KV_CUDA(cudaMemsetAsync(mismatches_.get(), 0, sizeof(unsigned long long), compute_));
+  const size_t perStep = 2 * static_cast<size_t>(layers);  // two row-parallel products a layer
+  before_.resize(perStep);
+  after_.resize(perStep);
+  KV_CUDA(cudaStreamSynchronize(compute_));
+}
+
+AllReduce::~AllReduce() { nccl_.destroy(comm_); }
+
+void AllReduce::sumBf16(void* data, size_t count) {
+  if (used_ == before_.size()) before_.emplace_back(), after_.emplace_back();
+  const unsigned long long seq = static_cast<unsigned long long>(calls_++);
+  const unsigned long long w = plan_.world;
+  before_[used_].record(compute_);
+  writeProbe<<<1, 1, 0, compute_>>>(probeIn_.get<unsigned long long>(), plan_.rank, seq);
+  KV_CUDA_LAUNCHED("writeProbe");
+  cudaStream_t s = compute_;
+  if (plan_.unordered) s = side_.get();  // the fault: no wait for the compute stream's writes
+  nccl_.groupStart();
+  nccl_.allReduceSumBf16(data, data, count, comm_, s);
+  nccl_.allReduceSumU64(probeIn_.get(), probeOut_.get(), 1, comm_, s);
+  nccl_.groupEnd();
+  checkProbe<<<1, 1, 0, s>>>(probeOut_.get<unsigned long long>(), (seq + 1) * w * (w + 1) / 2, mismatches_.get<unsigned long long>());
+  KV_CUDA_LAUNCHED("checkProbe");
+  if (s != compute_) {  // the layer's next product still reads the sum after it is made
+    after_[used_].record(s);
+    KV_CUDA(cudaStreamWaitEvent(compute_, after_[used_].get(), 0));
+  } else {
+    after_[used_].record(compute_);
+  }
+  ++used_;
+}
+
+double AllReduce::takeStepMs() {
+  double ms = 0;
+  for (size_t i = 0; i < used_; ++i) ms += after_[i].since(before_[i]);
+  used_ = 0;
+  return ms;
+}
+
+long long AllReduce::takeMismatches() {
+  unsigned long long bad = 0;
+  KV_CUDA(cudaStreamSynchronize(side_.get()));
+  KV_CUDA(cudaMemcpyAsync(&bad, mismatches_.get(), sizeof bad, cudaMemcpyDeviceToHost, compute_));
+  KV_CUDA(cudaMemsetAsync(mismatches_.get(), 0, sizeof bad, compute_));
+  KV_CUDA(cudaStreamSynchronize(compute_));
+  return static_cast<long long>(bad);
+}
+
+std::string uniqueIdToHex(const NcclUniqueId& id) {
+  static const char* digits = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : id.bytes) hex += digits[c >> 4], hex += digits[c & 15];
+  return hex;
+}
+
+NcclUniqueId uniqueIdFromHex(const std::string& hex) {
+  NcclUniqueId id{};
+  if (hex.size() != 2 * sizeof id.bytes) throw Error(codes::kBadInput, "NCCL id must be " + std::to_string(2 * sizeof id.bytes) + " hex digits");
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    throw Error(codes::kBadInput, "NCCL id: not a hex digit");
+  };
+  for (size_t i = 0; i < sizeof id.bytes; ++i) id.bytes[i] = static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+  return id;
+}
+
+}  // namespace kv
