@@ -16,6 +16,7 @@ static Napi::Object InitKvbench(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaInfo", Napi::Function::New(env, CudaInfo, "cudaInfo"));
   exports.Set("memInfo", Napi::Function::New(env, MemInfo, "memInfo"));
   exports.Set("measureCeilings", Napi::Function::New(env, MeasureCeilings, "measureCeilings"));
+  exports.Set("measureCeilingsTogether", Napi::Function::New(env, MeasureCeilingsTogether, "measureCeilingsTogether"));
   exports.Set("runSaveLoad", Napi::Function::New(env, RunSaveLoad, "runSaveLoad"));
   exports.Set("runStreamProbes", Napi::Function::New(env, RunStreamProbes, "runStreamProbes"));
   exports.Set("runBackendBench", Napi::Function::New(env, RunBackendBench, "runBackendBench"));

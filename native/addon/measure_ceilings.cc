@@ -3,7 +3,6 @@
 #include "operations.h"
 
 namespace kvaddon {
-namespace {
 
 Napi::Value copyToJs(Napi::Env env, const kv::CopyMeasurement& c) {
   return JsObject(env)
@@ -15,8 +14,6 @@ Napi::Value copyToJs(Napi::Env env, const kv::CopyMeasurement& c) {
       .set("verified", c.verified)
       .set("mismatches", c.mismatches);
 }
-
-}  // namespace
 
 kv::MeasurePlan measurePlanFromJs(const Napi::Object& o) {
   kv::MeasurePlan p;

@@ -11,6 +11,7 @@ namespace kvaddon {
 Napi::Value CudaInfo(const Napi::CallbackInfo& info);
 Napi::Value MemInfo(const Napi::CallbackInfo& info);
 Napi::Value MeasureCeilings(const Napi::CallbackInfo& info);
+Napi::Value MeasureCeilingsTogether(const Napi::CallbackInfo& info);
 Napi::Value RunSaveLoad(const Napi::CallbackInfo& info);
 Napi::Value RunStreamProbes(const Napi::CallbackInfo& info);
 Napi::Value RunBackendBench(const Napi::CallbackInfo& info);
@@ -20,6 +21,7 @@ Napi::Value RunProgress(const Napi::CallbackInfo& info);
 
 // measure_ceilings.cc: env --measure's plan, and the ceilings a save/load run reads.
 kv::MeasurePlan measurePlanFromJs(const Napi::Object& o);
+Napi::Value copyToJs(Napi::Env env, const kv::CopyMeasurement& c);
 // store_handle.cc: which store to open (backend bench, save/load --backend, the store handle).
 kv::StoreSpec storeSpecFromJs(const Napi::Object& o);
 

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 
 import {flagsGiven} from '../cli/flags-given.js'
 import {KvCommand} from '../cli/kv-command.js'
-import type {CeilingResults} from '../core/ceilings.js'
+import type {CeilingResults, TogetherCeilings} from '../core/ceilings.js'
 import type {Environment} from '../core/environment.js'
 import {runEnv} from '../core/env-run.js'
 import {fixed, keyValueTable, makeTable, orDash} from '../cli/render/table.js'
@@ -16,10 +16,14 @@ export default class Env extends KvCommand {
 copy-engine bandwidth, both at once, D2D, pageable H2D and D2H, and small-copy latency, as medians of
 repeated samples timed with CUDA events, every copy verified. These ceilings are what save/load figures
 are compared with.`
-  static examples = ['<%= config.bin %> env', '<%= config.bin %> env --measure', '<%= config.bin %> env --measure --device 1 --json']
+  static examples = ['<%= config.bin %> env', '<%= config.bin %> env --measure', '<%= config.bin %> env --measure --device 1 --json', '<%= config.bin %> env --measure --gpus all']
   static flags = {
     measure: Flags.boolean({description: 'measure copy ceilings on the GPU (a few seconds)', default: false}),
     device: Flags.integer({description: 'GPU index to describe and measure (default: describe all, measure 0)'}),
+    gpus: Flags.string({
+      description: "with --measure: these GPUs' pinned copies (H2D, D2H, both at once) all at the same time, each GPU and the total, after the first one's alone",
+      helpValue: 'LIST|all',
+    }),
     size: Flags.integer({description: 'MiB per large copy when measuring', default: 256}),
     iterations: Flags.integer({description: 'timed samples per measurement', default: 20}),
     verify: Flags.boolean({description: 'check every copied byte (--no-verify skips it)', default: true, allowNo: true}),
@@ -33,6 +37,7 @@ are compared with.`
       {
         measure: flags.measure,
         device: flags.device,
+        gpus: flags.gpus,
         sizeMiB: flags.size,
         iterations: flags.iterations,
         verify: flags.verify,
@@ -105,9 +110,25 @@ are compared with.`
         t.push([x.label, formatBytes(x.bytesPerSample), String(x.samples), fixed(x.gbps.p50), `${fixed(x.gbps.p10)}-${fixed(x.gbps.p90)}`, time, r.verify ? (x.verified ? 'yes' : `NO (${x.mismatches})`) : 'skipped'])
       }
       this.log(t.toString())
+      if (r.together) this.renderTogether(r.together, r.verify)
     } else if (r.reason) {
       this.log(`Copy ceilings: ${r.reason}`)
     }
     for (const n of notes) this.log(`note: ${n}`)
+  }
+
+  private renderTogether(g: TogetherCeilings, verify: boolean) {
+    const ids = ['h2d_pinned', 'd2h_pinned', 'bidir_pinned']
+    this.log(`Pinned copies on ${g.devices.length === 1 ? 'GPU' : 'GPUs'} ${g.devices.join(', ')} at once (GB/s, median of samples; p10-p90 in brackets)`)
+    const t = makeTable(['GPU', 'H2D', 'D2H', 'both at once', 'verified'])
+    for (const p of g.perGpu) {
+      const cell = (id: string) => {
+        const c = p.ceilings.find((x) => x.id === id)
+        return c ? `${fixed(c.gbps.p50)} (${fixed(c.gbps.p10)}-${fixed(c.gbps.p90)})` : '-'
+      }
+      t.push([String(p.device), ...ids.map(cell), verify ? (p.ceilings.every((c) => c.verified) ? 'yes' : 'NO') : 'skipped'])
+    }
+    t.push(['total', ...ids.map((id) => (g.totalGBps[id] === undefined ? '-' : fixed(g.totalGBps[id]))), ''])
+    this.log(t.toString())
   }
 }

@@ -2,7 +2,7 @@
 // pre-check, and the summary of the native samples.
 import {badInput} from './errors.js'
 import {gbPerSecond, summarize, type Summary} from './stats.js'
-import type {MeasurePlan, NativeCopyMeasurement} from '../native/index.js'
+import type {MeasurePlan, NativeCopyMeasurement, NativeDeviceCeilings} from '../native/index.js'
 import {formatBytes} from './bytes.js'
 
 const MiB = 1024 * 1024
@@ -55,10 +55,10 @@ export function pinnedBytesNeeded(plan: MeasurePlan): number {
   return 2 * plan.bytes
 }
 
-/** Refuses, before anything is allocated, a plan the locked-memory limit cannot hold. */
-export function checkLockedMemory(plan: MeasurePlan, limitBytes: number | null): void {
+/** Refuses, before anything is allocated, a plan the locked-memory limit cannot hold (`gpus` measuring at once, each its own buffers). */
+export function checkLockedMemory(plan: MeasurePlan, limitBytes: number | null, gpus = 1): void {
   if (limitBytes === null) return
-  const need = pinnedBytesNeeded(plan)
+  const need = gpus * pinnedBytesNeeded(plan)
   if (need > limitBytes) {
     throw badInput(
       `locked-memory limit (ulimit -l) is ${formatBytes(limitBytes)} but --measure pins ${formatBytes(need)}: ` +
@@ -103,4 +103,25 @@ export interface CeilingResults {
   device: number | null
   verify: boolean
   ceilings: Ceiling[]
+  /** --gpus: the pinned copies of every GPU named, all copying at once; null without --gpus. Absent before 1.11.0. */
+  together?: TogetherCeilings | null
+}
+
+/**
+ * Each GPU's H2D, D2H and both-at-once copies while every GPU named runs the same one (a barrier
+ * starts each measurement on all of them), and their totals: what the host's PCIe and memory give
+ * a whole server at once, against `ceilings` (the first GPU alone, in the same run).
+ */
+export interface TogetherCeilings {
+  devices: number[]
+  perGpu: Array<{device: number; ceilings: Ceiling[]}>
+  /** The GPUs' medians added, per measurement id (h2d_pinned, d2h_pinned, bidir_pinned). */
+  totalGBps: Record<string, number>
+}
+
+export function summarizeTogether(devices: NativeDeviceCeilings[]): TogetherCeilings {
+  const perGpu = devices.map((d) => ({device: d.device, ceilings: d.copies.map(summarizeCeiling)}))
+  const totalGBps: Record<string, number> = {}
+  for (const g of perGpu) for (const c of g.ceilings) totalGBps[c.id] = (totalGBps[c.id] ?? 0) + c.gbps.p50
+  return {devices: devices.map((d) => d.device), perGpu, totalGBps}
 }

@@ -1,15 +1,19 @@
 // The `env` job: fingerprint the machine and, when asked, measure the copy
 // ceilings. Commands call this; it knows nothing of oclif.
-import {checkLockedMemory, planCeilings, summarizeCeiling, type CeilingResults} from './ceilings.js'
+import {checkLockedMemory, planCeilings, summarizeCeiling, summarizeTogether, type CeilingResults} from './ceilings.js'
 import {readHost, type Environment} from './environment.js'
 import {KvError} from './errors.js'
 import {checkDeviceFlag, gpuPreflight} from './gpu-preflight.js'
-import {measureCeilings} from '../native/index.js'
+import {parseGpuList} from './gpu-list.js'
+import {badInput} from './errors.js'
+import {measureCeilings, measureCeilingsTogether} from '../native/index.js'
 
 export interface EnvRequest {
   measure: boolean
   /** Explicit GPU; undefined means every GPU is described and GPU 0 measured. */
   device?: number
+  /** --gpus LIST|all: with --measure, these GPUs' pinned copies at once (after the first one's alone). */
+  gpus?: string
   sizeMiB: number
   iterations: number
   verify: boolean
@@ -24,11 +28,15 @@ export interface EnvOutcome {
 
 export async function runEnv(req: EnvRequest, publish: (env: Environment) => void = () => {}): Promise<EnvOutcome> {
   if (req.device !== undefined) checkDeviceFlag(req.device)
+  if (req.gpus !== undefined && !req.measure) throw badInput('--gpus names the GPUs --measure copies with at once: add --measure')
+  if (req.gpus !== undefined && req.device !== undefined) throw badInput('--gpus and --device: name every GPU to measure in --gpus')
   const plan = req.measure ? planCeilings({device: req.device ?? 0, sizeMiB: req.sizeMiB, iterations: req.iterations, verify: req.verify}) : null
   const {environment, problem} = gpuPreflight(req.device)
   publish(environment)
   // without --device, --measure on a host without GPUs still answers with the host part
   if ((req.measure || req.device !== undefined) && problem) throw problem
+  const gpus = req.gpus === undefined ? null : parseGpuList(req.gpus, environment.gpus.map((g) => g.index))
+  if (plan && gpus) plan.device = gpus[0]  // the first GPU named is also measured alone
   if (req.device !== undefined) environment.gpus = environment.gpus.filter((g) => g.index === req.device)
 
   const notes: string[] = []
@@ -43,14 +51,19 @@ export async function runEnv(req: EnvRequest, publish: (env: Environment) => voi
   }
   // Locked memory is checked once there is a GPU to measure, before anything is pinned: without
   // one, the host part is the whole answer (exit 0).
-  checkLockedMemory(plan, readHost().lockedMemoryLimitBytes)
+  checkLockedMemory(plan, readHost().lockedMemoryLimitBytes, gpus?.length ?? 1)
   if (!req.verify) notes.push('verification skipped: --no-verify (copied data was not checked)')
   req.onProgress?.(`measuring copy ceilings on GPU ${plan.device}`)
   const copies = await measureCeilings(plan)
   results.measured = true
   results.device = plan.device
   results.ceilings = copies.map(summarizeCeiling)
-  const bad = results.ceilings.filter((c) => req.verify && !c.verified)
+  if (gpus) {
+    req.onProgress?.(`measuring pinned copies on GPUs ${gpus.join(', ')} at once`)
+    results.together = summarizeTogether(await measureCeilingsTogether(plan, gpus))
+  }
+  const together = (results.together?.perGpu ?? []).flatMap((g) => g.ceilings.map((c) => ({...c, id: `GPU ${g.device} ${c.id} (together)`})))
+  const bad = [...results.ceilings, ...together].filter((c) => req.verify && !c.verified)
   if (bad.length > 0) {
     throw new KvError(
       'VERIFY_FAILED',

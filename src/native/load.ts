@@ -10,7 +10,7 @@ import {EXIT_BAD_INPUT, EXIT_RUN_FAILED, KvError} from '../core/errors.js'
 import {ADDON_ABI} from './abi.js'
 import type {NativeCudaInfo} from './cuda-info.js'
 import type {NativeMemInfo} from './mem-info.js'
-import type {MeasurePlan, NativeCopyMeasurement} from './measure-ceilings.js'
+import type {MeasurePlan, NativeCopyMeasurement, NativeDeviceCeilings} from './measure-ceilings.js'
 import type {NativeSaveLoadResult, SaveLoadPlan} from './run-save-load.js'
 import type {BackendBenchPlan, NativeBackendBench} from './run-backend-bench.js'
 import type {NativeProbe} from './run-stream-probes.js'
@@ -25,6 +25,7 @@ export interface Addon {
   cudaInfo(): NativeCudaInfo
   memInfo(device: number): NativeMemInfo
   measureCeilings(plan: MeasurePlan): Promise<{copies: NativeCopyMeasurement[]}>
+  measureCeilingsTogether(r: {plan: MeasurePlan; devices: number[]}): Promise<{devices: NativeDeviceCeilings[]}>
   runSaveLoad(plan: SaveLoadPlan): Promise<NativeSaveLoadResult>
   runStreamProbes(device: number): Promise<NativeProbe[]>
   runBackendBench(plan: BackendBenchPlan): Promise<NativeBackendBench>

@@ -1,4 +1,4 @@
-// Typed view of native/addon/measure_ceilings.cc (the link's copy ceilings).
+// Typed view of native/addon/measure_ceilings.cc and measure_ceilings_together.cc (the link's copy ceilings).
 import {callAsync} from './load.js'
 
 export interface MeasurePlan {
@@ -24,3 +24,12 @@ export interface NativeCopyMeasurement {
 }
 
 export const measureCeilings = async (plan: MeasurePlan): Promise<NativeCopyMeasurement[]> => (await callAsync((a) => a.measureCeilings(plan))).copies
+
+/** One GPU's pinned copies (H2D, D2H, both at once), measured while every GPU named copies at once. */
+export interface NativeDeviceCeilings {
+  device: number
+  copies: NativeCopyMeasurement[]
+}
+
+export const measureCeilingsTogether = async (plan: MeasurePlan, devices: number[]): Promise<NativeDeviceCeilings[]> =>
+  (await callAsync((a) => a.measureCeilingsTogether({plan, devices}))).devices

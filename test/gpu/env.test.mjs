@@ -28,6 +28,28 @@ describe('env on a GPU', gpuGate(), () => {
     assert.equal(r.stderr, `Error: no GPU ${n}: this host has ${n} ${n === 1 ? 'GPU' : 'GPUs'} (${list})\n`)
   })
 
+  test('--measure --gpus all: every GPU copying at once, each verified, the totals their medians added', () => {
+    const n = kvbenchJson(['env']).json.environment.gpus.length
+    const r = kvbenchJson(['env', '--measure', '--gpus', 'all', '--iterations', '6', '--size', '128'])
+    assert.equal(r.code, 0, r.stderr)
+    assertSchema('env.schema.json', r.json)
+    const t = r.json.results.together
+    assert.deepEqual(t.devices, Array.from({length: n}, (_, i) => i))
+    assert.equal(r.json.results.device, 0, 'the first GPU named is measured alone too')
+    for (const id of ['h2d_pinned', 'd2h_pinned', 'bidir_pinned']) {
+      let sum = 0
+      for (const g of t.perGpu) {
+        const c = g.ceilings.find((x) => x.id === id)
+        assert.ok(c && c.verified && c.gbps.p50 > 1, `GPU ${g.device} ${id}: ${JSON.stringify(c?.gbps)}`)
+        sum += c.gbps.p50
+      }
+      assert.ok(Math.abs(t.totalGBps[id] - sum) < 1e-6, id)
+    }
+    const bad = kvbench(['env', '--measure', '--gpus', `0,${n + 6}`])
+    assert.equal(bad.code, 2, bad.stderr)
+    assert.match(bad.stderr, new RegExp(`--gpus 0,${n + 6}: no GPU ${n + 6}: this host has GPUs? 0`))
+  })
+
   test('--measure: sane ceilings, every copy verified', () => {
     const r = kvbenchJson(['env', '--measure', '--device', '0'])
     assert.equal(r.code, 0, r.stderr)

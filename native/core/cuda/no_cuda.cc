@@ -23,6 +23,7 @@ CudaInfo queryCudaInfo() {
 void requireDevice(int) { noCuda(); }
 DeviceMemory queryMemory(int) { noCuda(); }
 MeasureResult measureCeilings(const MeasurePlan&) { noCuda(); }
+std::vector<DeviceCeilings> measureCeilingsTogether(const MeasurePlan&, const std::vector<int>&) { noCuda(); }
 SaveLoadResult runSaveLoad(const SaveLoadPlan&) { noCuda(); }
 std::vector<ProbeResult> runStreamProbes(int) { noCuda(); }
 

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <functional>
 
@@ -102,6 +106,112 @@ void memcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind k, cudaStr
   KV_CUDA(cudaMemcpyAsync(dst, src, n, k, s));
 }
 
+constexpr uint64_t kSeedUp = 0x6b76626e6368ull, kSeedDown = kSeedUp ^ 0xD2Aull;
+
+CopyMeasurement measurement(const char* id, const char* label, size_t bytes, const char* timer, std::vector<double> ms) {
+  CopyMeasurement m;
+  m.id = id;
+  m.label = label;
+  m.bytesPerSample = bytes;
+  m.timer = timer;
+  m.samplesMs = std::move(ms);
+  return m;
+}
+
+// One GPU's pinned copies (H2D, D2H, both at once) with their buffers: what `measureCeilings`
+// reads of one GPU, and what each GPU reads at once in `measureCeilingsTogether`. Made on the
+// calling thread's device.
+class PinnedLink {
+ public:
+  explicit PinnedLink(const MeasurePlan& plan)
+      : p_(plan), n_(plan.bytes), d0(allocDevice(n_)), d1(allocDevice(n_)), hUp(allocPinned(n_)), hDown(allocPinned(n_)) {
+    fillPatternHost(hUp.get(), n_, kSeedUp);
+    fillPatternDevice(d1.get(), n_, kSeedDown, s0.get());  // what D2H and D2D copy
+    KV_CUDA(cudaStreamSynchronize(s0.get()));
+  }
+
+  // Pinned host -> device.
+  CopyMeasurement h2d() {
+    KV_CUDA(cudaMemsetAsync(d0.get(), 0, n_, s0.get()));
+    CopyMeasurement m = measurement("h2d_pinned", "H2D pinned", n_, "cuda-events", timeWithEvents(s0.get(), p_.warmup, p_.iterations, [&](cudaStream_t s) {
+                                      memcpyAsync(d0.get(), hUp.get(), n_, cudaMemcpyHostToDevice, s);
+                                    }));
+    verifyDevice(m, d0.get(), n_, kSeedUp);
+    return m;
+  }
+  // Pinned device -> host: the destination poisoned first.
+  CopyMeasurement d2h() {
+    std::memset(hDown.get(), 0xA5, n_);
+    CopyMeasurement m = measurement("d2h_pinned", "D2H pinned", n_, "cuda-events", timeWithEvents(s0.get(), p_.warmup, p_.iterations, [&](cudaStream_t s) {
+                                      memcpyAsync(hDown.get(), d1.get(), n_, cudaMemcpyDeviceToHost, s);
+                                    }));
+    verifyHost(m, hDown.get(), n_, kSeedDown);
+    return m;
+  }
+  // Both directions at once, separate buffers so neither copy depends on the other.
+  CopyMeasurement both() {
+    KV_CUDA(cudaMemsetAsync(d0.get(), 0, n_, s0.get()));
+    std::memset(hDown.get(), 0xA5, n_);
+    KV_CUDA(cudaStreamSynchronize(s0.get()));
+    CopyMeasurement m = measurement(
+        "bidir_pinned", "H2D+D2H pinned, both at once", 2 * n_, "cuda-events",
+        timeBidirectional(
+            s0.get(), s1.get(), p_.warmup, p_.iterations, n_,
+            [&](cudaStream_t s, size_t off, size_t len) {
+              memcpyAsync(static_cast<char*>(d0.get()) + off, static_cast<const char*>(hUp.get()) + off, len, cudaMemcpyHostToDevice, s);
+            },
+            [&](cudaStream_t s, size_t off, size_t len) {
+              memcpyAsync(static_cast<char*>(hDown.get()) + off, static_cast<const char*>(d1.get()) + off, len, cudaMemcpyDeviceToHost, s);
+            }));
+    verifyDevice(m, d0.get(), n_, kSeedUp);
+    verifyHost(m, hDown.get(), n_, kSeedDown);
+    return m;
+  }
+
+  void verifyDevice(CopyMeasurement& m, const void* d, size_t bytes, uint64_t seed) {
+    if (!p_.verify) return;
+    m.mismatches += countMismatchesDevice(d, bytes, seed, s0.get());
+    m.verified = m.mismatches == 0;
+  }
+  void verifyHost(CopyMeasurement& m, const void* h, size_t bytes, uint64_t seed) const {
+    if (!p_.verify) return;
+    m.mismatches += countMismatchesHost(h, bytes, seed);
+    m.verified = m.mismatches == 0;
+  }
+
+ private:
+  const MeasurePlan& p_;
+  const size_t n_;
+
+ public:  // the single-GPU measurements after these reuse the buffers
+  DeviceBuffer d0, d1;
+  PinnedBuffer hUp, hDown;
+  Stream s0, s1;
+};
+
+// The threads of `measureCeilingsTogether` start each measurement at once.
+class Barrier {
+ public:
+  explicit Barrier(int n) : n_(n) {}
+  void arriveAndWait() {
+    std::unique_lock<std::mutex> lock(m_);
+    const long long gen = gen_;
+    if (++waiting_ == n_) {
+      waiting_ = 0, ++gen_;
+      cv_.notify_all();
+      return;
+    }
+    cv_.wait(lock, [&] { return gen_ != gen; });
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  const int n_;
+  int waiting_ = 0;
+  long long gen_ = 0;
+};
+
 }  // namespace
 
 MeasureResult measureCeilings(const MeasurePlan& plan) {
@@ -110,68 +220,25 @@ MeasureResult measureCeilings(const MeasurePlan& plan) {
   useDevice(plan.device);
 
   const size_t n = plan.bytes;
-  const uint64_t seedUp = 0x6b76626e6368ull, seedDown = seedUp ^ 0xD2Aull;
+  const uint64_t seedUp = kSeedUp, seedDown = kSeedDown;
   MeasureResult result;
   result.copies.reserve(16);  // `add` hands out pointers into this vector
-
-  DeviceBuffer d0 = allocDevice(n), d1 = allocDevice(n);
-  PinnedBuffer hUp = allocPinned(n), hDown = allocPinned(n);
-  Stream s0, s1;
-  fillPatternHost(hUp.get(), n, seedUp);
+  PinnedLink link(plan);
+  DeviceBuffer &d0 = link.d0, &d1 = link.d1;
+  PinnedBuffer &hUp = link.hUp, &hDown = link.hDown;
+  Stream& s0 = link.s0;
 
   auto add = [&](const char* id, const char* label, size_t bytes, const char* timer, std::vector<double> ms) {
-    CopyMeasurement m;
-    m.id = id;
-    m.label = label;
-    m.bytesPerSample = bytes;
-    m.timer = timer;
-    m.samplesMs = std::move(ms);
-    result.copies.push_back(std::move(m));
+    result.copies.push_back(measurement(id, label, bytes, timer, std::move(ms)));
     return &result.copies.back();
   };
-  auto verifyDevice = [&](CopyMeasurement* m, const void* d, size_t bytes, uint64_t seed) {
-    if (!plan.verify) return;
-    m->mismatches += countMismatchesDevice(d, bytes, seed, s0.get());
-    m->verified = m->mismatches == 0;
-  };
-  auto verifyHost = [&](CopyMeasurement* m, const void* h, size_t bytes, uint64_t seed) {
-    if (!plan.verify) return;
-    m->mismatches += countMismatchesHost(h, bytes, seed);
-    m->verified = m->mismatches == 0;
-  };
+  auto verifyDevice = [&](CopyMeasurement* m, const void* d, size_t bytes, uint64_t seed) { link.verifyDevice(*m, d, bytes, seed); };
+  auto verifyHost = [&](CopyMeasurement* m, const void* h, size_t bytes, uint64_t seed) { link.verifyHost(*m, h, bytes, seed); };
 
-  // Pinned host -> device.
-  KV_CUDA(cudaMemsetAsync(d0.get(), 0, n, s0.get()));
-  auto* m = add("h2d_pinned", "H2D pinned", n, "cuda-events",
-                timeWithEvents(s0.get(), plan.warmup, plan.iterations, [&](cudaStream_t s) {
-                  memcpyAsync(d0.get(), hUp.get(), n, cudaMemcpyHostToDevice, s);
-                }));
-  verifyDevice(m, d0.get(), n, seedUp);
-
-  // Pinned device -> host: the source is filled on the GPU, the destination poisoned first.
-  fillPatternDevice(d1.get(), n, seedDown, s0.get());
-  std::memset(hDown.get(), 0xA5, n);
-  m = add("d2h_pinned", "D2H pinned", n, "cuda-events",
-          timeWithEvents(s0.get(), plan.warmup, plan.iterations, [&](cudaStream_t s) {
-            memcpyAsync(hDown.get(), d1.get(), n, cudaMemcpyDeviceToHost, s);
-          }));
-  verifyHost(m, hDown.get(), n, seedDown);
-
-  // Both directions at once, separate buffers so neither copy depends on the other.
-  KV_CUDA(cudaMemsetAsync(d0.get(), 0, n, s0.get()));
-  std::memset(hDown.get(), 0xA5, n);
-  KV_CUDA(cudaStreamSynchronize(s0.get()));
-  m = add("bidir_pinned", "H2D+D2H pinned, both at once", 2 * n, "cuda-events",
-          timeBidirectional(
-              s0.get(), s1.get(), plan.warmup, plan.iterations, n,
-              [&](cudaStream_t s, size_t off, size_t len) {
-                memcpyAsync(static_cast<char*>(d0.get()) + off, static_cast<const char*>(hUp.get()) + off, len, cudaMemcpyHostToDevice, s);
-              },
-              [&](cudaStream_t s, size_t off, size_t len) {
-                memcpyAsync(static_cast<char*>(hDown.get()) + off, static_cast<const char*>(d1.get()) + off, len, cudaMemcpyDeviceToHost, s);
-              }));
-  verifyDevice(m, d0.get(), n, seedUp);
-  verifyHost(m, hDown.get(), n, seedDown);
+  result.copies.push_back(link.h2d());
+  result.copies.push_back(link.d2h());
+  result.copies.push_back(link.both());
+  CopyMeasurement* m;
 
   // Device -> device; bytes counted once (HBM traffic is twice this).
   KV_CUDA(cudaMemsetAsync(d0.get(), 0, n, s0.get()));
@@ -223,6 +290,45 @@ MeasureResult measureCeilings(const MeasurePlan& plan) {
     verifyHost(m, hDown.get(), sn - sn % 8, seedDown);
   }
   return result;
+}
+
+std::vector<DeviceCeilings> measureCeilingsTogether(const MeasurePlan& plan, const std::vector<int>& devices) {
+  checkPlan(plan);
+  if (devices.empty()) throw Error(codes::kBadInput, "measure together: no GPU named");
+  for (int d : devices) requireDevice(d);
+  std::vector<DeviceCeilings> out(devices.size());
+  std::vector<std::exception_ptr> errors(devices.size());
+  Barrier atOnce(static_cast<int>(devices.size()));
+  std::vector<std::thread> threads;
+  // Each GPU on a thread of its own (which sets its device: a new thread starts on device 0);
+  // every thread passes each barrier, failed or not, so none waits for one that gave up.
+  for (size_t i = 0; i < devices.size(); ++i) {
+    threads.emplace_back([&, i] {
+      std::unique_ptr<PinnedLink> link;
+      auto step = [&](auto&& what) {
+        atOnce.arriveAndWait();
+        if (errors[i]) return;
+        try {
+          what();
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+      };
+      step([&] {
+        useDevice(devices[i]);
+        link = std::make_unique<PinnedLink>(plan);
+        out[i].device = devices[i];
+      });
+      step([&] { out[i].copies.push_back(link->h2d()); });
+      step([&] { out[i].copies.push_back(link->d2h()); });
+      step([&] { out[i].copies.push_back(link->both()); });
+      atOnce.arriveAndWait();  // the buffers go after every GPU is done copying
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+  return out;
 }
 
 }  // namespace kv

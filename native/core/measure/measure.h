@@ -35,4 +35,12 @@ struct MeasureResult {
 
 MeasureResult measureCeilings(const MeasurePlan& plan);
 
+// One GPU's pinned copies (H2D, D2H, both at once) measured while every other GPU named measures
+// its own: `env --measure --gpus`, what a server's GPUs reach together over the host's PCIe.
+struct DeviceCeilings {
+  int device = 0;
+  std::vector<CopyMeasurement> copies;
+};
+std::vector<DeviceCeilings> measureCeilingsTogether(const MeasurePlan& plan, const std::vector<int>& devices);
+
 }  // namespace kv

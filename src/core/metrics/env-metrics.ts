@@ -13,5 +13,17 @@ export function envMetrics(r: CeilingResults): Metric[] {
     else list.add(row, [c.id], 'gbps', 'GB/s', 'bigger', c.gbps.p50, p10p90(c.gbps, what))
     if (r.verify) list.check(row, [c.id], 'verified', c.verified)
   }
+  // --gpus: each GPU's copies while all of them copy, and the totals.
+  const t = r.together
+  if (t) {
+    const row = {section: 'ceiling' as const}
+    for (const g of t.perGpu) {
+      for (const c of g.ceilings) {
+        list.add(row, ['together', `gpu${g.device}`, c.id], 'gbps', 'GB/s', 'bigger', c.gbps.p50, p10p90(c.gbps, `p10-p90 of ${c.samples} samples`))
+        if (r.verify) list.check(row, ['together', `gpu${g.device}`, c.id], 'verified', c.verified)
+      }
+    }
+    for (const [id, gbps] of Object.entries(t.totalGBps)) list.add(row, ['together', 'total', id], 'gbps', 'GB/s', 'bigger', gbps)
+  }
   return list.metrics
 }
