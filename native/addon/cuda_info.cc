@@ -1,6 +1,5 @@
 // cudaInfo(): the CUDA runtime and driver, and every GPU with its PCIe link (src/native/cuda-info.ts).
 #include "../core/cuda/device_info.h"
-#include "../core/cuda/nccl_loader.h"
 #include "../core/cuda/pci_link.h"
 #include "operation.h"
 #include "operations.h"
@@ -43,12 +42,6 @@ Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
   return guard(env, [&]() -> Napi::Value {
     const kv::CudaInfo c = kv::queryCudaInfo();
     const kv::NvmlInfo nvml = kv::queryNvml();
-    const kv::Nccl nccl;
-    const bool ncclHere = nccl.available();
-    const Napi::Object ncclJs = JsObject(env)  // reason: why it cannot be used (null when it can)
-                                    .set("library", OrNull{ncclHere ? nccl.source() : std::string()})
-                                    .set("version", OrNull{ncclHere ? nccl.versionText() : std::string()})
-                                    .set("reason", OrNull{ncclHere ? std::string() : nccl.source()});
     return JsObject(env)
         .set("builtWithCuda", c.builtWithCuda)
         .set("gencodes", c.gencodes)
@@ -56,7 +49,6 @@ Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
         .set("driverVersion", c.driverVersion)
         .set("driverRelease", OrNull{nvml.driverVersion})
         .set("nvml", nvml.available ? std::string("available") : nvml.reason)
-        .set("nccl", ncclJs)
         .set("errorName", OrNull{c.errorName})
         .set("errorMessage", OrNull{c.errorMessage})
         .set("gpus", listOf(env, c.gpus, gpuToJs));

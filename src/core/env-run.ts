@@ -6,7 +6,7 @@ import {KvError} from './errors.js'
 import {checkDeviceFlag, gpuPreflight} from './gpu-preflight.js'
 import {parseGpuList} from './gpu-list.js'
 import {badInput} from './errors.js'
-import {measureCeilings, measureCeilingsTogether} from '../native/index.js'
+import {measureCeilings, measureCeilingsTogether, ncclInfo} from '../native/index.js'
 
 export interface EnvRequest {
   measure: boolean
@@ -26,12 +26,22 @@ export interface EnvOutcome {
   notes: string[]
 }
 
+/** NCCL for --all-reduce as the addon would load it, or why it cannot tell (the addon did not load). */
+function ncclOrWhyNot(problem: KvError | null): NonNullable<Environment['cuda']['nccl']> {
+  try {
+    return ncclInfo()
+  } catch (error) {
+    return {library: null, version: null, reason: problem?.message ?? (error as Error).message}
+  }
+}
+
 export async function runEnv(req: EnvRequest, publish: (env: Environment) => void = () => {}): Promise<EnvOutcome> {
   if (req.device !== undefined) checkDeviceFlag(req.device)
   if (req.gpus !== undefined && !req.measure) throw badInput('--gpus names the GPUs --measure copies with at once: add --measure')
   if (req.gpus !== undefined && req.device !== undefined) throw badInput('--gpus and --device: name every GPU to measure in --gpus')
   const plan = req.measure ? planCeilings({device: req.device ?? 0, sizeMiB: req.sizeMiB, iterations: req.iterations, verify: req.verify}) : null
   const {environment, problem} = gpuPreflight(req.device)
+  environment.cuda.nccl = ncclOrWhyNot(problem)
   publish(environment)
   // without --device, --measure on a host without GPUs still answers with the host part
   if ((req.measure || req.device !== undefined) && problem) throw problem

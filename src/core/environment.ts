@@ -44,7 +44,7 @@ export interface CudaStack {
   runtimeVersion: string | null
   driverVersion: string | null
   driverRelease: string | null
-  /** NCCL for `--all-reduce nccl`, loaded at run time: its library and version, or why not (reason). Absent before 1.11.0. */
+  /** NCCL for `--all-reduce nccl`, loaded at run time: its library and version, or why not (reason). `env` only (loading it is not free); absent before 1.11.0. */
   nccl?: {library: string | null; version: string | null; reason: string | null}
 }
 
@@ -164,7 +164,7 @@ export function buildEnvironment(cuda: NativeCudaInfo | null, addonProblem: stri
   if (!cuda) {
     return {
       host,
-      cuda: {addonBuiltWithCuda: false, gencodes: [], runtimeVersion: null, driverVersion: null, driverRelease: null, nccl: {library: null, version: null, reason: addonProblem ?? 'the native addon is not available'}},
+      cuda: {addonBuiltWithCuda: false, gencodes: [], runtimeVersion: null, driverVersion: null, driverRelease: null},
       gpus: [],
       gpuTopology: [],
       gpusReason: addonProblem ?? 'the native addon is not available',
@@ -186,7 +186,6 @@ export function buildEnvironment(cuda: NativeCudaInfo | null, addonProblem: stri
       runtimeVersion: cudaVersion(cuda.runtimeVersion),
       driverVersion: cudaVersion(cuda.driverVersion),
       driverRelease: cuda.driverRelease,
-      nccl: cuda.nccl,
     },
     gpus,
     gpuTopology: gpuTopology(gpus, paths.sys),

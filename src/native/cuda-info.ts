@@ -31,8 +31,6 @@ export interface NativeCudaInfo {
   driverVersion: number
   driverRelease: string | null
   nvml: string
-  /** NCCL as the forward's all-reduce would load it (native/core/cuda/nccl_loader.h); reason: why it cannot, else null. */
-  nccl: {library: string | null; version: string | null; reason: string | null}
   errorName: string | null
   errorMessage: string | null
   gpus: NativeGpu[]

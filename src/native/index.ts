@@ -2,6 +2,7 @@
 export * from './abi.js'
 export * from './load.js'
 export * from './cuda-info.js'
+export * from './nccl-info.js'
 export * from './mem-info.js'
 export * from './measure-ceilings.js'
 export * from './run-save-load.js'

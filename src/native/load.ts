@@ -9,6 +9,7 @@ import {fileURLToPath} from 'node:url'
 import {EXIT_BAD_INPUT, EXIT_RUN_FAILED, KvError} from '../core/errors.js'
 import {ADDON_ABI} from './abi.js'
 import type {NativeCudaInfo} from './cuda-info.js'
+import type {NativeNcclInfo} from './nccl-info.js'
 import type {NativeMemInfo} from './mem-info.js'
 import type {MeasurePlan, NativeCopyMeasurement, NativeDeviceCeilings} from './measure-ceilings.js'
 import type {NativeSaveLoadResult, SaveLoadPlan} from './run-save-load.js'
@@ -23,6 +24,7 @@ export interface Addon {
   noCudaMessage: string
   StoreHandle: new (spec: StoreSpec) => StoreHandle
   cudaInfo(): NativeCudaInfo
+  ncclInfo(): NativeNcclInfo
   memInfo(device: number): NativeMemInfo
   measureCeilings(plan: MeasurePlan): Promise<{copies: NativeCopyMeasurement[]}>
   measureCeilingsTogether(r: {plan: MeasurePlan; devices: number[]}): Promise<{devices: NativeDeviceCeilings[]}>

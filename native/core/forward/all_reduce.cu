@@ -78,13 +78,6 @@ long long AllReduce::takeMismatches() {
   return static_cast<long long>(bad);
 }
 
-std::string uniqueIdToHex(const NcclUniqueId& id) {
-  static const char* digits = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : id.bytes) hex += digits[c >> 4], hex += digits[c & 15];
-  return hex;
-}
-
 NcclUniqueId uniqueIdFromHex(const std::string& hex) {
   NcclUniqueId id{};
   if (hex.size() != 2 * sizeof id.bytes) throw Error(codes::kBadInput, "NCCL id must be " + std::to_string(2 * sizeof id.bytes) + " hex digits");

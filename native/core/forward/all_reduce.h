@@ -47,8 +47,7 @@ class AllReduce {
   long long calls_ = 0;
 };
 
-// Hex of an id (rank 0 makes it, the others are handed it) and back; bad text throws kBadInput.
-std::string uniqueIdToHex(const NcclUniqueId& id);
+// The id a plan carries as hex (rank 0 makes it, the others are handed it); bad text throws kBadInput.
 NcclUniqueId uniqueIdFromHex(const std::string& hex);
 
 }  // namespace kv
