@@ -3,10 +3,11 @@
 # (`npm run bundle`, then carry kvbench-*-linux-x64.tar.xz). Each step's envelope, table and exit
 # code land in $OUT/check.tar; the GPU suite's TAP in $OUT/test-gpu.txt.
 #   STEPS="env save load audit connector backend suite" (the default) picks and orders them:
-#   env        `kvbench env --measure` (the copy ceilings)
+#   env        `kvbench env --measure` (the copy ceilings), and with `--gpus all` (every GPU copying at once)
 #   save       default `kvbench save` (llama-3.1-8b, strategy auto, designs alone/blocking/async), x RUNS
 #   load       default `kvbench load`, x RUNS
 #   profiles   default save and load of every other profile (PROFILES), once each
+#   allreduce  default save, load and mix with `--all-reduce nccl` (the forward's NCCL all-reduce, checked)
 #   mix        `kvbench mix` (both directions in one step) of llama-3.1-8b and every other profile, once each
 #   audit      `audit-streams --strict` on the machine's plain torch stack (must pass), with each
 #              fixture accessor (leak_*: must fail), and --reproduce nan
@@ -37,10 +38,11 @@ step() {
 RUNS=${RUNS:-2}
 PROFILES=${PROFILES:-llama-3.2-1b qwen2.5-7b llama-3.1-70b deepseek-v3}
 export PYTHONPATH=$B/kvbench/test/fixtures:$B/kvbench/test/fixtures/connectors:$B/kvbench/examples
-show_step() { grep -E '^│ (async|blocking|host|file|user) |^PASS [0-9]|^gate|PARTIAL|^Error|^Link reference|^Against it|^Copy ceilings' "$1" | cut -c1-200 | head -6; }
+show_step() { grep -E '^│ (async|blocking|host|file|user|total) |^PASS [0-9]|^gate|PARTIAL|^Error|^Link reference|^Against it|^Copy ceilings|^all-reduce' "$1" | cut -c1-200 | head -8; }
 for s in ${STEPS:-env save load audit connector backend suite}; do
   case $s in
-    env) step env-measure env --measure ;;
+    env) step env-measure env --measure; step env-measure-gpus env --measure --gpus all ;;
+    allreduce) for m in save load mix; do step allreduce-$m $m --all-reduce nccl; done ;;
     save) for i in $(seq 1 "$RUNS"); do step save-$i save; done ;;
     load) for i in $(seq 1 "$RUNS"); do step load-$i load; done ;;
     profiles) for p in $PROFILES; do step save-$p save --profile $p; step load-$p load --profile $p; done ;;

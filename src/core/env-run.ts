@@ -2,10 +2,9 @@
 // ceilings. Commands call this; it knows nothing of oclif.
 import {checkLockedMemory, planCeilings, summarizeCeiling, summarizeTogether, type CeilingResults} from './ceilings.js'
 import {readHost, type Environment} from './environment.js'
-import {KvError} from './errors.js'
+import {badInput, KvError} from './errors.js'
 import {checkDeviceFlag, gpuPreflight} from './gpu-preflight.js'
 import {parseGpuList} from './gpu-list.js'
-import {badInput} from './errors.js'
 import {measureCeilings, measureCeilingsTogether, ncclInfo} from '../native/index.js'
 
 export interface EnvRequest {

@@ -2,7 +2,7 @@
 import {gateLine} from '../../core/gates.js'
 import {fixed, makeTable} from './table.js'
 import {formatBytes} from '../../core/bytes.js'
-import type {DesignFigures, TransferResults} from '../../core/saveload/results.js'
+import type {AllReduceFigures, DesignFigures, TransferResults} from '../../core/saveload/results.js'
 
 const us = (v: number | undefined) => (v === undefined ? '-' : v >= 1000 ? `${fixed(v / 1000, 2)} ms` : `${fixed(v, 1)} µs`)
 const yesNo = (v: boolean | null) => (v === null ? 'skipped' : v ? 'yes' : 'NO')
@@ -120,11 +120,12 @@ export function renderTransfer(r: TransferResults): string {
 function allReduceLine(r: TransferResults): string | null {
   const lib = r.forward.allReduce
   if (!lib) return null
-  const phases = [...r.designs.filter((d) => d.direction !== 'save' && d.direction !== 'load'), ...(r.reference ? [{...r.reference, design: 'reference' as const, direction: undefined}] : [])]
-  const rows = phases.filter((d) => d.allReduce)
-  const calls = rows.reduce((a, d) => a + d.allReduce!.calls, 0)
-  const wrong = rows.reduce((a, d) => a + d.allReduce!.mismatches, 0)
-  const per = rows.map((d) => `${d.design === 'reference' ? 'reference' : designLabel(d as DesignFigures)} ${d.allReduce!.stepMs ? fixed(d.allReduce!.stepMs.p50, 3) : '-'}`).join(', ')
+  const rows: Array<[string, AllReduceFigures]> = []
+  for (const d of r.designs) if (d.allReduce && d.direction !== 'save' && d.direction !== 'load') rows.push([designLabel(d), d.allReduce])  // a mix's is its together row's
+  if (r.reference?.allReduce) rows.push(['reference', r.reference.allReduce])
+  const calls = rows.reduce((n, [, a]) => n + a.calls, 0)
+  const wrong = rows.reduce((n, [, a]) => n + a.mismatches, 0)
+  const per = rows.map(([label, a]) => `${label} ${a.stepMs ? fixed(a.stepMs.p50, 3) : '-'}`).join(', ')
   return `all-reduce (${lib.library}, world ${lib.world}, rank ${lib.rank}; two a layer on the compute stream): ms a step p50: ${per}; ${calls} sums checked, ${wrong === 0 ? 'all right' : `${wrong} WRONG`}`
 }
 
