@@ -8,7 +8,7 @@ import type {ConnectorRequest} from '../core/connector/run.js'
 import {DEFAULT_ACCESSOR, isPythonConnector, REFERENCE_CONNECTORS} from '../core/connector/spec.js'
 import {badInput} from '../core/errors.js'
 import {defaultDevice, launcherWorld} from '../core/launch/world.js'
-import {ALL_REDUCE_CHOICES, type TransferMode} from '../core/plan.js'
+import {ALL_REDUCE_CHOICES, type AllReduceChoice, type TransferMode} from '../core/plan.js'
 import type {TransferRequest} from '../core/saveload/run.js'
 import {FAULT_NAMES, STRATEGY_NAMES} from '../native/index.js'
 
@@ -141,7 +141,7 @@ function traceSteps(f: Parsed): number {
 }
 
 /** --all-reduce: the ranks of a launcher's world would each reduce alone (no shared communicator yet): refused there. */
-function allReduce(f: Parsed): (typeof ALL_REDUCE_CHOICES)[number] {
+function allReduce(f: Parsed): AllReduceChoice {
   const world = launcherWorld()
   if (f['all-reduce'] === 'nccl' && world && world.size > 1) {
     throw badInput(`--all-reduce nccl: the ${world.size} ranks of this ${world.launcher} run would each reduce alone (kvbench does not exchange NCCL ids between ranks yet); run it with a world of one`)
