@@ -20,7 +20,7 @@
         ["cuda_home==''", {
           "sources": ["<!@(node scripts/native-sources.cjs nocuda)"]
         }, {
-          "sources": ["<!@(node scripts/native-sources.cjs cuda pick tier)"],
+          "sources": ["<!@(node scripts/native-sources.cjs cuda pick workers tier)"],
           "include_dirs": ["<(cuda_home)/include"],
           "defines": ["KVBENCH_WITH_CUDA=1", "KVBENCH_GENCODES=\"<(gencodes)\""],
           "libraries": ["<(cuda_home)/lib64/libcudart_static.a", "-lrt", "-lpthread"],

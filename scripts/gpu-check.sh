@@ -8,6 +8,7 @@
 #   load       default `kvbench load`, x RUNS
 #   profiles   default save and load of every other profile (PROFILES), once each
 #   allreduce  default save, load and mix with `--all-reduce nccl` (the forward's NCCL all-reduce, checked)
+#   gpus       default save, load and mix with `--gpus all` (every GPU a worker, all at once), and load with `--all-reduce nccl` across them
 #   mix        `kvbench mix` (both directions in one step) of llama-3.1-8b and every other profile, once each
 #   audit      `audit-streams --strict` on the machine's plain torch stack (must pass), with each
 #              fixture accessor (leak_*: must fail), and --reproduce nan
@@ -46,6 +47,7 @@ for s in ${STEPS:-env save load audit connector backend suite}; do
     save) for i in $(seq 1 "$RUNS"); do step save-$i save; done ;;
     load) for i in $(seq 1 "$RUNS"); do step load-$i load; done ;;
     profiles) for p in $PROFILES; do step save-$p save --profile $p; step load-$p load --profile $p; done ;;
+    gpus) for m in save load mix; do step gpus-$m $m --gpus all; done; step gpus-load-allreduce load --gpus all --all-reduce nccl ;;
     mix) for p in llama-3.1-8b $PROFILES; do step mix-$p mix --profile $p; done ;;
     audit) step audit-strict audit-streams --strict  # the machine's plain torch stack: must pass
            for m in leak_global_patch leak_lru_cache leak_device_dict ok_threadlocal_patch ok_passthrough ok_contextvar; do

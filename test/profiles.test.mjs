@@ -119,10 +119,13 @@ test('the plan derives the run from the profile, once', () => {
 
 test('sizes that do not fit: needed versus available, before allocating', () => {
   const wp = planWorkload(loadProfile('llama-3.1-8b'), runOpts)
-  assert.throws(() => checkFits(wp, {freeBytes: 8 * 2 ** 30}, null, null), /GPU 0 needs [\d.]+ GiB \(KV cache 16 GiB\) but has 8 GiB free: lower --batch/)
-  assert.throws(() => checkFits(wp, {freeBytes: 80 * 2 ** 30}, 4 * 2 ** 30, null), /host pool needs 8.5 GiB of pinned memory but the host has 4 GiB available/)
-  assert.throws(() => checkFits(wp, {freeBytes: 80 * 2 ** 30}, 64 * 2 ** 30, 8 * 2 ** 20), /locked-memory limit \(ulimit -l\) is 8 MiB but the run pins 8.5 GiB/)
-  assert.doesNotThrow(() => checkFits(wp, {freeBytes: 80 * 2 ** 30}, 64 * 2 ** 30, null))
+  assert.throws(() => checkFits(wp, [{device: 0, freeBytes: 8 * 2 ** 30}], null, null), /GPU 0 needs [\d.]+ GiB \(KV cache 16 GiB\) but has 8 GiB free: lower --batch/)
+  assert.throws(() => checkFits(wp, [{device: 0, freeBytes: 80 * 2 ** 30}], 4 * 2 ** 30, null), /host pool needs 8.5 GiB of pinned memory but the host has 4 GiB available/)
+  assert.throws(() => checkFits(wp, [{device: 0, freeBytes: 80 * 2 ** 30}], 64 * 2 ** 30, 8 * 2 ** 20), /locked-memory limit \(ulimit -l\) is 8 MiB but the run pins 8.5 GiB/)
+  assert.doesNotThrow(() => checkFits(wp, [{device: 0, freeBytes: 80 * 2 ** 30}], 64 * 2 ** 30, null))
+  // --gpus: every GPU named is checked, and the host holds a pool for each of them.
+  assert.throws(() => checkFits(wp, [{device: 0, freeBytes: 80 * 2 ** 30}, {device: 3, freeBytes: 8 * 2 ** 30}], 64 * 2 ** 30, null), /GPU 3 needs/)
+  assert.throws(() => checkFits(wp, [{device: 0, freeBytes: 80 * 2 ** 30}, {device: 1, freeBytes: 80 * 2 ** 30}], 16 * 2 ** 30, null), /host pools of 2 GPUs need 17 GiB of pinned memory/)
   assert.ok(memAvailableBytes('MemTotal: 10 kB\nMemAvailable:    2048 kB\n') === 2048 * 1024)
 })
 

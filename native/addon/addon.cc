@@ -19,6 +19,7 @@ static Napi::Object InitKvbench(Napi::Env env, Napi::Object exports) {
   exports.Set("measureCeilings", Napi::Function::New(env, MeasureCeilings, "measureCeilings"));
   exports.Set("measureCeilingsTogether", Napi::Function::New(env, MeasureCeilingsTogether, "measureCeilingsTogether"));
   exports.Set("runSaveLoad", Napi::Function::New(env, RunSaveLoad, "runSaveLoad"));
+  exports.Set("runSaveLoadTogether", Napi::Function::New(env, RunSaveLoadTogether, "runSaveLoadTogether"));
   exports.Set("runStreamProbes", Napi::Function::New(env, RunStreamProbes, "runStreamProbes"));
   exports.Set("runBackendBench", Napi::Function::New(env, RunBackendBench, "runBackendBench"));
   exports.Set("StoreHandle", StoreHandleClass(env));

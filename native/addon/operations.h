@@ -14,6 +14,7 @@ Napi::Value MemInfo(const Napi::CallbackInfo& info);
 Napi::Value MeasureCeilings(const Napi::CallbackInfo& info);
 Napi::Value MeasureCeilingsTogether(const Napi::CallbackInfo& info);
 Napi::Value RunSaveLoad(const Napi::CallbackInfo& info);
+Napi::Value RunSaveLoadTogether(const Napi::CallbackInfo& info);
 Napi::Value RunStreamProbes(const Napi::CallbackInfo& info);
 Napi::Value RunBackendBench(const Napi::CallbackInfo& info);
 Napi::Function StoreHandleClass(Napi::Env env);

@@ -19,6 +19,10 @@ const pyGroup = 'PYTHON CONNECTOR'
 export const transferFlags = {
   profile: Flags.string({description: 'profile name (see `kvbench profiles`) or path to a profile .json', default: 'llama-3.1-8b'}),
   device: Flags.integer({description: "GPU index (default: the launcher's local rank under torchrun, mpirun or srun, else 0)"}),
+  gpus: Flags.string({
+    description: 'run on these GPUs at once, a worker each (its own forward, connector thread and host pool; every phase started on all of them together): each GPU\'s figures, their sum against the ceilings they read together, the slowest GPU',
+    helpValue: 'LIST|all',
+  }),
   strategy: Flags.option({
     description: 'copy strategy: auto picks the fastest measured; all runs each side by side',
     options: ['auto', 'all', ...STRATEGY_NAMES] as const,
@@ -64,7 +68,7 @@ export const transferFlags = {
     default: 0,
   }),
   'all-reduce': Flags.option({
-    description: "the forward's tensor-parallel all-reduce: nccl runs NCCL's (loaded at run time) after each row-parallel product, two a layer, on the compute stream, each sum checked; a world of one GPU for now",
+    description: "the forward's tensor-parallel all-reduce: nccl runs NCCL's (loaded at run time) after each row-parallel product, two a layer, on the compute stream, each sum checked; across the GPUs of --gpus (else a world of one)",
     options: ALL_REDUCE_CHOICES,
     default: 'off' as const,
   })(),
@@ -97,7 +101,7 @@ export type TransferFlagValues = Interfaces.InferredFlags<typeof transferFlags>
 type Parsed = TransferFlagValues
 
 /** Flags of kvbench's native connectors, which a py: connector run has no use for. */
-const NATIVE_ONLY = ['trace', 'trace-steps', 'strategy', 'design', 'staging-mib', 'copy-ctas', 'mapped-ctas', 'copy-cache', 'backend', 'io-threads', 'store-queue', 'pipeline', 'fsync', 'direct', 'staging-l2', 'batch-share', 'all-reduce', 'reference-steps', 'inject', 'layout']
+const NATIVE_ONLY = ['gpus', 'trace', 'trace-steps', 'strategy', 'design', 'staging-mib', 'copy-ctas', 'mapped-ctas', 'copy-cache', 'backend', 'io-threads', 'store-queue', 'pipeline', 'fsync', 'direct', 'staging-l2', 'batch-share', 'all-reduce', 'reference-steps', 'inject', 'layout']
 const PYTHON_ONLY = ['connector-config', 'stream-accessor', 'compare-with', 'hook-timeout', 'python']
 
 /** Native-only flags with a py: connector, and py:-only flags without one, are bad input. */
@@ -149,6 +153,17 @@ function allReduce(f: Parsed): AllReduceChoice {
   return f['all-reduce']
 }
 
+/** --gpus: a worker per GPU in this process; not with one GPU named (--device), a timeline (--trace) or a launcher's ranks. */
+function gpus(f: Parsed): string | undefined {
+  if (f.inject === 'gpu-worker-fails' && f.gpus === undefined) throw badInput('--inject gpu-worker-fails fails one GPU\'s worker of several: add --gpus')
+  if (f.gpus === undefined) return undefined
+  if (f.device !== undefined) throw badInput('--gpus and --device: name every GPU to run on in --gpus')
+  if (f.trace !== undefined) throw badInput('--trace times one GPU\'s steps: run it without --gpus (--device N)')
+  const world = launcherWorld()
+  if (world && world.size > 1) throw badInput(`--gpus: this is rank ${world.rank} of ${world.size} of a ${world.launcher} run, which gives each rank its GPU (--device, default its local rank); run --gpus without a launcher`)
+  return f.gpus
+}
+
 export function transferRequest(mode: TransferMode, f: Parsed): TransferRequest {
   let hit: number | undefined
   if (f['prefix-hit-rate'] !== undefined) {
@@ -159,6 +174,7 @@ export function transferRequest(mode: TransferMode, f: Parsed): TransferRequest 
     mode,
     profile: f.profile,
     device: f.device ?? defaultDevice(),
+    gpus: gpus(f),
     strategy: f.strategy,
     design: f.design,
     connector: f.connector !== 'off',

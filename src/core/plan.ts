@@ -201,17 +201,22 @@ export function memAvailableBytes(meminfo = readText('/proc/meminfo')): number |
 
 
 /** Needed versus available, before allocating anything. */
-export function checkFits(p: WorkloadPlan, gpu: {freeBytes: number}, hostAvailable: number | null, memlock: number | null): void {
+/** Each GPU the run uses holds the plan's device memory, and the host one pool a GPU (--gpus: several). */
+export function checkFits(p: WorkloadPlan, gpus: ReadonlyArray<{device: number; freeBytes: number}>, hostAvailable: number | null, memlock: number | null): void {
   const hint = 'lower --batch or --prompt-tokens'
-  if (p.gpuBytesNeeded > gpu.freeBytes) {
-    throw badInput(`GPU ${p.plan.device} needs ${formatBytes(p.gpuBytesNeeded)} (KV cache ${formatBytes(p.gpuCacheBytes)}) but has ${formatBytes(gpu.freeBytes)} free: ${hint}`, 'TOO_BIG')
+  for (const gpu of gpus) {
+    if (p.gpuBytesNeeded > gpu.freeBytes) {
+      throw badInput(`GPU ${gpu.device} needs ${formatBytes(p.gpuBytesNeeded)} (KV cache ${formatBytes(p.gpuCacheBytes)}) but has ${formatBytes(gpu.freeBytes)} free: ${hint}`, 'TOO_BIG')
+    }
   }
-  if (hostAvailable !== null && p.pinnedBytes > hostAvailable * 0.9) {
-    throw badInput(`the host pool needs ${formatBytes(p.pinnedBytes)} of pinned memory but the host has ${formatBytes(hostAvailable)} available: ${hint}`, 'TOO_BIG')
+  const pinned = p.pinnedBytes * gpus.length
+  const pools = gpus.length === 1 ? 'the host pool needs' : `the host pools of ${gpus.length} GPUs need`
+  if (hostAvailable !== null && pinned > hostAvailable * 0.9) {
+    throw badInput(`${pools} ${formatBytes(pinned)} of pinned memory but the host has ${formatBytes(hostAvailable)} available: ${hint}`, 'TOO_BIG')
   }
-  if (memlock !== null && p.pinnedBytes > memlock) {
+  if (memlock !== null && pinned > memlock) {
     throw badInput(
-      `locked-memory limit (ulimit -l) is ${formatBytes(memlock)} but the run pins ${formatBytes(p.pinnedBytes)}: raise it with \`ulimit -l unlimited\` (containers: --ulimit memlock=-1) or ${hint}`,
+      `locked-memory limit (ulimit -l) is ${formatBytes(memlock)} but the run pins ${formatBytes(pinned)}: raise it with \`ulimit -l unlimited\` (containers: --ulimit memlock=-1) or ${hint}`,
       'MEMLOCK_LIMIT',
     )
   }

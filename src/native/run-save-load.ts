@@ -8,7 +8,7 @@ import type {StoreSpec} from './store-handle.js'
 export const STRATEGY_NAMES = ['per-chunk', 'batch', 'mapped-kernel', 'staged'] as const
 export type StrategyName = (typeof STRATEGY_NAMES)[number]
 export type DesignName = 'off' | 'async' | 'blocking'
-export const FAULT_NAMES = ['none', 'corrupt-host', 'drop-event-wait', 'corrupt-store', 'allreduce-unordered'] as const
+export const FAULT_NAMES = ['none', 'corrupt-host', 'drop-event-wait', 'corrupt-store', 'allreduce-unordered', 'gpu-worker-fails'] as const
 export type FaultName = (typeof FAULT_NAMES)[number]
 /** Where the staged ring lives; native/core/run/save_load.h StagingL2 (passed by name). */
 export type StagingL2 = 'normal' | 'persist' | 'auto'
@@ -215,3 +215,17 @@ export interface NativeHostNoise {
 }
 
 export const runSaveLoad = (plan: SaveLoadPlan): Promise<NativeSaveLoadResult> => callAsync((a) => a.runSaveLoad(plan))
+
+/** --gpus: one GPU's worker of native/addon/run_save_load_together.cc. */
+export interface NativeGpuWorker {
+  device: number
+  /** null: the worker failed (code and error say how) */
+  result: NativeSaveLoadResult | null
+  code: string | null
+  error: string | null
+  /** left waiting in an all-reduce for a failed GPU until its communicator was aborted */
+  stuck: boolean
+}
+
+/** The same plan on every GPU of `devices` at once, a worker thread each (plan.device is ignored; with the all-reduce, one communicator across them). */
+export const runSaveLoadTogether = (plan: SaveLoadPlan, devices: number[]): Promise<{workers: NativeGpuWorker[]}> => callAsync((a) => a.runSaveLoadTogether({plan, devices}))

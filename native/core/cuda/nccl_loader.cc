@@ -35,11 +35,12 @@ Nccl::Nccl() {
   getUniqueId_ = reinterpret_cast<decltype(getUniqueId_)>(sym("ncclGetUniqueId"));
   commInitRank_ = reinterpret_cast<decltype(commInitRank_)>(sym("ncclCommInitRank"));
   commDestroy_ = reinterpret_cast<decltype(commDestroy_)>(sym("ncclCommDestroy"));
+  commAbort_ = reinterpret_cast<decltype(commAbort_)>(sym("ncclCommAbort"));
   groupStart_ = reinterpret_cast<decltype(groupStart_)>(sym("ncclGroupStart"));
   groupEnd_ = reinterpret_cast<decltype(groupEnd_)>(sym("ncclGroupEnd"));
   errorString_ = reinterpret_cast<decltype(errorString_)>(sym("ncclGetErrorString"));
   auto* allReduce = reinterpret_cast<decltype(allReduce_)>(sym("ncclAllReduce"));
-  if (!getVersion_ || !getUniqueId_ || !commInitRank_ || !commDestroy_ || !groupStart_ || !groupEnd_ || !errorString_ || !allReduce) {
+  if (!getVersion_ || !getUniqueId_ || !commInitRank_ || !commDestroy_ || !commAbort_ || !groupStart_ || !groupEnd_ || !errorString_ || !allReduce) {
     source_ += " lacks the NCCL 2 calls kvbench uses";
     return;
   }
@@ -76,6 +77,10 @@ void* Nccl::initRank(int world, int rank, const NcclUniqueId& id) const {
 
 void Nccl::destroy(void* comm) const {
   if (comm) commDestroy_(comm);
+}
+
+void Nccl::abort(void* comm) const {
+  if (comm) commAbort_(comm);
 }
 
 void Nccl::groupStart() const { check(groupStart_(), "ncclGroupStart"); }

@@ -30,6 +30,7 @@ class Nccl {
   NcclUniqueId uniqueId() const;
   void* initRank(int world, int rank, const NcclUniqueId& id) const;  // on the calling thread's device
   void destroy(void* comm) const;                                     // never throws
+  void abort(void* comm) const;                                       // ends its work in flight; never throws
   void groupStart() const;
   void groupEnd() const;
   // In place where send == recv. bf16 sums the activations; u64 the probe that checks them.
@@ -45,6 +46,7 @@ class Nccl {
   int (*getUniqueId_)(NcclUniqueId*) = nullptr;
   int (*commInitRank_)(void**, int, NcclUniqueId, int) = nullptr;
   int (*commDestroy_)(void*) = nullptr;
+  int (*commAbort_)(void*) = nullptr;
   int (*groupStart_)() = nullptr;
   int (*groupEnd_)() = nullptr;
   int (*allReduce_)(const void*, void*, size_t, int, int, void*, CUstream_st*) = nullptr;

@@ -23,9 +23,13 @@ __global__ void checkProbe(unsigned long long* out, unsigned long long expected,
 AllReduce::AllReduce(const AllReducePlan& plan, cudaStream_t compute, int layers) : plan_(plan), compute_(compute) {
   if (!nccl_.available()) throw Error(codes::kBadInput, "the forward's all-reduce needs NCCL: " + nccl_.source());
   if (plan.world < 1 || plan.rank < 0 || plan.rank >= plan.world) throw Error(codes::kBadInput, "all-reduce: rank must be in [0, world)");
-  if (plan.uniqueIdHex.empty() && plan.world > 1) throw Error(codes::kBadInput, "all-reduce: a world of several ranks needs rank 0's NCCL id");
-  const NcclUniqueId id = plan.uniqueIdHex.empty() ? nccl_.uniqueId() : uniqueIdFromHex(plan.uniqueIdHex);
-  comm_ = nccl_.initRank(plan.world, plan.rank, id);
+  if (plan.shared) {
+    comm_ = plan.shared->comm;
+  } else {
+    if (plan.uniqueIdHex.empty() && plan.world > 1) throw Error(codes::kBadInput, "all-reduce: a world of several ranks needs rank 0's NCCL id");
+    const NcclUniqueId id = plan.uniqueIdHex.empty() ? nccl_.uniqueId() : uniqueIdFromHex(plan.uniqueIdHex);
+    comm_ = nccl_.initRank(plan.world, plan.rank, id);
+  }
   probeIn_ = allocDevice(sizeof(unsigned long long));
   probeOut_ = allocDevice(sizeof(unsigned long long));
   mismatches_ = allocDevice(sizeof(unsigned long long));
@@ -36,7 +40,9 @@ AllReduce::AllReduce(const AllReducePlan& plan, cudaStream_t compute, int layers
   KV_CUDA(cudaStreamSynchronize(compute_));
 }
 
-AllReduce::~AllReduce() { nccl_.destroy(comm_); }
+AllReduce::~AllReduce() {
+  if (!plan_.shared) nccl_.destroy(comm_);  // a shared one is the run's
+}
 
 void AllReduce::sumBf16(void* data, size_t count) {
   if (used_ == before_.size()) before_.emplace_back(), after_.emplace_back();
@@ -47,10 +53,17 @@ void AllReduce::sumBf16(void* data, size_t count) {
   KV_CUDA_LAUNCHED("writeProbe");
   cudaStream_t s = compute_;
   if (plan_.unordered) s = side_.get();  // the fault: no wait for the compute stream's writes
-  nccl_.groupStart();
-  nccl_.allReduceSumBf16(data, data, count, comm_, s);
-  nccl_.allReduceSumU64(probeIn_.get(), probeOut_.get(), 1, comm_, s);
-  nccl_.groupEnd();
+  {
+    std::unique_lock<std::mutex> held;
+    if (plan_.shared) {
+      held = std::unique_lock<std::mutex>(plan_.shared->m);
+      if (plan_.shared->aborted) throw Error(codes::kCuda, "the all-reduce was aborted: this GPU waited for a GPU whose worker failed");
+    }
+    nccl_.groupStart();
+    nccl_.allReduceSumBf16(data, data, count, comm_, s);
+    nccl_.allReduceSumU64(probeIn_.get(), probeOut_.get(), 1, comm_, s);
+    nccl_.groupEnd();
+  }
   checkProbe<<<1, 1, 0, s>>>(probeOut_.get<unsigned long long>(), (seq + 1) * w * (w + 1) / 2, mismatches_.get<unsigned long long>());
   KV_CUDA_LAUNCHED("checkProbe");
   if (s != compute_) {  // the layer's next product still reads the sum after it is made

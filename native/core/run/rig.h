@@ -146,7 +146,10 @@ struct Rig {
     c.batchSharePct = s == Strategy::StagedGather ? p.batchSharePct : 0;
     return c;
   }
-  bool cancelled() const { return p.cancel && p.cancel->load(); }
+  bool cancelled() const { return (p.cancel && p.cancel->load()) || (p.group && p.group->stopping()); }
+  // Whether the next forward step may begin: GPUs whose forwards all-reduce with each other
+  // stop on the same step (worker_group.h), else a step begins unless the run is stopping.
+  bool mayStep() const { return p.group && p.allReduce.on ? p.group->mayStep(p.worker) : !cancelled(); }
   JobSpan allJobs() const { return {0, numJobs}; }
   // A mixed run: the saves' half, then the loads' (a load's source and destination both in it).
   JobSpan saveHalf() const { return {0, numJobs - numJobs / 2}; }

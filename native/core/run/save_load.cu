@@ -43,8 +43,10 @@ struct L2SetAside {
     KV_CUDA(cudaCtxResetPersistingL2Cache());
     KV_CUDA(cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, 0));
   }
-  ~L2SetAside() {
+  ~L2SetAside() { drop(); }
+  void drop() noexcept {  // an error's path: nothing to report it to
     if (!held) return;
+    held = false;
     cudaDeviceSynchronize();
     cudaCtxResetPersistingL2Cache();
     cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, 0);
@@ -66,7 +68,18 @@ struct Run {
   int mixLoadPick = -1;                     // mix with auto: the loads' strategy (the saves run besideForward's)
 
   explicit Run(const SaveLoadPlan& plan) : p(plan), besideForward(plan.strategies) {}
-  bool cancelled() const { return p.cancel && p.cancel->load(); }
+  // --gpus: what the run made on its GPU, freed on its worker's thread (that GPU current), in the
+  // order the destructor would; the results stay.
+  void freeDevice() noexcept {
+    rig.reset();
+    setAside.drop();
+    store.reset();
+  }
+  bool cancelled() const { return (p.cancel && p.cancel->load()) || (p.group && p.group->stopping()); }
+  // --gpus: waits for every GPU's worker to reach this point; false when the run is stopping.
+  bool together() const { return !p.group || p.group->together(); }
+  // --gpus: every worker's run, so that all take the first one's strategy pick (null: one GPU).
+  const std::vector<Run*>* workers = nullptr;
   // Runs `phase` with the set-aside held when it moves bytes through the staged ring.
   template <class F>
   auto withRing(bool staged, F&& phase) {
@@ -204,6 +217,12 @@ struct PickStrategy : Phase {
     const int mine = p.load ? load : save;
     if (p.pickBest && mine >= 0) r.besideForward = {p.strategies[mine]};
     if (p.pickBest && p.mix) r.mixLoadPick = load;
+    // --gpus: every GPU runs the first one's pick, so the designs' rows line up across GPUs.
+    if (!r.workers || !r.together() || p.worker == 0) return;
+    const Run& first = *(*r.workers)[0];
+    r.out.bestSave = first.out.bestSave, r.out.bestLoad = first.out.bestLoad;
+    r.besideForward = first.besideForward;
+    r.mixLoadPick = first.mixLoadPick;
   }
 };
 
@@ -214,7 +233,7 @@ struct Calibration : Phase {
   void run(Run& r) override {
     Rig& rig = *r.rig;
     std::vector<double> ms;
-    for (int i = 0; i < std::max(3, r.p.warmupSteps) + 5; ++i) {
+    for (int i = 0; i < std::max(3, r.p.warmupSteps) + 5 && rig.mayStep(); ++i) {
       Event a, b;
       a.record(rig.compute.get());
       for (int l = 0; l < rig.g.layers; ++l) rig.forward->layer(l, nullptr, 0, nullptr);
@@ -223,7 +242,7 @@ struct Calibration : Phase {
       rig.forward->takeAllReduceMs();
       ms.push_back(b.since(a));
     }
-    r.stepMs = medianOf(ms);
+    if (!ms.empty()) r.stepMs = medianOf(ms);
   }
 };
 
@@ -297,14 +316,16 @@ struct DesignsBesideForward : Phase {
     const bool off = std::find(designs.begin(), designs.end(), Design::Off) != designs.end();
     if (off && designs.size() > 1) designs.push_back(Design::Off);  // the closing baseline
     const size_t referenceAt = designs.size() > 1 && designs.back() == Design::Off ? designs.size() - 1 : designs.size();
-    if (p.stepsTotal) p.stepsTotal->store(stepsPlanned(r, designs));
+    if (p.stepsTotal) p.stepsTotal->fetch_add(stepsPlanned(r, designs));  // --gpus: every worker's added
     for (size_t i = 0; i <= designs.size(); ++i) {
       if (i == referenceAt) linkReference(r, steps);
       if (i == designs.size()) break;
       const Design d = designs[i];
       const std::vector<Strategy> list = d == Design::Off ? std::vector<Strategy>{r.besideForward.front()} : r.besideForward;
       for (Strategy s : list) {
-        if (r.cancelled()) break;
+        if (r.cancelled() || !r.together()) break;
+        if (p.fault == Fault::GpuWorkerFails && d != Design::Off && p.group && p.worker == p.group->size() - 1)
+          throw Error(codes::kCuda, "--inject gpu-worker-fails: GPU " + std::to_string(p.device) + "'s worker failed on purpose as its designs began");
         const bool staged = s == Strategy::StagedGather || (r.mixLoadPick >= 0 && p.strategies[r.mixLoadPick] == Strategy::StagedGather);
         r.out.designs.push_back(withNoiseProbe(r, d, [&] { return r.withRing(d != Design::Off && staged, [&] { return steps(d, s, p.steps, StepsWindow{}); }); }));
       }
@@ -367,7 +388,7 @@ struct DesignsBesideForward : Phase {
   template <class Steps>
   static void linkReference(Run& r, const Steps& steps) {
     const SaveLoadPlan& p = r.p;
-    if (p.referenceSteps <= 0 || r.cancelled()) return;
+    if (p.referenceSteps <= 0 || r.cancelled() || !r.together()) return;
     const size_t chunk = std::min<size_t>(kReferenceChunk, p.ceiling.bytes);
     std::vector<std::unique_ptr<ContiguousCopyStream>> links;
     if (p.mix || !p.load) links.push_back(std::make_unique<ContiguousCopyStream>(p.device, Direction::Save, p.ceiling.bytes, chunk));
@@ -396,15 +417,20 @@ struct DesignsBesideForward : Phase {
 
 }  // namespace
 
-SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
+namespace {
+
+// Refused before anything is allocated.
+void checkPlan(const SaveLoadPlan& p) {
   validatePlan(p);
-  if (p.allReduce.on) {  // refused before anything is allocated
+  if (p.allReduce.on) {
     const Nccl nccl;
     if (!nccl.available()) throw Error(codes::kBadInput, "--all-reduce nccl: " + nccl.source());
   }
-  requireDevice(p.device);
-  useDevice(p.device);
-  Run r(p);
+}
+
+// The phases in order; with --gpus each starts when every GPU's worker has reached it.
+void runPhases(Run& r) {
+  useDevice(r.p.device);
   OpenStore openStore;
   Ceilings ceilings;
   StagingInL2 stagingInL2;
@@ -417,11 +443,100 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
   PrimeLoads primeLoads;
   DesignsBesideForward designs;
   Phase* const phases[] = {&openStore, &ceilings, &stagingInL2, &rig, &strategiesAlone, &storeAlonePhase, &ceilingsAgain, &pick, &calibration, &primeLoads, &designs};
-  for (Phase* phase : phases)
+  for (Phase* phase : phases) {
+    if (!r.together()) break;
     if (phase->applies(r)) phase->run(r);
+  }
   r.out.cancelled = r.cancelled();
-  KV_CUDA(cudaStreamSynchronize(r.rig->compute.get()));
+  if (r.rig) KV_CUDA(cudaStreamSynchronize(r.rig->compute.get()));
+}
+
+// --gpus with the all-reduce: one communicator across the GPUs, made from one thread (NCCL's
+// group of one init a GPU), so that no worker can be left waiting in an init another never joins.
+struct Communicators {
+  Nccl nccl;
+  std::vector<std::unique_ptr<SharedComm>> ranks;
+  explicit Communicators(const std::vector<int>& devices) {
+    const NcclUniqueId id = nccl.uniqueId();
+    for (size_t i = 0; i < devices.size(); ++i) ranks.push_back(std::make_unique<SharedComm>());
+    nccl.groupStart();
+    for (size_t i = 0; i < devices.size(); ++i) {
+      useDevice(devices[i]);
+      ranks[i]->comm = nccl.initRank(static_cast<int>(devices.size()), static_cast<int>(i), id);
+    }
+    nccl.groupEnd();
+  }
+  // A rank left waiting for a failed one: its work in flight ended (the worker's next call throws).
+  void abortAll() {
+    for (auto& r : ranks) {
+      std::lock_guard<std::mutex> held(r->m);
+      if (r->aborted || !r->comm) continue;
+      nccl.abort(r->comm);
+      r->aborted = true;
+    }
+  }
+  ~Communicators() {
+    for (auto& r : ranks)
+      if (!r->aborted) nccl.destroy(r->comm);
+  }
+};
+
+// How long the workers still running may take to stop after one failed, before they are taken to
+// be waiting for it in an all-reduce (a step is milliseconds; a phase boundary comes within seconds).
+constexpr double kStuckAfterS = 30;
+
+}  // namespace
+
+SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
+  checkPlan(p);
+  requireDevice(p.device);
+  Run r(p);
+  runPhases(r);
   return std::move(r.out);
+}
+
+std::vector<WorkerOutcome> runSaveLoadTogether(const SaveLoadPlan& p, const std::vector<int>& devices) {
+  checkPlan(p);
+  if (devices.empty()) throw Error(codes::kBadInput, "--gpus: no GPU named");
+  for (int d : devices) requireDevice(d);
+  const int n = static_cast<int>(devices.size());
+  std::unique_ptr<Communicators> comms;
+  if (p.allReduce.on) comms = std::make_unique<Communicators>(devices);
+  std::vector<SaveLoadPlan> plans(n, p);
+  std::vector<std::unique_ptr<Run>> runs(n);
+  std::vector<Run*> views(n);
+  for (int w = 0; w < n; ++w) {
+    SaveLoadPlan& mine = plans[w];
+    mine.device = devices[w];
+    mine.worker = w;
+    if (comms) mine.allReduce.world = n, mine.allReduce.rank = w, mine.allReduce.shared = comms->ranks[w].get();
+    if (mine.useStore) mine.store.spec.run += "g" + std::to_string(devices[w]);  // each GPU's records apart
+    runs[w] = std::make_unique<Run>(mine);
+    runs[w]->workers = &views;
+    views[w] = runs[w].get();
+  }
+  const std::vector<WorkerEnd> ends = runWorkers(
+      n, p.cancel,
+      [&](int w, WorkerGroup& group) {
+        plans[w].group = &group;  // the Run holds a reference to its plan
+        struct Free {
+          Run& r;
+          ~Free() { r.freeDevice(); }
+        } free{*runs[w]};
+        runPhases(*runs[w]);
+      },
+      [&] {
+        if (comms) comms->abortAll();
+      },
+      kStuckAfterS);
+  std::vector<WorkerOutcome> out(n);
+  for (int w = 0; w < n; ++w) {
+    out[w].device = devices[w];
+    out[w].code = ends[w].code, out[w].error = ends[w].error, out[w].stuck = ends[w].stuck;
+    out[w].ended = ends[w].error.empty();
+    if (out[w].ended) out[w].result = std::move(runs[w]->out);
+  }
+  return out;
 }
 
 }  // namespace kv

@@ -17,6 +17,7 @@
 #include "../copy/strategy.h"
 #include "../forward/all_reduce_plan.h"
 #include "trace.h"
+#include "worker_group.h"
 
 namespace kv {
 
@@ -30,7 +31,7 @@ inline const char* designName(Design d) {
   return "?";
 }
 inline constexpr Design kDesigns[] = {Design::Off, Design::Async, Design::Blocking};
-enum class Fault : int { None = 0, CorruptHostWord = 1, DropEventWait = 2, CorruptStoreRecord = 3, AllReduceUnordered = 4 };
+enum class Fault : int { None = 0, CorruptHostWord = 1, DropEventWait = 2, CorruptStoreRecord = 3, AllReduceUnordered = 4, GpuWorkerFails = 5 };
 inline const char* faultName(Fault f) {
   switch (f) {
     case Fault::None: return "none";
@@ -38,10 +39,11 @@ inline const char* faultName(Fault f) {
     case Fault::DropEventWait: return "drop-event-wait";
     case Fault::CorruptStoreRecord: return "corrupt-store";
     case Fault::AllReduceUnordered: return "allreduce-unordered";
+    case Fault::GpuWorkerFails: return "gpu-worker-fails";
   }
   return "?";
 }
-inline constexpr Fault kFaults[] = {Fault::None, Fault::CorruptHostWord, Fault::DropEventWait, Fault::CorruptStoreRecord, Fault::AllReduceUnordered};
+inline constexpr Fault kFaults[] = {Fault::None, Fault::CorruptHostWord, Fault::DropEventWait, Fault::CorruptStoreRecord, Fault::AllReduceUnordered, Fault::GpuWorkerFails};
 
 // The staged ring in HBM, in an L2 persisting window, or in L2 when the ring fits the GPU's set-aside.
 enum class StagingL2 { Normal = 0, Persist = 1, Auto = 2 };
@@ -80,6 +82,9 @@ struct SaveLoadPlan {
   int traceSteps = 0;                 // --trace: the first measured steps of each design timed for a timeline (0: none)
   bool useStore = false;              // --backend other than host: the pool's extents are also store records
   StoreTierConfig store;
+  // --gpus: the group this GPU's run belongs to and its place in it (runSaveLoadTogether sets them).
+  WorkerGroup* group = nullptr;
+  int worker = 0;
 };
 
 // The store alone, once per run: every pool extent put, the pool poisoned, every record read back.
@@ -171,5 +176,20 @@ struct SaveLoadResult {
 };
 
 SaveLoadResult runSaveLoad(const SaveLoadPlan& plan);
+
+// --gpus: one GPU's worker in a run of several.
+struct WorkerOutcome {
+  int device = 0;
+  bool ended = false;       // its run ended (complete or cancelled); false: `error` says why not
+  SaveLoadResult result;    // when ended
+  std::string code, error;  // the worker's failure
+  bool stuck = false;       // left waiting in an all-reduce for a failed worker until its communicator was aborted
+};
+
+// The same run on every GPU of `devices` at once, a worker thread each, each phase started on all
+// of them together; with the all-reduce, one communicator across them. A worker that fails stops
+// the others at their next phase or step (`plan.fault` GpuWorkerFails: the last one fails on
+// purpose as the designs start).
+std::vector<WorkerOutcome> runSaveLoadTogether(const SaveLoadPlan& plan, const std::vector<int>& devices);
 
 }  // namespace kv

@@ -75,7 +75,7 @@ DesignResult runSteps(DirectionSteps& d, const StepsWindow& around) {
   const long long callsBefore = tp ? tp->calls() : 0;
   if (around.begin) around.begin();
   for (int st = 0; st < d.total; ++st) {
-    if (rig.cancelled()) break;
+    if (!rig.mayStep()) break;
     const bool traced = trace && st >= trace->firstStep && st < trace->firstStep + trace->steps;
     // The compute stream is idle between steps (each ends in a sync): the clock is set there.
     if (traced && st == trace->firstStep) {

@@ -2,6 +2,7 @@
 import {gateLine} from '../../core/gates.js'
 import {fixed, makeTable} from './table.js'
 import {formatBytes} from '../../core/bytes.js'
+import {renderTogether} from './together.js'
 import type {AllReduceFigures, DesignFigures, TransferResults} from '../../core/saveload/results.js'
 
 const us = (v: number | undefined) => (v === undefined ? '-' : v >= 1000 ? `${fixed(v / 1000, 2)} ms` : `${fixed(v, 1)} µs`)
@@ -10,7 +11,7 @@ const yesNo = (v: boolean | null) => (v === null ? 'skipped' : v ? 'yes' : 'NO')
 const designLabel = (d: DesignFigures) => (d.direction && d.design !== 'off' ? `${d.design} · ${d.direction}` : d.design)
 
 export function renderTransfer(r: TransferResults): string {
-  const out: string[] = []
+  const out: string[] = renderTogether(r)
   const p = r.profile
   out.push(
     `${r.mode === 'mix' ? 'mix (saves and loads in the same steps)' : r.mode} · ${p.name} · ${p.layers} layers · chunk ${formatBytes(r.sizes.chunkBytes)} · block ${formatBytes(r.sizes.kvBytesPerBlock)} (all layers) · ` +
@@ -112,7 +113,8 @@ export function renderTransfer(r: TransferResults): string {
   // Results written before schema 1.6 carry no gates.
   const gates = r.gates ?? []
   if (gates.length > 0) out.push('', ...gates.map(gateLine))
-  if (r.partial) out.push('', r.storeFailed ? 'PARTIAL: store requests failed; figures cover what completed' : 'PARTIAL: the run was interrupted; figures cover the steps measured')
+  const gpuFailed = r.workers?.some((w) => w.error)
+  if (r.partial) out.push('', r.storeFailed ? 'PARTIAL: store requests failed; figures cover what completed' : gpuFailed ? "PARTIAL: a GPU's worker failed; the others stopped at their next phase or step" : 'PARTIAL: the run was interrupted; figures cover the steps measured')
   return out.join('\n')
 }
 

@@ -57,8 +57,46 @@ function design(list: MetricList, d: DesignFigures, baseline: DesignFigures | un
   }
 }
 
+/**
+ * One GPU's figures are named <mode>/<profile>/...; with --gpus each GPU's are under gpu<N>/, and
+ * what they did at once under together/ (GB/s added, % of the ceilings added, the slowest GPU's
+ * slowdown), so a gate checks every GPU and the sum.
+ */
 export function transferMetrics(r: TransferResults): Metric[] {
-  const list = new MetricList([r.mode, r.profile.name])
+  if (!r.workers) return runMetrics(r, [r.mode, r.profile.name])
+  return [...r.workers.flatMap((w) => (w.results ? runMetrics(w.results, [r.mode, r.profile.name, `gpu${w.device}`]) : [])), ...togetherMetrics(r)]
+}
+
+function togetherMetrics(r: TransferResults): Metric[] {
+  const list = new MetricList([r.mode, r.profile.name, 'together'])
+  const t = r.together
+  if (!t) return list.metrics
+  const ceiling = {section: 'ceiling' as const}
+  list.add(ceiling, ['ceilings'], 'h2d_gbps', 'GB/s', 'bigger', t.ceilings.h2dGBps, null, {context: true})
+  list.add(ceiling, ['ceilings'], 'd2h_gbps', 'GB/s', 'bigger', t.ceilings.d2hGBps, null, {context: true})
+  if (r.mode === 'mix') list.add(ceiling, ['ceilings'], 'both_gbps', 'GB/s', 'bigger', t.ceilings.bothGBps, null, {context: true})
+  for (const d of t.designs) {
+    if (d.design === 'off' || d.design === 'reference') continue
+    const row = {section: 'design' as const, design: d.design, strategy: d.strategy ?? undefined, ...(d.direction ? {direction: d.direction} : {})}
+    const path = [d.design, d.strategy ?? '-', ...(d.direction ? [d.direction] : [])]
+    list.add(row, path, 'moved_gbps', 'GB/s', 'bigger', d.gbps)
+    list.add(row, path, 'moved_pct_of_ceiling', '%', 'bigger', d.pctOfCeiling)
+    list.add(row, path, 'slowest_slowdown_pct', '%', 'smaller', d.slowestSlowdownPct)
+    const ar = d.allReduceP50Ms?.filter((v): v is number => v !== null) ?? []
+    if (ar.length > 0) list.add(row, path, 'all_reduce_p50_ms_max', 'ms', 'smaller', Math.max(...ar))
+  }
+  const ref = t.reference
+  if (ref) {
+    const row = {section: 'reference' as const}
+    list.add(row, ['reference', 'contiguous'], 'moved_gbps', 'GB/s', 'bigger', ref.gbps, null, {context: true})
+    list.add(row, ['reference', 'contiguous'], 'moved_pct_of_ceiling', '%', 'bigger', ref.pctOfCeiling, null, {context: true})
+    list.add(row, ['reference', 'contiguous'], 'slowest_slowdown_pct', '%', 'smaller', ref.slowestSlowdownPct, null, {context: true})
+  }
+  return list.metrics
+}
+
+function runMetrics(r: TransferResults, prefix: string[]): Metric[] {
+  const list = new MetricList(prefix)
   alone(list, r)
   const baseline = r.designs.find((d) => d.design === 'off')
   for (const d of r.designs) if (d.design !== 'off') design(list, d, baseline)

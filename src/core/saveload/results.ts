@@ -5,6 +5,7 @@ import type {TransferMode, WorkloadPlan} from '../plan.js'
 import type {Profile} from '../profile.js'
 import type {HistogramBin, Summary} from '../stats.js'
 import type {StrategyName} from '../../native/index.js'
+import type {GpuWorker, TogetherFigures} from './together.js'
 
 export interface DirectionFigures {
   /** The whole pass: bytes over first copy to last. */
@@ -167,6 +168,10 @@ export interface TransferResults {
   reference: ReferenceFigures | null
   /** --min-pct-of-ceiling, --max-slowdown, --max-blocked-p99-us, each figure they checked */
   gates: Gate[]
+  /** --gpus: every GPU's worker, its figures (each in this shape) or its failure; the figures above are the first GPU's whose worker ended. Null without --gpus (absent before 1.12.0). */
+  workers?: GpuWorker[] | null
+  /** --gpus: what the GPUs did at once. Null without --gpus (absent before 1.12.0). */
+  together?: TogetherFigures | null
 }
 
 /**

@@ -7,11 +7,13 @@ import {evaluateGates, transferGateSpecs, type GateSpec, type TransferGateFlags}
 import {transferMetrics} from '../metrics/transfer-metrics.js'
 import {toolInfo} from '../tool-info.js'
 import {runTrace, type RunTrace} from '../trace/run-trace.js'
-import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type WorkloadPlan} from '../plan.js'
+import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type TransferMode, type WorkloadPlan} from '../plan.js'
 import {applyOverrides, loadProfile, type Profile, type ProfileOverrides} from '../profile.js'
-import {cancelRun, memInfo, openStoreHandle, runSaveLoad, watchRunProgress} from '../../native/index.js'
+import {cancelRun, fromNative, memInfo, openStoreHandle, runSaveLoad, runSaveLoadTogether, watchRunProgress, type NativeGpuWorker, type NativeSaveLoadResult} from '../../native/index.js'
+import {parseGpuList} from '../gpu-list.js'
 import {summarizeRun} from './figures.js'
 import type {TransferResults} from './results.js'
+import {summarizeTogether, type GpuWorker} from './together.js'
 import {checkTransferGates, storeFailures} from './verdicts.js'
 
 export interface TransferRequest extends RunOptions {
@@ -19,6 +21,8 @@ export interface TransferRequest extends RunOptions {
   overrides: ProfileOverrides
   /** Thresholds checked when the run ends (a failed one fails the run). */
   gates: TransferGateFlags
+  /** --gpus LIST|all: the same run on each of these GPUs at once, a worker each (undefined: --device alone). */
+  gpus?: string
   onProgress?: (message: string) => void
   /** The forward steps run beside the connector so far, of how many (polled while the run goes). */
   onSteps?: (done: number, total: number) => void
@@ -56,11 +60,13 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
   // The store is reached once before the GPU is looked at: a wrong address, password or
   // directory is reported the same on any machine, and nothing of it is left behind.
   if (wp.plan.store) openStoreHandle({...wp.plan.store, connections: 1, run: `${wp.plan.store.run}p`}).close()
-  const {environment, problem} = gpuPreflight(req.device)
+  const {environment, problem} = gpuPreflight(req.gpus === undefined ? req.device : undefined)
   publish(environment)
   if (problem) throw problem
-  environment.gpus = environment.gpus.filter((g) => g.index === req.device)
-  checkFits(wp, memInfo(req.device), memAvailableBytes(), readHost().lockedMemoryLimitBytes)
+  const devices = req.gpus === undefined ? null : parseGpuList(req.gpus, environment.gpus.map((g) => g.index))
+  const used = devices ?? [req.device]
+  environment.gpus = environment.gpus.filter((g) => used.includes(g.index))
+  checkFits(wp, used.map((device) => ({device, ...memInfo(device)})), memAvailableBytes(), readHost().lockedMemoryLimitBytes)
 
   const notes: string[] = []
   if (!req.verify) notes.push('verification skipped: --no-verify (saved and loaded data were not checked)')
@@ -73,11 +79,12 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
     cancelRun()
   }
   const {value, signal} = await withSignals(stop, async () => {
-    req.onProgress?.(`${req.mode}: ${profile.name}, ${wp.plan.strategies.length} strategies, designs ${wp.designs.join('/')} on GPU ${req.device}`)
+    req.onProgress?.(`${req.mode}: ${profile.name}, ${wp.plan.strategies.length} strategies, designs ${wp.designs.join('/')} on ${used.length === 1 ? 'GPU' : 'GPUs'} ${used.join(', ')}`)
     const onSteps = req.onSteps
     const stopWatching = onSteps ? watchRunProgress(({done, total}) => total > 0 && onSteps(done, total)) : null
-    const native = await runSaveLoad(wp.plan).finally(() => stopWatching?.())
-    notes.push(...native.notes)
+    const ran = await (devices ? runOnGpus(wp, devices, profile, req, notes) : runSaveLoad(wp.plan).then((native) => ({native, results: summarizeRun(native, wp, profile, req.mode, req.backend)}))).finally(() => stopWatching?.())
+    const {native, results} = ran
+    if (!devices) notes.push(...native.notes)
     const rule = 'by the median of its timed groups; within 1% of it, the cheapest to enqueue'
     if (wp.plan.pickBest && req.mode !== 'mix' && native.best[req.mode]) {
       notes.push(`--strategy auto picked ${native.best[req.mode]} (fastest verified copy-engine ${req.mode} in the transfer phase, ${rule})`)
@@ -86,10 +93,9 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
       notes.push(`--strategy auto picked ${native.best.save} for the saves and ${native.best.load} for the loads (each the fastest verified copy-engine one that way in the transfer phase, ${rule})`)
     }
     if (native.gemmEngine.startsWith('fallback')) notes.push(`cuBLAS not found: the forward's matrix work used kvbench's own kernel (${native.gemmEngine})`)
-    const results = summarizeRun(native, wp, profile, req.mode, req.backend)
     results.gates = evaluateGates(transferMetrics(results), gateSpecs)
     if (native.storeNote) notes.push(native.storeNote)
-    const failures = storeFailures(results)
+    const failures = results.workers ? results.workers.flatMap((w) => (w.results ? storeFailures(w.results).map((f) => `GPU ${w.device}: ${f}`) : [])) : storeFailures(results)
     if (failures.length > 0) {
       notes.push(`store FAILED: ${failures.join('; ')}`)
       results.partial = true
@@ -99,4 +105,41 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
     return {environment, results, notes, trace}
   })
   return {...value, signal}
+}
+
+/**
+ * --gpus: the plan on every GPU at once. The result's own figures are the first GPU's whose worker
+ * ended (workers and together hold every GPU's and their sum); no worker that ended fails the run
+ * with the first worker's error. Notes every GPU gave are said once, the others with their GPU.
+ */
+async function runOnGpus(wp: WorkloadPlan, devices: number[], profile: Profile, req: TransferRequest, notes: string[]): Promise<{native: NativeSaveLoadResult; results: TransferResults}> {
+  const {workers} = await runSaveLoadTogether(wp.plan, devices)
+  return gpuRunResults(workers, wp, profile, req.mode, req.backend, notes)
+}
+
+/** The workers' native results as one run's (see runOnGpus); notes are added to `notes`. */
+export function gpuRunResults(workers: readonly NativeGpuWorker[], wp: WorkloadPlan, profile: Profile, mode: TransferMode, backend: string, notes: string[]): {native: NativeSaveLoadResult; results: TransferResults} {
+  const devices = workers.map((w) => w.device)
+  const gpuWorkers: GpuWorker[] = workers.map((w, rank) => {
+    // Each GPU's figures in its own terms: its index, and its rank of the all-reduce's world.
+    const mine: WorkloadPlan = {...wp, plan: {...wp.plan, device: w.device, allReduce: wp.plan.allReduce ? {world: devices.length, rank, uniqueIdHex: null} : null}}
+    return {device: w.device, results: w.result ? summarizeRun(w.result, mine, profile, mode, backend) : null, error: w.error, stuck: w.stuck}
+  })
+  const first = workers.findIndex((w) => w.result !== null)
+  if (first < 0) {
+    const failed = workers.find((w) => w.error) ?? workers[0]
+    throw fromNative({code: failed.code, message: `GPU ${failed.device}: ${failed.error}`})
+  }
+  const noted = workers.filter((w) => w.result).map((w) => w.result!.notes)
+  for (const n of new Set(noted.flat())) {
+    const on = workers.filter((w) => w.result?.notes.includes(n)).map((w) => w.device)
+    notes.push(on.length === noted.length ? n : `GPU ${on.join(', ')}: ${n}`)
+  }
+  for (const w of workers) {
+    if (w.error) notes.push(`GPU ${w.device}'s worker FAILED: ${w.error}`)
+    if (w.stuck) notes.push(`GPU ${w.device}'s worker waited for a failed GPU's all-reduce until the run aborted its communicator`)
+  }
+  const results: TransferResults = {...gpuWorkers[first].results!, workers: gpuWorkers, together: summarizeTogether(mode, gpuWorkers)}
+  if (workers.some((w) => w.error)) results.partial = true
+  return {native: workers[first].result!, results}
 }

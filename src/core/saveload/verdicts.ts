@@ -5,8 +5,13 @@ import {failedGates, type TransferGateFlags} from '../gates.js'
 import {exitCodeForSignal, type StopSignal} from '../interrupt.js'
 import type {AllReduceFigures, TransferResults} from './results.js'
 
-/** Bytes that did not verify and forward outputs that were not finite, one line each. */
+/** Bytes that did not verify and forward outputs that were not finite, one line each (--gpus: every GPU's, named). */
 export function verificationFailures(r: TransferResults): string[] {
+  if (!r.workers) return oneGpuFailures(r)
+  return r.workers.flatMap((w) => (w.results ? oneGpuFailures(w.results).map((f) => `GPU ${w.device}: ${f}`) : []))
+}
+
+function oneGpuFailures(r: TransferResults): string[] {
   const bad: string[] = []
   for (const s of r.strategies) {
     if (s.save.verified === false) bad.push(`${s.strategy} save (${s.save.mismatches} words differ)`)
@@ -55,7 +60,7 @@ export function checkTransferGates(g: TransferGateFlags, designs: readonly strin
 
 /**
  * The run's exit code, most serious first: bytes that did not verify, then a store that failed
- * under the run (partial figures), then an interrupt (as a shell reports it), then a failed gate
+ * under the run (partial figures), then a GPU's worker that failed (--gpus; partial), then an interrupt (as a shell reports it), then a failed gate
  * (complete figures, worse than asked). Adds the note that says why when bytes did not verify.
  */
 export function transferExitCode(r: TransferResults, signal: StopSignal | null, notes: string[]): number {
@@ -65,6 +70,7 @@ export function transferExitCode(r: TransferResults, signal: StopSignal | null, 
     return 1
   }
   if (r.storeFailed) return 1
+  if (r.workers?.some((w) => w.error)) return 1  // --gpus: a GPU's worker failed (its note says how)
   if (r.partial) return exitCodeForSignal(signal ?? 'SIGINT')
   return failedGates(r.gates).length > 0 ? 1 : 0
 }

@@ -1,0 +1,16 @@
+// The --gpus worker group (native/core/run/worker_group.cc), tested in C++ without a GPU or Node
+// (native/test/worker_group_test.cc, built with the Makefile's g++ rule).
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {join} from 'node:path'
+import {test} from 'node:test'
+
+import {ROOT} from './helpers/cli.mjs'
+
+const haveGxx = spawnSync('g++', ['--version']).status === 0
+
+test('worker group: the C++ checks pass', {skip: haveGxx ? false : 'g++ is not installed'}, () => {
+  const r = spawnSync('make', ['-s', '-C', join(ROOT, 'native'), 'worker-group-test'], {encoding: 'utf8', timeout: 120_000})
+  assert.equal(r.status, 0, r.stdout + r.stderr)
+  assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).length, 5, r.stdout)
+})
