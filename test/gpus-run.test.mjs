@@ -8,6 +8,7 @@ import {test} from 'node:test'
 import {planWorkload} from '../dist/core/plan.js'
 import {loadProfile} from '../dist/core/profile.js'
 import {gpuRunResults} from '../dist/core/saveload/run.js'
+import {cpuRanges, hostPlacements, parseCpuList} from '../dist/core/host-placement.js'
 import {transferExitCode} from '../dist/core/saveload/verdicts.js'
 import {evaluateGates, transferGateSpecs} from '../dist/core/gates.js'
 import {transferMetrics} from '../dist/core/metrics/transfer-metrics.js'
@@ -57,7 +58,7 @@ function gpu({d2h, moved, stepMs, mismatches = 0, note = null}) {
   }
 }
 
-const worker = (device, result, error = null) => ({device, result, code: error ? 'CUDA_ERROR' : null, error, stuck: false})
+const worker = (device, result, error = null) => ({device, result, code: error ? 'CUDA_ERROR' : null, error, stuck: false, placement: null})
 
 test('several GPUs: each GPU\'s figures, their sum against the ceilings added, the slowest GPU', () => {
   const profile = loadProfile('llama-3.1-8b')
@@ -123,4 +124,29 @@ test('a GPU whose worker failed: partial, exit 1, said; bytes that did not verif
   assert.match(why.join('\n'), /verification FAILED: GPU 1: async\/staged \(9 words differ\)/)
 
   assert.throws(() => gpuRunResults([worker(0, null, 'rank 0 died'), worker(1, null, 'the all-reduce was aborted')], wp, profile, 'save', 'host', []), (e) => e.exit === 1 && /GPU 0: rank 0 died/.test(e.message))
+})
+
+test('each GPU\'s worker placed on its NUMA node and local CPUs: decided from the environment, what the kernel gave reported', () => {
+  assert.deepEqual(parseCpuList('0-3,8-9,12'), [0, 1, 2, 3, 8, 9, 12])
+  assert.deepEqual(parseCpuList('0-3,x'), [])
+  assert.deepEqual(parseCpuList(null), [])
+  assert.equal(cpuRanges([0, 1, 2, 3, 8, 9, 12]), '0-3,8-9,12')
+  assert.equal(cpuRanges([]), null)
+  const gpus = [{index: 0, numaNode: 0, cpuAffinity: '0-15'}, {index: 1, numaNode: 1, cpuAffinity: '16-31'}, {index: 2, numaNode: null, cpuAffinity: null}]
+  const plans = hostPlacements(gpus, [1, 2], 2)
+  assert.deepEqual(plans, [{numaNode: 1, cpus: Array.from({length: 16}, (_, i) => 16 + i)}, {numaNode: null, cpus: []}])
+  assert.deepEqual(hostPlacements(gpus, [2], 1), [{numaNode: 0, cpus: []}], 'one node: it is every GPU\'s')
+
+  const profile = loadProfile('llama-3.1-8b')
+  const wp = planWorkload(profile, runOpts)
+  const w1 = {...worker(1, gpu({d2h: 55, moved: 53, stepMs: 10.2})), placement: {cpusAllowed: 16, memoryBound: true, note: null}}
+  const w2 = {...worker(2, gpu({d2h: 55, moved: 53, stepMs: 10.2})), placement: {cpusAllowed: 64, memoryBound: false, note: "the GPU's NUMA node is unknown: host memory left to the kernel's default"}}
+  const notes = []
+  const {results: r} = gpuRunResults([w1, w2], wp, profile, 'save', 'host', notes, plans)
+  assert.deepEqual(r.workers[0].placement, {numaNode: 1, cpus: '16-31', cpusAllowed: 16, memoryBound: true, note: null})
+  assert.match(notes.join('\n'), /GPU 2's worker placement: the GPU's NUMA node is unknown/)
+  const table = renderTransfer(r)
+  assert.match(table, /GPU 1: worker threads on CPUs 16-31 \(16 allowed\), host memory on NUMA node 1/)
+  const j = JSON.parse(readFileSync(new URL('./fixtures/results/save-h200.json', import.meta.url), 'utf8'))
+  assertSchema('save.schema.json', {...j, results: JSON.parse(JSON.stringify(r))})
 })

@@ -1,6 +1,7 @@
 // CPU-only tests of the --gpus worker group (core/run/worker_group.h): the workers start each
 // phase together, one that fails stops the others, a cancel lets waiting workers go, ranks that
 // all-reduce stop on the same step, and a worker left waiting for a failed one is unstuck.
+// A worker thread placed on its GPU's NUMA node reads back its CPUs and memory policy.
 // Built and run by test/worker-group.test.mjs with g++ (make worker-group-test).
 #include <atomic>
 #include <chrono>
@@ -9,6 +10,7 @@
 
 #include "check.h"
 #include "../core/common/error.h"
+#include "../core/run/host_placement.h"
 #include "../core/run/worker_group.h"
 
 using kv::WorkerEnd;
@@ -112,6 +114,19 @@ void a_worker_waiting_for_a_failed_one_is_unstuck() {
   std::printf("ok a worker still waiting for a failed one is unstuck once, and said so\n");
 }
 
+void a_worker_is_placed_on_its_node() {
+  kv::PlacementApplied one, unknown, none;
+  std::thread([&] { one = kv::placeThisThread({0, {0}}); }).join();  // a thread of its own: main keeps its CPUs
+  CHECK(one.asked && one.cpusAllowed == 1);
+  // A container's seccomp filter may refuse set_mempolicy: then the note names the call.
+  CHECK(one.memoryBound ? one.note.empty() : one.note.find("set_mempolicy") != std::string::npos);
+  std::thread([&] { unknown = kv::placeThisThread({-1, {0}}); }).join();
+  CHECK(unknown.cpusAllowed == 1 && !unknown.memoryBound && unknown.note.find("NUMA node is unknown") != std::string::npos);
+  std::thread([&] { none = kv::placeThisThread({}); }).join();
+  CHECK(!none.asked && none.cpusAllowed >= 1 && none.note.empty());
+  std::printf("ok a worker thread is placed on its node's CPUs (memory %s)\n", one.memoryBound ? "bound" : one.note.c_str());
+}
+
 }  // namespace
 
 int main() {
@@ -120,5 +135,6 @@ int main() {
   a_cancel_lets_waiting_workers_go();
   ranks_stop_on_the_same_step();
   a_worker_waiting_for_a_failed_one_is_unstuck();
+  a_worker_is_placed_on_its_node();
   return checksResult();
 }

@@ -12,7 +12,7 @@ import type {NativeCudaInfo} from './cuda-info.js'
 import type {NativeNcclInfo} from './nccl-info.js'
 import type {NativeMemInfo} from './mem-info.js'
 import type {MeasurePlan, NativeCopyMeasurement, NativeDeviceCeilings} from './measure-ceilings.js'
-import type {NativeGpuWorker, NativeSaveLoadResult, SaveLoadPlan} from './run-save-load.js'
+import type {NativeGpuWorker, NativeHostPlacement, NativeSaveLoadResult, SaveLoadPlan} from './run-save-load.js'
 import type {BackendBenchPlan, NativeBackendBench} from './run-backend-bench.js'
 import type {NativeProbe} from './run-stream-probes.js'
 import type {StoreHandle, StoreSpec} from './store-handle.js'
@@ -29,7 +29,7 @@ export interface Addon {
   measureCeilings(plan: MeasurePlan): Promise<{copies: NativeCopyMeasurement[]}>
   measureCeilingsTogether(r: {plan: MeasurePlan; devices: number[]}): Promise<{devices: NativeDeviceCeilings[]}>
   runSaveLoad(plan: SaveLoadPlan): Promise<NativeSaveLoadResult>
-  runSaveLoadTogether(r: {plan: SaveLoadPlan; devices: number[]}): Promise<{workers: NativeGpuWorker[]}>
+  runSaveLoadTogether(r: {plan: SaveLoadPlan; devices: number[]; placements: NativeHostPlacement[] | null}): Promise<{workers: NativeGpuWorker[]}>
   runStreamProbes(device: number): Promise<NativeProbe[]>
   runBackendBench(plan: BackendBenchPlan): Promise<NativeBackendBench>
   cancelRun(): void

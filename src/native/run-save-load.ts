@@ -225,7 +225,16 @@ export interface NativeGpuWorker {
   error: string | null
   /** left waiting in an all-reduce for a failed GPU until its communicator was aborted */
   stuck: boolean
+  /** Its thread's CPUs and memory node as the kernel gave them; null when no placement was asked. */
+  placement: {cpusAllowed: number; memoryBound: boolean; note: string | null} | null
+}
+
+/** Where one GPU's worker thread runs (cpus) and allocates (numaNode); src/core/host-placement.ts decides. */
+export interface NativeHostPlacement {
+  numaNode: number | null
+  cpus: number[]
 }
 
 /** The same plan on every GPU of `devices` at once, a worker thread each (plan.device is ignored; with the all-reduce, one communicator across them). */
-export const runSaveLoadTogether = (plan: SaveLoadPlan, devices: number[]): Promise<{workers: NativeGpuWorker[]}> => callAsync((a) => a.runSaveLoadTogether({plan, devices}))
+export const runSaveLoadTogether = (plan: SaveLoadPlan, devices: number[], placements: NativeHostPlacement[] | null): Promise<{workers: NativeGpuWorker[]}> =>
+  callAsync((a) => a.runSaveLoadTogether({plan, devices, placements}))

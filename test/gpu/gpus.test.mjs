@@ -3,6 +3,9 @@
 // verified, the sums, the all-reduce across the GPUs with every probe sum right, a worker that
 // fails on purpose (exit 1, named), an interrupt that stops every GPU (partial, no hang), bad input.
 import assert from 'node:assert/strict'
+import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, test} from 'node:test'
 
 import {gpuGate, kvbench, kvbenchAsync, kvbenchJson} from '../helpers/cli.mjs'
@@ -12,7 +15,8 @@ const oneWay = (d) => d.direction === 'save' || d.direction === 'load'
 const SMALL = ['--profile', 'llama-3.2-1b', '--batch', '4', '--prompt-tokens', '1024', '--decode-steps', '12', '--strategy', 'staged']
 
 describe('--gpus on a GPU host', gpuGate(), () => {
-  const gpus = kvbenchJson(['env']).json.environment.gpus.map((g) => g.index)
+  const env = kvbenchJson(['env']).json.environment
+  const gpus = env.gpus.map((g) => g.index)
 
   for (const mode of ['save', 'load', 'mix']) {
     test(`${mode} --gpus all --all-reduce nccl: every GPU verified, one communicator, the sums`, () => {
@@ -23,6 +27,13 @@ describe('--gpus on a GPU host', gpuGate(), () => {
       assert.deepEqual(res.workers.map((w) => w.device), gpus)
       for (const w of res.workers) {
         assert.equal(w.error, null)
+        // Placed on the GPU's NUMA node and local CPUs, where sysfs says them.
+        const g = env.gpus.find((x) => x.index === w.device)
+        if (g.cpuAffinity || g.numaNode !== null) {
+          assert.equal(w.placement.numaNode, g.numaNode ?? (env.host.numaNodes === 1 ? 0 : null))
+          if (g.cpuAffinity) assert.ok(w.placement.cpusAllowed > 0 && w.placement.cpus !== null, JSON.stringify(w.placement))
+          if (w.placement.numaNode !== null) assert.ok(w.placement.memoryBound || /set_mempolicy/.test(w.placement.note), JSON.stringify(w.placement))
+        }
         assert.deepEqual([w.results.forward.allReduce.world, w.results.forward.allReduce.rank], [gpus.length, gpus.indexOf(w.device)])
         for (const d of w.results.designs.filter((x) => x.design !== 'off')) {
           assert.equal(d.verified, true, `GPU ${w.device} ${d.design} ${d.direction ?? ''}`)
@@ -42,6 +53,24 @@ describe('--gpus on a GPU host', gpuGate(), () => {
       })
     })
   }
+
+  test('load --gpus all --backend file: every GPU\'s records apart, read back through the store, nothing left behind', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvbench-gpus-store-'))
+    try {
+      const r = kvbenchJson(['load', ...SMALL, '--design', 'async', '--gpus', 'all', '--backend', `file:${dir}`])
+      assert.equal(r.code, 0, r.stderr + r.json.notes?.join('\n'))
+      for (const w of r.json.results.workers) {
+        assert.equal(w.results.backend.alone.verified, true, `GPU ${w.device}`)
+        for (const d of w.results.designs.filter((x) => x.design !== 'off')) {
+          assert.ok(d.store.gets.done > 0 && d.store.gets.failed === 0, `GPU ${w.device}: ${JSON.stringify(d.store.gets)}`)
+          assert.equal(d.verified, true)
+        }
+      }
+      assert.deepEqual(readdirSync(dir), [], 'the run left files behind')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
 
   test('a worker that fails on purpose: named, exit 1 (others, where the host has them, stop: partial)', () => {
     const r = kvbenchJson(['save', ...SMALL, '--design', 'async', '--gpus', 'all', '--inject', 'gpu-worker-fails', '--reference-steps', '0'])

@@ -25,7 +25,7 @@ DeviceMemory queryMemory(int) { noCuda(); }
 MeasureResult measureCeilings(const MeasurePlan&) { noCuda(); }
 std::vector<DeviceCeilings> measureCeilingsTogether(const MeasurePlan&, const std::vector<int>&) { noCuda(); }
 SaveLoadResult runSaveLoad(const SaveLoadPlan&) { noCuda(); }
-std::vector<WorkerOutcome> runSaveLoadTogether(const SaveLoadPlan&, const std::vector<int>&) { noCuda(); }
+std::vector<WorkerOutcome> runSaveLoadTogether(const SaveLoadPlan&, const std::vector<int>&, const std::vector<HostPlacement>&) { noCuda(); }
 std::vector<ProbeResult> runStreamProbes(int) { noCuda(); }
 
 }  // namespace kv

@@ -495,9 +495,10 @@ SaveLoadResult runSaveLoad(const SaveLoadPlan& p) {
   return std::move(r.out);
 }
 
-std::vector<WorkerOutcome> runSaveLoadTogether(const SaveLoadPlan& p, const std::vector<int>& devices) {
+std::vector<WorkerOutcome> runSaveLoadTogether(const SaveLoadPlan& p, const std::vector<int>& devices, const std::vector<HostPlacement>& placements) {
   checkPlan(p);
   if (devices.empty()) throw Error(codes::kBadInput, "--gpus: no GPU named");
+  if (!placements.empty() && placements.size() != devices.size()) throw Error(codes::kBadInput, "placements: one for each GPU, or none");
   for (int d : devices) requireDevice(d);
   const int n = static_cast<int>(devices.size());
   std::unique_ptr<Communicators> comms;
@@ -505,6 +506,7 @@ std::vector<WorkerOutcome> runSaveLoadTogether(const SaveLoadPlan& p, const std:
   std::vector<SaveLoadPlan> plans(n, p);
   std::vector<std::unique_ptr<Run>> runs(n);
   std::vector<Run*> views(n);
+  std::vector<PlacementApplied> placed(n);
   for (int w = 0; w < n; ++w) {
     SaveLoadPlan& mine = plans[w];
     mine.device = devices[w];
@@ -519,6 +521,7 @@ std::vector<WorkerOutcome> runSaveLoadTogether(const SaveLoadPlan& p, const std:
       n, p.cancel,
       [&](int w, WorkerGroup& group) {
         plans[w].group = &group;  // the Run holds a reference to its plan
+        if (!placements.empty()) placed[w] = placeThisThread(placements[w]);  // before its pool, its threads
         struct Free {
           Run& r;
           ~Free() { r.freeDevice(); }
@@ -533,6 +536,7 @@ std::vector<WorkerOutcome> runSaveLoadTogether(const SaveLoadPlan& p, const std:
   for (int w = 0; w < n; ++w) {
     out[w].device = devices[w];
     out[w].code = ends[w].code, out[w].error = ends[w].error, out[w].stuck = ends[w].stuck;
+    out[w].placement = placed[w];
     out[w].ended = ends[w].error.empty();
     if (out[w].ended) out[w].result = std::move(runs[w]->out);
   }

@@ -16,6 +16,7 @@
 #include "../connector/store_tier.h"
 #include "../copy/strategy.h"
 #include "../forward/all_reduce_plan.h"
+#include "host_placement.h"
 #include "trace.h"
 #include "worker_group.h"
 
@@ -184,12 +185,14 @@ struct WorkerOutcome {
   SaveLoadResult result;    // when ended
   std::string code, error;  // the worker's failure
   bool stuck = false;       // left waiting in an all-reduce for a failed worker until its communicator was aborted
+  PlacementApplied placement;  // its thread's CPUs and memory node, read back
 };
 
 // The same run on every GPU of `devices` at once, a worker thread each, each phase started on all
 // of them together; with the all-reduce, one communicator across them. A worker that fails stops
 // the others at their next phase or step (`plan.fault` GpuWorkerFails: the last one fails on
-// purpose as the designs start).
-std::vector<WorkerOutcome> runSaveLoadTogether(const SaveLoadPlan& plan, const std::vector<int>& devices);
+// purpose as the designs start). `placements` (one a GPU, or empty): where each worker's thread
+// runs and allocates, set before it makes anything.
+std::vector<WorkerOutcome> runSaveLoadTogether(const SaveLoadPlan& plan, const std::vector<int>& devices, const std::vector<HostPlacement>& placements);
 
 }  // namespace kv

@@ -35,6 +35,10 @@ export function renderTogether(r: TransferResults): string[] {
   })
   if (t.reference) table.push(['link reference', 'contiguous', 'together', ...together(t.reference), '-', '-', '-', '-'])
   if (table.length > 0) out.push(table.toString())
+  for (const w of r.workers) {
+    const p = w.placement
+    if (p) out.push(`GPU ${w.device}: worker threads on CPUs ${p.cpus ?? 'all'} (${p.cpusAllowed} allowed), host memory ${p.memoryBound ? `on NUMA node ${p.numaNode}` : 'where the kernel puts it'}${p.note ? ` (${p.note})` : ''}`)
+  }
   for (const w of r.workers) if (!w.results) out.push(`GPU ${w.device}: FAILED: ${w.error ?? 'no result'}${w.stuck ? ' (left waiting for a failed GPU until its communicator was aborted)' : ''}`)
   out.push(`GPU ${r.workload.device}'s run in detail (every GPU's is in --json's results.workers):`, '')
   return out

@@ -11,6 +11,7 @@ import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type Transf
 import {applyOverrides, loadProfile, type Profile, type ProfileOverrides} from '../profile.js'
 import {cancelRun, fromNative, memInfo, openStoreHandle, runSaveLoad, runSaveLoadTogether, watchRunProgress, type NativeGpuWorker, type NativeSaveLoadResult} from '../../native/index.js'
 import {parseGpuList} from '../gpu-list.js'
+import {cpuRanges, hostPlacements, type HostPlacementPlan} from '../host-placement.js'
 import {summarizeRun} from './figures.js'
 import type {TransferResults} from './results.js'
 import {summarizeTogether, type GpuWorker} from './together.js'
@@ -82,7 +83,8 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
     req.onProgress?.(`${req.mode}: ${profile.name}, ${wp.plan.strategies.length} strategies, designs ${wp.designs.join('/')} on ${used.length === 1 ? 'GPU' : 'GPUs'} ${used.join(', ')}`)
     const onSteps = req.onSteps
     const stopWatching = onSteps ? watchRunProgress(({done, total}) => total > 0 && onSteps(done, total)) : null
-    const ran = await (devices ? runOnGpus(wp, devices, profile, req, notes) : runSaveLoad(wp.plan).then((native) => ({native, results: summarizeRun(native, wp, profile, req.mode, req.backend)}))).finally(() => stopWatching?.())
+    const placements = devices ? hostPlacements(environment.gpus, devices, environment.host.numaNodes) : []
+    const ran = await (devices ? runOnGpus(wp, devices, placements, profile, req, notes) : runSaveLoad(wp.plan).then((native) => ({native, results: summarizeRun(native, wp, profile, req.mode, req.backend)}))).finally(() => stopWatching?.())
     const {native, results} = ran
     if (!devices) notes.push(...native.notes)
     const rule = 'by the median of its timed groups; within 1% of it, the cheapest to enqueue'
@@ -112,18 +114,20 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
  * ended (workers and together hold every GPU's and their sum); no worker that ended fails the run
  * with the first worker's error. Notes every GPU gave are said once, the others with their GPU.
  */
-async function runOnGpus(wp: WorkloadPlan, devices: number[], profile: Profile, req: TransferRequest, notes: string[]): Promise<{native: NativeSaveLoadResult; results: TransferResults}> {
-  const {workers} = await runSaveLoadTogether(wp.plan, devices)
-  return gpuRunResults(workers, wp, profile, req.mode, req.backend, notes)
+async function runOnGpus(wp: WorkloadPlan, devices: number[], placements: HostPlacementPlan[], profile: Profile, req: TransferRequest, notes: string[]): Promise<{native: NativeSaveLoadResult; results: TransferResults}> {
+  const {workers} = await runSaveLoadTogether(wp.plan, devices, placements)
+  return gpuRunResults(workers, wp, profile, req.mode, req.backend, notes, placements)
 }
 
 /** The workers' native results as one run's (see runOnGpus); notes are added to `notes`. */
-export function gpuRunResults(workers: readonly NativeGpuWorker[], wp: WorkloadPlan, profile: Profile, mode: TransferMode, backend: string, notes: string[]): {native: NativeSaveLoadResult; results: TransferResults} {
+export function gpuRunResults(workers: readonly NativeGpuWorker[], wp: WorkloadPlan, profile: Profile, mode: TransferMode, backend: string, notes: string[], placements: readonly HostPlacementPlan[] = []): {native: NativeSaveLoadResult; results: TransferResults} {
   const devices = workers.map((w) => w.device)
   const gpuWorkers: GpuWorker[] = workers.map((w, rank) => {
     // Each GPU's figures in its own terms: its index, and its rank of the all-reduce's world.
     const mine: WorkloadPlan = {...wp, plan: {...wp.plan, device: w.device, allReduce: wp.plan.allReduce ? {world: devices.length, rank, uniqueIdHex: null} : null}}
-    return {device: w.device, results: w.result ? summarizeRun(w.result, mine, profile, mode, backend) : null, error: w.error, stuck: w.stuck}
+    const asked = placements[rank]
+    const placement = w.placement && asked ? {numaNode: asked.numaNode, cpus: cpuRanges(asked.cpus), ...w.placement} : null
+    return {device: w.device, results: w.result ? summarizeRun(w.result, mine, profile, mode, backend) : null, error: w.error, stuck: w.stuck, placement}
   })
   const first = workers.findIndex((w) => w.result !== null)
   if (first < 0) {
@@ -136,6 +140,7 @@ export function gpuRunResults(workers: readonly NativeGpuWorker[], wp: WorkloadP
     notes.push(on.length === noted.length ? n : `GPU ${on.join(', ')}: ${n}`)
   }
   for (const w of workers) {
+    if (w.placement?.note) notes.push(`GPU ${w.device}'s worker placement: ${w.placement.note}`)
     if (w.error) notes.push(`GPU ${w.device}'s worker FAILED: ${w.error}`)
     if (w.stuck) notes.push(`GPU ${w.device}'s worker waited for a failed GPU's all-reduce until the run aborted its communicator`)
   }

@@ -12,6 +12,8 @@ export interface GpuWorker {
   error: string | null
   /** It was left waiting in an all-reduce for a failed GPU until the run aborted its communicator. */
   stuck: boolean
+  /** Where its thread ran and allocated: the GPU's NUMA node and local CPUs (asked), what the kernel gave (read back). */
+  placement: {numaNode: number | null; cpus: string | null; cpusAllowed: number; memoryBound: boolean; note: string | null} | null
 }
 
 /** One row of the designs (or the link reference) over the GPUs whose worker ran it. */
