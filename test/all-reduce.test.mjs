@@ -24,10 +24,10 @@ test('the plan: a world of one with --all-reduce nccl, none without; the unorder
   assert.throws(() => planWorkload(profile, {...runOpts, allReduce: 'off', fault: 'allreduce-unordered'}), /--inject allreduce-unordered breaks the forward's all-reduce: add --all-reduce nccl/)
 })
 
-test('refused in one line, exit 2: ranks of a launcher world, a py: connector, an unknown value', () => {
+test('refused in one line, exit 2: ranks of a launcher world without --rendezvous, a py: connector, an unknown value', () => {
   const world = kvbench(['save', '--all-reduce', 'nccl'], {env: {WORLD_SIZE: '2', RANK: '1', LOCAL_RANK: '1'}})
   assert.equal(world.code, 2, world.stderr)
-  assert.match(world.stderr, /--all-reduce nccl: the 2 ranks of this torchrun run would each reduce alone/)
+  assert.match(world.stderr, /--all-reduce nccl: the 2 ranks of this torchrun run need rank 0's NCCL id: give --rendezvous env:\/\//)
   const py = kvbench(['save', '--all-reduce', 'nccl', '--connector', 'py:connectors.async_pinned:AsyncPinnedConnector'])
   assert.equal(py.code, 2, py.stderr)
   assert.match(py.stderr, /--all-reduce sets kvbench's native connectors/)

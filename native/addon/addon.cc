@@ -15,6 +15,7 @@ static Napi::Object InitKvbench(Napi::Env env, Napi::Object exports) {
   using namespace kvaddon;
   exports.Set("cudaInfo", Napi::Function::New(env, CudaInfo, "cudaInfo"));
   exports.Set("ncclInfo", Napi::Function::New(env, NcclInfo, "ncclInfo"));
+  exports.Set("ncclUniqueId", Napi::Function::New(env, NcclUniqueId, "ncclUniqueId"));
   exports.Set("memInfo", Napi::Function::New(env, MemInfo, "memInfo"));
   exports.Set("measureCeilings", Napi::Function::New(env, MeasureCeilings, "measureCeilings"));
   exports.Set("measureCeilingsTogether", Napi::Function::New(env, MeasureCeilingsTogether, "measureCeilingsTogether"));

@@ -10,6 +10,7 @@ namespace kvaddon {
 
 Napi::Value CudaInfo(const Napi::CallbackInfo& info);
 Napi::Value NcclInfo(const Napi::CallbackInfo& info);
+Napi::Value NcclUniqueId(const Napi::CallbackInfo& info);
 Napi::Value MemInfo(const Napi::CallbackInfo& info);
 Napi::Value MeasureCeilings(const Napi::CallbackInfo& info);
 Napi::Value MeasureCeilingsTogether(const Napi::CallbackInfo& info);

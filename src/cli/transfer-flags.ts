@@ -8,6 +8,7 @@ import type {ConnectorRequest} from '../core/connector/run.js'
 import {DEFAULT_ACCESSOR, isPythonConnector, REFERENCE_CONNECTORS} from '../core/connector/spec.js'
 import {badInput} from '../core/errors.js'
 import {defaultDevice, launcherWorld} from '../core/launch/world.js'
+import {rendezvousTarget, type RendezvousTarget} from '../core/launch/rendezvous/target.js'
 import {ALL_REDUCE_CHOICES, type AllReduceChoice, type TransferMode} from '../core/plan.js'
 import type {TransferRequest} from '../core/saveload/run.js'
 import {FAULT_NAMES, STRATEGY_NAMES} from '../native/index.js'
@@ -68,10 +69,18 @@ export const transferFlags = {
     default: 0,
   }),
   'all-reduce': Flags.option({
-    description: "the forward's tensor-parallel all-reduce: nccl runs NCCL's (loaded at run time) after each row-parallel product, two a layer, on the compute stream, each sum checked; across the GPUs of --gpus (else a world of one)",
+    description: "the forward's tensor-parallel all-reduce: nccl runs NCCL's (loaded at run time) after each row-parallel product, two a layer, on the compute stream, each sum checked; across the GPUs of --gpus, or a launcher's ranks (with --rendezvous), else a world of one",
     options: ALL_REDUCE_CHOICES,
     default: 'off' as const,
   })(),
+  rendezvous: Flags.string({
+    description: "--all-reduce nccl under a launcher's ranks: where they meet for rank 0's NCCL id, as torch's init does: env:// (the TCPStore at MASTER_ADDR:MASTER_PORT; torchrun's own, else rank 0 serves it), tcp://HOST:PORT (rank 0 serves it there), or a directory every rank shares (DIR, file://DIR); two ranks on one GPU are refused there",
+    helpValue: 'env://|tcp://HOST:PORT|DIR',
+  }),
+  'rank-timeout': Flags.integer({
+    description: "--rendezvous: seconds a rank waits for the others to meet, and for the next forward step before it takes a peer rank to have died (the run then fails, exit 1), 1-86400",
+    default: 300,
+  }),
   'reference-steps': Flags.integer({
     description: 'measured steps of the link reference: a plain contiguous copy stream beside the forward instead of a connector, the most a connector can move here and the least it can cost (default: the decode steps, at most 64; 0 skips it)',
   }),
@@ -101,7 +110,7 @@ export type TransferFlagValues = Interfaces.InferredFlags<typeof transferFlags>
 type Parsed = TransferFlagValues
 
 /** Flags of kvbench's native connectors, which a py: connector run has no use for. */
-const NATIVE_ONLY = ['gpus', 'trace', 'trace-steps', 'strategy', 'design', 'staging-mib', 'copy-ctas', 'mapped-ctas', 'copy-cache', 'backend', 'io-threads', 'store-queue', 'pipeline', 'fsync', 'direct', 'staging-l2', 'batch-share', 'all-reduce', 'reference-steps', 'inject', 'layout']
+const NATIVE_ONLY = ['gpus', 'rendezvous', 'rank-timeout', 'trace', 'trace-steps', 'strategy', 'design', 'staging-mib', 'copy-ctas', 'mapped-ctas', 'copy-cache', 'backend', 'io-threads', 'store-queue', 'pipeline', 'fsync', 'direct', 'staging-l2', 'batch-share', 'all-reduce', 'reference-steps', 'inject', 'layout']
 const PYTHON_ONLY = ['connector-config', 'stream-accessor', 'compare-with', 'hook-timeout', 'python']
 
 /** Native-only flags with a py: connector, and py:-only flags without one, are bad input. */
@@ -144,13 +153,20 @@ function traceSteps(f: Parsed): number {
   return n
 }
 
-/** --all-reduce: the ranks of a launcher's world would each reduce alone (no shared communicator yet): refused there. */
-function allReduce(f: Parsed): AllReduceChoice {
+/** --all-reduce nccl under a launcher's ranks needs --rendezvous (where rank 0 leaves the NCCL id); --rendezvous needs both. */
+function allReduce(f: Parsed): {allReduce: AllReduceChoice; rendezvous?: RendezvousTarget; rankTimeoutS: number} {
   const world = launcherWorld()
-  if (f['all-reduce'] === 'nccl' && world && world.size > 1) {
-    throw badInput(`--all-reduce nccl: the ${world.size} ranks of this ${world.launcher} run would each reduce alone (kvbench does not exchange NCCL ids between ranks yet); run it with a world of one`)
+  const ranks = world !== null && world.size > 1
+  const timeout = f['rank-timeout']
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 86_400) throw badInput(`--rank-timeout must be 1 to 86400 seconds, got ${timeout}`)
+  if (f.rendezvous !== undefined && (f['all-reduce'] !== 'nccl' || !ranks)) {
+    throw badInput("--rendezvous hands rank 0's NCCL id to the other ranks: it needs --all-reduce nccl under a launcher's world of several ranks")
   }
-  return f['all-reduce']
+  if (f['all-reduce'] === 'nccl' && ranks && f.rendezvous === undefined) {
+    throw badInput(`--all-reduce nccl: the ${world.size} ranks of this ${world.launcher} run need rank 0's NCCL id: give --rendezvous env:// (torchrun's store, or MASTER_ADDR and MASTER_PORT), tcp://HOST:PORT or a directory every rank shares`)
+  }
+  const rendezvous = f.rendezvous === undefined ? undefined : rendezvousTarget(f.rendezvous, world!)
+  return {allReduce: f['all-reduce'], rendezvous, rankTimeoutS: timeout}
 }
 
 /** --gpus: a worker per GPU in this process; not with one GPU named (--device), a timeline (--trace) or a launcher's ranks. */
@@ -188,7 +204,7 @@ export function transferRequest(mode: TransferMode, f: Parsed): TransferRequest 
     batchSharePct: f['batch-share'],
     referenceSteps: f['reference-steps'],
     fault: f.inject,
-    allReduce: allReduce(f),
+    ...allReduce(f),
     backend: f.backend,
     ioThreads: f['io-threads'],
     storeQueue: f['store-queue'],

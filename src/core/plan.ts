@@ -37,7 +37,7 @@ export interface RunOptions {
   /** measured steps of the link reference; undefined: the decode steps, at most 64 (none with the connector off) */
   referenceSteps?: number
   fault: FaultName
-  /** The forward's tensor-parallel all-reduce: off, or NCCL's after each row-parallel product (two a layer), with a world of one. */
+  /** The forward's tensor-parallel all-reduce: off, or NCCL's after each row-parallel product (two a layer); the plan's world is one (--gpus and --rendezvous widen it). */
   allReduce: AllReduceChoice
   /** host (the pinned pool), file:DIR, redis://..., plugin:PATH.so */
   backend: string

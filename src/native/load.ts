@@ -25,6 +25,7 @@ export interface Addon {
   StoreHandle: new (spec: StoreSpec) => StoreHandle
   cudaInfo(): NativeCudaInfo
   ncclInfo(): NativeNcclInfo
+  ncclUniqueId(): string
   memInfo(device: number): NativeMemInfo
   measureCeilings(plan: MeasurePlan): Promise<{copies: NativeCopyMeasurement[]}>
   measureCeilingsTogether(r: {plan: MeasurePlan; devices: number[]}): Promise<{devices: NativeDeviceCeilings[]}>

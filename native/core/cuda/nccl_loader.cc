@@ -49,9 +49,10 @@ Nccl::Nccl() {
   allReduce_ = allReduce;
 }
 
-Nccl::~Nccl() {
-  if (lib_) dlclose(lib_);
-}
+// Never dlclose: NCCL's own threads outlive the calls that start them (ncclGetUniqueId leaves the
+// bootstrap root's thread waiting for the ranks), and unmapping the library under them crashes the
+// process (seen on an H200: rank 0 segfaulted after handing out its id).
+Nccl::~Nccl() = default;
 
 std::string Nccl::versionText() const {
   // NCCL >= 2.9 encodes major * 10000 + minor * 100 + patch.
@@ -61,6 +62,17 @@ std::string Nccl::versionText() const {
 void Nccl::check(int result, const char* call) const {
   if (result == kNcclSuccess) return;
   throw Error(codes::kCuda, std::string(call) + " failed: " + errorString_(result) + " (ncclResult " + std::to_string(result) + ")");
+}
+
+std::string NcclUniqueId::hex() const {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (char c : bytes) {
+    const unsigned char b = static_cast<unsigned char>(c);
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
 }
 
 NcclUniqueId Nccl::uniqueId() const {

@@ -13,6 +13,7 @@ namespace kv {
 // ncclUniqueId: what every rank of one communicator must be given (rank 0 makes it).
 struct NcclUniqueId {
   char bytes[128];
+  std::string hex() const;  // what a plan carries (all_reduce.h uniqueIdFromHex reads it back)
 };
 
 class Nccl {

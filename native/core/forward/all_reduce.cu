@@ -30,14 +30,19 @@ AllReduce::AllReduce(const AllReducePlan& plan, cudaStream_t compute, int layers
     const NcclUniqueId id = plan.uniqueIdHex.empty() ? nccl_.uniqueId() : uniqueIdFromHex(plan.uniqueIdHex);
     comm_ = nccl_.initRank(plan.world, plan.rank, id);
   }
-  probeIn_ = allocDevice(sizeof(unsigned long long));
-  probeOut_ = allocDevice(sizeof(unsigned long long));
-  mismatches_ = allocDevice(sizeof(unsigned long long));
-  KV_CUDA(cudaMemsetAsync(mismatches_.get(), 0, sizeof(unsigned long long), compute_));
-  const size_t perStep = 2 * static_cast<size_t>(layers);  // two row-parallel products a layer
-  before_.resize(perStep);
-  after_.resize(perStep);
-  KV_CUDA(cudaStreamSynchronize(compute_));
+  try {
+    probeIn_ = allocDevice(sizeof(unsigned long long));
+    probeOut_ = allocDevice(sizeof(unsigned long long));
+    mismatches_ = allocDevice(sizeof(unsigned long long));
+    KV_CUDA(cudaMemsetAsync(mismatches_.get(), 0, sizeof(unsigned long long), compute_));
+    const size_t perStep = 2 * static_cast<size_t>(layers);  // two row-parallel products a layer
+    before_.resize(perStep);
+    after_.resize(perStep);
+    KV_CUDA(cudaStreamSynchronize(compute_));
+  } catch (...) {
+    if (!plan.shared) nccl_.destroy(comm_);  // no destructor runs for a constructor that threw
+    throw;
+  }
 }
 
 AllReduce::~AllReduce() {

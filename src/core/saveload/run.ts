@@ -9,8 +9,12 @@ import {toolInfo} from '../tool-info.js'
 import {runTrace, type RunTrace} from '../trace/run-trace.js'
 import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type TransferMode, type WorkloadPlan} from '../plan.js'
 import {applyOverrides, loadProfile, type Profile, type ProfileOverrides} from '../profile.js'
-import {cancelRun, fromNative, memInfo, openStoreHandle, runSaveLoad, runSaveLoadTogether, watchRunProgress, type NativeGpuWorker, type NativeSaveLoadResult} from '../../native/index.js'
+import {cancelRun, fromNative, memInfo, ncclUniqueId, runProgress, openStoreHandle, runSaveLoad, runSaveLoadTogether, watchRunProgress, type NativeGpuWorker, type NativeSaveLoadResult} from '../../native/index.js'
 import {parseGpuList} from '../gpu-list.js'
+import {launcherWorld} from '../launch/world.js'
+import {exchangeNcclId} from '../launch/rendezvous/nccl-id.js'
+import type {RendezvousTarget} from '../launch/rendezvous/target.js'
+import {EXIT_RUN_FAILED, KvError} from '../errors.js'
 import {cpuRanges, hostPlacements, type HostPlacementPlan} from '../host-placement.js'
 import {summarizeRun} from './figures.js'
 import type {TransferResults} from './results.js'
@@ -24,6 +28,10 @@ export interface TransferRequest extends RunOptions {
   gates: TransferGateFlags
   /** --gpus LIST|all: the same run on each of these GPUs at once, a worker each (undefined: --device alone). */
   gpus?: string
+  /** --all-reduce nccl under a launcher's ranks: where they meet for rank 0's NCCL id. */
+  rendezvous?: RendezvousTarget
+  /** With --rendezvous: how long a rank waits for the id, and for a forward step, before it takes a peer to have died. */
+  rankTimeoutS?: number
   onProgress?: (message: string) => void
   /** The forward steps run beside the connector so far, of how many (polled while the run goes). */
   onSteps?: (done: number, total: number) => void
@@ -75,7 +83,9 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
   if (req.batchSharePct > 0) {
     notes.push(`--batch-share ${req.batchSharePct}: staged moves ${req.batchSharePct}% of each job's blocks as batch copies straight from the cache beside its ring; "staged" figures include them`)
   }
+  let stopped = false
   const stop = (sig: StopSignal) => {
+    stopped = true
     notes.push(`interrupted (${sig}): stopped after the current step; figures cover what was measured`)
     cancelRun()
   }
@@ -84,7 +94,19 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
     const onSteps = req.onSteps
     const stopWatching = onSteps ? watchRunProgress(({done, total}) => total > 0 && onSteps(done, total)) : null
     const placements = devices ? hostPlacements(environment.gpus, devices, environment.host.numaNodes) : []
-    const ran = await (devices ? runOnGpus(wp, devices, placements, profile, req, notes) : runSaveLoad(wp.plan).then((native) => ({native, results: summarizeRun(native, wp, profile, req.mode, req.backend)}))).finally(() => stopWatching?.())
+    const world = req.rendezvous === undefined ? null : launcherWorld()
+    const gpu = {host: world?.host ?? '', busId: environment.gpus[0]?.busId ?? '', device: req.device}
+    const ranks = world && req.rendezvous ? await exchangeNcclId(world, req.rendezvous, gpu, ncclUniqueId, 1000 * req.rankTimeoutS!, () => stopped) : null
+    if (world && ranks) {
+      wp.plan.allReduce = {world: world.size, rank: world.rank, uniqueIdHex: ranks.idHex}
+      notes.push(`all-reduce across the ${world.size} ranks of this ${world.launcher} run; rank 0's NCCL id through ${ranks.where}`)
+    }
+    const one = () => runSaveLoad(wp.plan).then((native) => ({native, results: summarizeRun(native, wp, profile, req.mode, req.backend)}))
+    const work = devices ? runOnGpus(wp, devices, placements, profile, req, notes) : world ? withRankWatchdog(one(), world.rank, req.rankTimeoutS!) : one()
+    const ran = await work.finally(async () => {
+      stopWatching?.()
+      await ranks?.close()
+    })
     const {native, results} = ran
     if (!devices) notes.push(...native.notes)
     const rule = 'by the median of its timed groups; within 1% of it, the cheapest to enqueue'
@@ -147,4 +169,28 @@ export function gpuRunResults(workers: readonly NativeGpuWorker[], wp: WorkloadP
   const results: TransferResults = {...gpuWorkers[first].results!, workers: gpuWorkers, together: summarizeTogether(mode, gpuWorkers)}
   if (workers.some((w) => w.error)) results.partial = true
   return {native: workers[first].result!, results}
+}
+
+/**
+ * A rank whose forward all-reduces with other processes' waits in NCCL for as long as a peer is
+ * gone: with no forward step for `timeoutS` (counted from the run's start until the first), the
+ * run fails (exit 1) and the process ends shortly after saying so, since the native wait cannot
+ * be interrupted.
+ */
+function withRankWatchdog<T>(work: Promise<T>, rank: number, timeoutS: number): Promise<T> {
+  let last = Date.now()
+  let seen = -1
+  let timer: NodeJS.Timeout | undefined
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const {done} = runProgress()
+      if (done !== seen) (seen = done), (last = Date.now())
+      if (Date.now() - last < 1000 * timeoutS) return
+      clearInterval(timer)
+      cancelRun()
+      setTimeout(() => process.exit(EXIT_RUN_FAILED), 5000).unref()  // after the error is written
+      reject(new KvError('RANK_STALLED', `rank ${rank}: no forward step for ${timeoutS} s (--rank-timeout): a peer rank stopped or died, and its all-reduce never came`, EXIT_RUN_FAILED))
+    }, 1000)
+  })
+  return Promise.race([work, stalled]).finally(() => clearInterval(timer))
 }

@@ -1,0 +1,132 @@
+// GPU suite for --all-reduce nccl under a launcher's ranks, on a host of one GPU (so every
+// communicator here would put two ranks on one GPU, which kvbench refuses before NCCL is asked):
+// torch's own TCPStore client against the store kvbench serves, kvbench's ranks meeting through
+// torch's TCPStore (as under torchrun's agent) and through the one rank 0 serves (env://), the
+// refusal reaching every rank with no key left, and a lone rank's wait ending (exit 1). And one
+// communicator over two processes after all: rank 1 in a UTS namespace of its own has another host
+// name, so kvbench and NCCL take the two ranks for two hosts (NCCL then joins them over sockets, so
+// its times say nothing; the probe sums, checked on every call, say the sums were right).
+import assert from 'node:assert/strict'
+import {spawn, spawnSync} from 'node:child_process'
+import {join} from 'node:path'
+import {describe, test} from 'node:test'
+
+import {serveTcpStore} from '../../dist/core/launch/rendezvous/tcp-store.js'
+import {gpuGate, kvbenchAsync, ROOT} from '../helpers/cli.mjs'
+import {freePort} from '../helpers/net.mjs'
+
+const SMALL = ['save', '--profile', 'llama-3.2-1b', '--batch', '4', '--prompt-tokens', '1024', '--decode-steps', '12', '--strategy', 'staged', '--design', 'async', '--all-reduce', 'nccl', '--json']
+const SHARED = /ranks 0 and 1 both run on GPU [0-9A-Fa-f:.]+ of host .+ \(device 0 and 0 there\): one NCCL communicator needs a GPU per rank/
+
+function torchReason() {
+  const r = spawnSync('python3', ['-c', 'import torch.distributed as d; print(d.TCPStore)'], {encoding: 'utf8'})
+  return r.status === 0 ? null : `python3 cannot import torch.distributed: ${(r.stderr || '').trim().split('\n').pop()}`
+}
+
+function python(code, args = []) {
+  return spawnSync('python3', ['-c', code, ...args], {encoding: 'utf8', timeout: 60_000})
+}
+
+
+const ranks = (env, rankArgs = []) =>
+  [0, 1].map((rank) => kvbenchAsync([...SMALL, ...rankArgs], {env: {WORLD_SIZE: '2', RANK: String(rank), LOCAL_RANK: '0', ...env}}).done)
+
+const gate = gpuGate()
+const torch = gate.skip ? null : torchReason()
+
+describe('ranks of a launcher meeting for the NCCL id', torch ? {skip: torch} : gate, () => {
+  test("torch's TCPStore client reads and writes the store kvbench serves", async () => {
+    const store = await serveTcpStore(0)
+    try {
+      const code = `
+import sys, datetime, torch.distributed as d
+s = d.TCPStore('127.0.0.1', int(sys.argv[1]), is_master=False, timeout=datetime.timedelta(seconds=20), wait_for_workers=False)
+s.set('k', 'v'); print(s.get('k').decode()); s.add('n', 2); print(s.add('n', 3)); print(s.check(['k'])); s.delete_key('k'); print(s.check(['k']))`
+      // The client is run off this thread's event loop (spawn, not spawnSync): the server is served here.
+      const child = spawn('python3', ['-c', code, String(store.port)])
+      let out = ''
+      let err = ''
+      child.stdout.on('data', (d) => (out += d))
+      child.stderr.on('data', (d) => (err += d))
+      const status = await new Promise((r) => child.on('close', r))
+      assert.equal(status, 0, err)
+      assert.deepEqual(out.trim().split('\n'), ['v', '5', 'True', 'False'])
+    } finally {
+      await store.close()
+    }
+  })
+
+  test("two ranks on one GPU through torch's TCPStore (torchrun's agent store): both refused, exit 2, no key left", async () => {
+    const server = spawn('python3', ['-c', `
+import sys, datetime, torch.distributed as d
+s = d.TCPStore('127.0.0.1', 0, is_master=True, timeout=datetime.timedelta(seconds=60), wait_for_workers=False)
+print(s.port, flush=True); sys.stdin.read()`])
+    try {
+      const port = await new Promise((resolve, reject) => {
+        server.stdout.once('data', (d) => resolve(Number(String(d).trim())))
+        server.once('close', () => reject(new Error('the TCPStore server ended')))
+      })
+      const env = {MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), TORCHELASTIC_USE_AGENT_STORE: 'True', TORCHELASTIC_RUN_ID: 'gpu-shared'}
+      const results = await Promise.all(ranks(env, ['--rendezvous', 'env://', '--rank-timeout', '60']))
+      for (const [rank, r] of results.entries()) {
+        assert.equal(r.code, 2, `rank ${rank}: ${r.stdout.slice(0, 600)} ${r.stderr}`)
+        assert.match(r.stdout + r.stderr, SHARED, `rank ${rank}`)
+      }
+      const keys = ['answer', 'rank-0', 'rank-1', 'read-1'].map((k) => `kvbench/gpu-shared/0/${k}`)
+      const left = python(`
+import sys, datetime, torch.distributed as d
+s = d.TCPStore('127.0.0.1', int(sys.argv[1]), is_master=False, timeout=datetime.timedelta(seconds=20), wait_for_workers=False)
+print([k for k in sys.argv[2:] if s.check([k])])`, [String(port), ...keys])
+      assert.equal(left.status, 0, left.stderr)
+      assert.equal(left.stdout.trim(), '[]')
+    } finally {
+      server.stdin.end()
+      server.kill()
+    }
+  })
+
+  test('two ranks on one GPU through the TCPStore rank 0 serves (env://, no agent): both refused, exit 2', async () => {
+    const env = {MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(await freePort()), TORCHELASTIC_RUN_ID: 'gpu-shared-own'}
+    const results = await Promise.all(ranks(env, ['--rendezvous', 'env://', '--rank-timeout', '60']))
+    for (const [rank, r] of results.entries()) {
+      assert.equal(r.code, 2, `rank ${rank}: ${r.stdout.slice(0, 600)} ${r.stderr}`)
+      assert.match(r.stdout + r.stderr, SHARED, `rank ${rank}`)
+    }
+  })
+
+  const unshare = spawnSync('unshare', ['-u', 'true']).status === 0 ? null : 'unshare -u is not allowed here (a UTS namespace needs root)'
+  test('two ranks of two host names on one GPU: one NCCL communicator over two processes, every probe sum right, every byte verified', {skip: unshare ?? false}, async () => {
+    const env = {...process.env, WORLD_SIZE: '2', LOCAL_RANK: '0', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(await freePort()), TORCHELASTIC_RUN_ID: 'gpu-two-hosts'}
+    const base = process.env.KVBENCH_CMD ? [process.env.KVBENCH_CMD] : [process.execPath, join(ROOT, 'bin', 'run.js')]
+    const args = [...base, ...SMALL, '--rendezvous', 'env://', '--rank-timeout', '120']
+    const run = (rank) => {
+      const [cmd, argv] = rank === 0 ? [args[0], args.slice(1)] : ['unshare', ['-u', 'sh', '-c', 'hostname kvbench-other-host && exec "$@"', 'sh', ...args]]
+      const child = spawn(cmd, argv, {env: {...env, RANK: String(rank)}})
+      let out = ''
+      let err = ''
+      child.stdout.on('data', (d) => (out += d))
+      child.stderr.on('data', (d) => (err += d))
+      return new Promise((resolve) => child.on('close', (code) => resolve({code, out, err})))
+    }
+    const results = await Promise.all([run(0), run(1)])
+    for (const [rank, r] of results.entries()) {
+      assert.equal(r.code, 0, `rank ${rank}: ${r.out.slice(0, 800)} ${r.err}`)
+      const j = JSON.parse(r.out)
+      assert.equal(j.run.world.rank, rank)
+      assert.deepEqual([j.results.forward.allReduce.world, j.results.forward.allReduce.rank], [2, rank])
+      for (const d of j.results.designs) {
+        assert.equal(d.allReduce.mismatches, 0, `rank ${rank} ${d.design}`)
+        assert.ok(d.allReduce.calls >= 2 * 16 * 15, `rank ${rank} ${d.design}: ${d.allReduce.calls} calls`)
+        if (d.design !== 'off') assert.equal(d.verified, true, `rank ${rank} ${d.design}`)
+      }
+      assert.match(j.notes.join('\n'), /all-reduce across the 2 ranks of this torchrun run; rank 0's NCCL id through the TCPStore at 127\.0\.0\.1:/)
+    }
+  })
+
+  test('a rank whose rank 0 never comes: its wait ends in one line, exit 1', async () => {
+    const env = {WORLD_SIZE: '2', RANK: '1', LOCAL_RANK: '0', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(await freePort()), TORCHELASTIC_RUN_ID: 'gpu-alone'}
+    const r = await kvbenchAsync([...SMALL, '--rendezvous', 'env://', '--rank-timeout', '3'], {env}).done
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(r.stdout + r.stderr, /nothing listens there \(ECONNREFUSED\) after waiting: the rank that serves it did not start/)
+  })
+})
