@@ -12,6 +12,7 @@ import {transferExitCode} from '../dist/core/saveload/verdicts.js'
 import {transferMetrics} from '../dist/core/metrics/transfer-metrics.js'
 import {renderTransfer} from '../dist/cli/render/transfer.js'
 import {kvbench, kvbenchJson} from './helpers/cli.mjs'
+import {nativePhase} from './helpers/native-phase.mjs'
 import {assertSchema} from './helpers/schema.mjs'
 
 const runOpts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', connector: true, verify: true, warmupSteps: 3, stagingMiB: 16, copyCtas: 0, mappedCtas: 264, streamingCopies: true, stagingL2: 'auto', batchSharePct: 0, fault: 'none', allReduce: 'nccl', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
@@ -36,13 +37,7 @@ test('refused in one line, exit 2: ranks of a launcher world without --rendezvou
   assert.match(bad.stderr, /all-reduce/)
 })
 
-const phase = (design, over = {}) => ({
-  design, strategy: '-', stepGpuMs: Array(20).fill(10.3), stepWallMs: Array(20).fill(10.4), hookUs: {}, transferLatencyMs: [],
-  bytesMoved: 0, windowMs: 0, jobsOffered: 0, jobsDone: 0, jobsSkipped: 0, mismatches: 0, chunksChecked: 0, nonFinite: 0,
-  requestsScheduled: 0, requestsNotReadySteps: 0, offeredBytesPerStep: 0, stepsRun: 20, connectorBusyUs: 0, connectorAliveUs: 0,
-  allReduceMs: Array(20).fill(0.2), allReduceCalls: 20 * 64, allReduceMismatches: 0,
-  store: null, trace: null, directions: [], ...over,
-})
+const phase = nativePhase
 
 function run({wrong = 0} = {}) {
   return {

@@ -14,6 +14,7 @@ import {evaluateGates, transferGateSpecs} from '../dist/core/gates.js'
 import {transferMetrics} from '../dist/core/metrics/transfer-metrics.js'
 import {renderTransfer} from '../dist/cli/render/transfer.js'
 import {kvbench} from './helpers/cli.mjs'
+import {nativePhase} from './helpers/native-phase.mjs'
 import {assertSchema} from './helpers/schema.mjs'
 
 test('refused in one line, exit 2: with --device, --trace, a launcher rank, a py: connector; the worker fault needs --gpus', () => {
@@ -34,13 +35,7 @@ test('refused in one line, exit 2: with --device, --trace, a launcher rank, a py
 
 const runOpts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', connector: true, verify: true, warmupSteps: 3, stagingMiB: 16, copyCtas: 0, mappedCtas: 264, streamingCopies: true, stagingL2: 'auto', batchSharePct: 0, fault: 'none', allReduce: 'nccl', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
 
-const phase = (design, over = {}) => ({
-  design, strategy: '-', stepGpuMs: Array(20).fill(10), stepWallMs: Array(20).fill(10.1), hookUs: {}, transferLatencyMs: [],
-  bytesMoved: 0, windowMs: 0, jobsOffered: 0, jobsDone: 0, jobsSkipped: 0, mismatches: 0, chunksChecked: 0, nonFinite: 0,
-  requestsScheduled: 0, requestsNotReadySteps: 0, offeredBytesPerStep: 0, stepsRun: 20, connectorBusyUs: 0, connectorAliveUs: 0,
-  allReduceMs: Array(20).fill(0.5), allReduceCalls: 20 * 64, allReduceMismatches: 0,
-  store: null, trace: null, directions: [], ...over,
-})
+const phase = (design, over = {}) => nativePhase(design, {stepGpuMs: Array(20).fill(10), stepWallMs: Array(20).fill(10.1), allReduceMs: Array(20).fill(0.5), ...over})
 
 // One GPU's native result: its D2H ceiling, what its async design moved in 1 s, its step beside the connector.
 function gpu({d2h, moved, stepMs, mismatches = 0, note = null}) {

@@ -94,21 +94,28 @@ print([k for k in sys.argv[2:] if s.check([k])])`, [String(port), ...keys])
     }
   })
 
-  const unshare = spawnSync('unshare', ['-u', 'true']).status === 0 ? null : 'unshare -u is not allowed here (a UTS namespace needs root)'
-  test('two ranks of two host names on one GPU: one NCCL communicator over two processes, every probe sum right, every byte verified', {skip: unshare ?? false}, async () => {
-    const env = {...process.env, WORLD_SIZE: '2', LOCAL_RANK: '0', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(await freePort()), TORCHELASTIC_RUN_ID: 'gpu-two-hosts'}
+  /** Ranks 0 and 1 of one torchrun world on GPU 0, rank 1 under another host name (its own UTS namespace). */
+  async function twoHosts(runId, extra) {
+    const env = {...process.env, WORLD_SIZE: '2', LOCAL_RANK: '0', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(await freePort()), TORCHELASTIC_RUN_ID: runId}
     const base = process.env.KVBENCH_CMD ? [process.env.KVBENCH_CMD] : [process.execPath, join(ROOT, 'bin', 'run.js')]
-    const args = [...base, ...SMALL, '--rendezvous', 'env://', '--rank-timeout', '120']
-    const run = (rank) => {
+    const small = extra.includes('--decode-steps') ? SMALL.filter((a, i) => a !== '--decode-steps' && SMALL[i - 1] !== '--decode-steps') : SMALL  // a flag given twice is refused
+    const args = [...base, ...small, '--rendezvous', 'env://', ...extra]
+    return [0, 1].map((rank) => {
       const [cmd, argv] = rank === 0 ? [args[0], args.slice(1)] : ['unshare', ['-u', 'sh', '-c', 'hostname kvbench-other-host && exec "$@"', 'sh', ...args]]
       const child = spawn(cmd, argv, {env: {...env, RANK: String(rank)}})
       let out = ''
       let err = ''
       child.stdout.on('data', (d) => (out += d))
       child.stderr.on('data', (d) => (err += d))
-      return new Promise((resolve) => child.on('close', (code) => resolve({code, out, err})))
-    }
-    const results = await Promise.all([run(0), run(1)])
+      const done = new Promise((resolve) => child.on('close', (code) => resolve({code, out, err, at: Date.now()})))
+      return {child, done}
+    })
+  }
+
+
+  const unshare = spawnSync('unshare', ['-u', 'true']).status === 0 ? null : 'unshare -u is not allowed here (a UTS namespace needs root)'
+  test('two ranks of two host names on one GPU: one NCCL communicator over two processes, every probe sum right, every byte verified', {skip: unshare ?? false}, async () => {
+    const results = await Promise.all((await twoHosts('gpu-two-hosts', ['--rank-timeout', '120'])).map((r) => r.done))
     for (const [rank, r] of results.entries()) {
       assert.equal(r.code, 0, `rank ${rank}: ${r.out.slice(0, 800)} ${r.err}`)
       const j = JSON.parse(r.out)
