@@ -144,6 +144,11 @@ describe('--connector py: faults in the hooks (exit 1, named)', () => {
     assert.equal(s.reason, 'crash')
     assert.match(s.message, /died of SIGSEGV during design Crashes \(last output: File ".*fakes.py", line \d+ in build_connector_meta\)/)
   })
+  test('a crash whose last lines reached the pipe in pieces: the whole frame line is named', () => {
+    const r = saveJson(['--connector', 'py:fakes:CrashesMidLine'])
+    assert.equal(r.code, 1)
+    assert.match(r.json.results.stopped.message, /\(last output: File "\/somewhere\/store.py", line 7 in flush_blocks\)$/)
+  })
   test('Ctrl-C: partial, exit 130, the child ended', async () => {
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'save', '--connector', 'py:fakes:Blocks', '--hook-timeout', '60', '--json'], {env: {...process.env, ...env}})
     let out = ''

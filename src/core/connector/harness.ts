@@ -57,12 +57,24 @@ export function runHarness(o: HarnessOptions): Promise<HarnessRun> {
     const run: HarnessRun = {lines: [], exitCode: null, signal: null, killedBy: null, interrupt: null, lastBeat: {design: null, hook: null}, outputTail: []}
     let last = Date.now()
     let pending = ''
-    const keepTail = (chunk: Buffer) => {
-      for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) run.outputTail.push(l)
-      if (run.outputTail.length > TAIL) run.outputTail.splice(0, run.outputTail.length - TAIL)
+    const keep = (l: string) => {
+      if (!l.trim()) return
+      run.outputTail.push(l)
+      if (run.outputTail.length > TAIL) run.outputTail.shift()
     }
-    child.stdout?.on('data', keepTail)
-    child.stderr?.on('data', keepTail)
+    // A pipe's chunks split lines anywhere (a traceback's `File "...", line N` arrived as "File" and the rest):
+    // each stream keeps its unfinished line until its newline or its end.
+    const tailOf = (stream: NodeJS.ReadableStream | null) => {
+      let partial = ''
+      stream?.on('data', (chunk: Buffer) => {
+        const parts = (partial + chunk.toString('utf8')).split('\n')
+        partial = parts.pop() ?? ''
+        for (const l of parts) keep(l)
+      })
+      stream?.on('end', () => keep(partial))
+    }
+    tailOf(child.stdout)
+    tailOf(child.stderr)
     const report = child.stdio[3] as NodeJS.ReadableStream
     report.on('data', (chunk: Buffer) => {
       last = Date.now()
