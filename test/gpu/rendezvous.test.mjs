@@ -8,11 +8,10 @@
 // its times say nothing; the probe sums, checked on every call, say the sums were right).
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {join} from 'node:path'
 import {describe, test} from 'node:test'
 
 import {serveTcpStore} from '../../dist/core/launch/rendezvous/tcp-store.js'
-import {gpuGate, kvbenchAsync, ROOT} from '../helpers/cli.mjs'
+import {gpuGate, kvbenchAsync} from '../helpers/cli.mjs'
 import {freePort} from '../helpers/net.mjs'
 
 const SMALL = ['save', '--profile', 'llama-3.2-1b', '--batch', '4', '--prompt-tokens', '1024', '--decode-steps', '12', '--strategy', 'staged', '--design', 'async', '--all-reduce', 'nccl', '--json']
@@ -28,8 +27,8 @@ function python(code, args = []) {
 }
 
 
-const ranks = (env, rankArgs = []) =>
-  [0, 1].map((rank) => kvbenchAsync([...SMALL, ...rankArgs], {env: {WORLD_SIZE: '2', RANK: String(rank), LOCAL_RANK: '0', ...env}}).done)
+const ranks = (env, rankArgs = [], wrap = () => []) =>
+  [0, 1].map((rank) => kvbenchAsync([...SMALL, ...rankArgs], {env: {WORLD_SIZE: '2', RANK: String(rank), LOCAL_RANK: '0', ...env}, wrap: wrap(rank)}).done)
 
 const gate = gpuGate()
 const torch = gate.skip ? null : torchReason()
@@ -94,31 +93,17 @@ print([k for k in sys.argv[2:] if s.check([k])])`, [String(port), ...keys])
     }
   })
 
-  /** Ranks 0 and 1 of one torchrun world on GPU 0, rank 1 under another host name (its own UTS namespace). */
-  async function twoHosts(runId, extra) {
-    const env = {...process.env, WORLD_SIZE: '2', LOCAL_RANK: '0', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(await freePort()), TORCHELASTIC_RUN_ID: runId}
-    const base = process.env.KVBENCH_CMD ? [process.env.KVBENCH_CMD] : [process.execPath, join(ROOT, 'bin', 'run.js')]
-    const small = extra.includes('--decode-steps') ? SMALL.filter((a, i) => a !== '--decode-steps' && SMALL[i - 1] !== '--decode-steps') : SMALL  // a flag given twice is refused
-    const args = [...base, ...small, '--rendezvous', 'env://', ...extra]
-    return [0, 1].map((rank) => {
-      const [cmd, argv] = rank === 0 ? [args[0], args.slice(1)] : ['unshare', ['-u', 'sh', '-c', 'hostname kvbench-other-host && exec "$@"', 'sh', ...args]]
-      const child = spawn(cmd, argv, {env: {...env, RANK: String(rank)}})
-      let out = ''
-      let err = ''
-      child.stdout.on('data', (d) => (out += d))
-      child.stderr.on('data', (d) => (err += d))
-      const done = new Promise((resolve) => child.on('close', (code) => resolve({code, out, err, at: Date.now()})))
-      return {child, done}
-    })
-  }
-
+  /** Ranks 0 and 1 on GPU 0, rank 1 under another host name (its own UTS namespace). */
+  const otherHost = ['unshare', '-u', 'sh', '-c', 'hostname kvbench-other-host && exec "$@"', 'sh']
+  const twoHosts = async (runId, extra) =>
+    ranks({MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(await freePort()), TORCHELASTIC_RUN_ID: runId}, ['--rendezvous', 'env://', ...extra], (rank) => (rank === 1 ? otherHost : []))
 
   const unshare = spawnSync('unshare', ['-u', 'true']).status === 0 ? null : 'unshare -u is not allowed here (a UTS namespace needs root)'
   test('two ranks of two host names on one GPU: one NCCL communicator over two processes, every probe sum right, every byte verified', {skip: unshare ?? false}, async () => {
-    const results = await Promise.all((await twoHosts('gpu-two-hosts', ['--rank-timeout', '120'])).map((r) => r.done))
+    const results = await Promise.all(await twoHosts('gpu-two-hosts', ['--rank-timeout', '120']))
     for (const [rank, r] of results.entries()) {
-      assert.equal(r.code, 0, `rank ${rank}: ${r.out.slice(0, 800)} ${r.err}`)
-      const j = JSON.parse(r.out)
+      assert.equal(r.code, 0, `rank ${rank}: ${r.stdout.slice(0, 800)} ${r.stderr}`)
+      const j = JSON.parse(r.stdout)
       assert.equal(j.run.world.rank, rank)
       assert.deepEqual([j.results.forward.allReduce.world, j.results.forward.allReduce.rank], [2, rank])
       for (const d of j.results.designs) {

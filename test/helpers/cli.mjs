@@ -69,10 +69,11 @@ export function addonPath() {
   return candidates.find((p) => existsSync(p)) ?? candidates[0]
 }
 
-/** Starts kvbench without waiting; resolves with its exit and output. */
-export function kvbenchAsync(args, {env = {}} = {}) {
+/** Starts kvbench without waiting (under the command `wrap` names, when given); resolves with its exit and output. */
+export function kvbenchAsync(args, {env = {}, wrap = []} = {}) {
   const base = process.env.KVBENCH_CMD ? [process.env.KVBENCH_CMD] : [process.execPath, join(ROOT, 'bin', 'run.js')]
-  const child = spawn(base[0], [...base.slice(1), ...args], {env: {...process.env, ...env}})
+  const [cmd, ...argv] = [...wrap, ...base, ...args]
+  const child = spawn(cmd, argv, {env: {...process.env, ...env}})
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))
