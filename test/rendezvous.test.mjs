@@ -1,17 +1,20 @@
 // --all-reduce nccl under a launcher's ranks: where the ranks meet for rank 0's NCCL id (a
 // directory, or a TCPStore kvbench serves or connects to), with no NCCL or GPU needed (the id is
-// made by a stand-in); two ranks on one GPU refused; nothing left behind; the flags' refusals.
+// made by a stand-in); two ranks on one GPU refused; nothing left behind; the flags' refusals; the
+// watchdog that ends a rank whose peer died.
 import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
+import {withRankWatchdog} from '../dist/core/launch/rank-watchdog.js'
 import {exchangeNcclId} from '../dist/core/launch/rendezvous/nccl-id.js'
 import {rendezvousTarget} from '../dist/core/launch/rendezvous/target.js'
 import {serveTcpStore, TcpStoreClient} from '../dist/core/launch/rendezvous/tcp-store.js'
-import {kvbench} from './helpers/cli.mjs'
+import {kvbench, ROOT} from './helpers/cli.mjs'
 import {freePort} from './helpers/net.mjs'
 
 const ID = 'ab'.repeat(128)
@@ -171,4 +174,38 @@ test('the flags: one line each, exit 2', () => {
     assert.match(r.stderr, message)
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
   }
+})
+
+test('a rank left without steps for --rank-timeout: the run is asked to stop and fails naming the rank; one still inside the GPU after the grace has its process ended, one that returned does not', async () => {
+  const watch = (work, ends) => {
+    const calls = {stopped: 0}
+    const p = withRankWatchdog(work, {rank: 3, timeoutS: 0.2, steps: () => 7, stopRun: () => calls.stopped++, endProcess: (code) => ends.push(code), checkEveryMs: 20, graceMs: 150})
+    return {p, calls}
+  }
+  const stuck = []
+  const hung = watch(new Promise(() => {}), stuck)
+  await assert.rejects(hung.p, (e) => e.exit === 1 && e.code === 'RANK_STALLED' && /^rank 3: no forward step for 0.2 s \(--rank-timeout\): a peer rank stopped or died/.test(e.message))
+  assert.equal(hung.calls.stopped, 1)
+  assert.deepEqual(stuck, [], 'not before the grace')
+  await new Promise((r) => setTimeout(r, 250))
+  assert.deepEqual(stuck, [1], 'ended, exit 1')
+
+  const returned = []
+  let finish
+  const ok = watch(new Promise((r) => (finish = r)), returned)
+  await assert.rejects(ok.p, /rank 3: no forward step/)
+  finish('cancelled run')
+  await new Promise((r) => setTimeout(r, 250))
+  assert.deepEqual(returned, [], 'a run that returned within the grace ends on its own')
+
+  const steps = {n: 0}
+  const moving = withRankWatchdog(new Promise((r) => setTimeout(() => r('done'), 400)), {rank: 0, timeoutS: 0.2, steps: () => steps.n++, stopRun: () => assert.fail('steps came'), endProcess: () => assert.fail('steps came'), checkEveryMs: 20})
+  assert.equal(await moving, 'done')
+})
+
+test('exitNow: the process ends with the code given, no exit handler run (a thread stuck inside CUDA cannot hold it up)', () => {
+  const script = `import {loadAddon} from './dist/native/load.js'; process.on('exit', () => console.log('exit handler ran')); const a = loadAddon(); setInterval(() => {}, 1000); a.exitNow(3)`
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {cwd: ROOT, encoding: 'utf8'})
+  assert.equal(r.status, 3, r.stderr)
+  assert.doesNotMatch(r.stdout, /exit handler ran/)
 })

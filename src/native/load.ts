@@ -35,6 +35,7 @@ export interface Addon {
   runBackendBench(plan: BackendBenchPlan): Promise<NativeBackendBench>
   cancelRun(): void
   runProgress(): RunProgress
+  exitNow(code: number): never
 }
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */

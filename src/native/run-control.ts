@@ -19,6 +19,13 @@ export function watchRunProgress(tick: (p: RunProgress) => void, everyMs = 200):
   return () => clearInterval(timer)
 }
 
+/** Ends the process at once with `code`, running no exit handler (a thread stuck inside CUDA would hold them up). */
+export function exitNow(code: number): void {
+  const addon = loadedAddon()
+  if (addon) addon.exitNow(code)
+  else process.exit(code)  // nothing native ran: the ordinary exit cannot wait on it
+}
+
 /** Asks a running save/load to stop after its current step, a backend bench at its next store call (Ctrl-C). */
 export function cancelRun(): void {
   loadedAddon()?.cancelRun()

@@ -2,7 +2,8 @@
 // communicator here would put two ranks on one GPU, which kvbench refuses before NCCL is asked):
 // torch's own TCPStore client against the store kvbench serves, kvbench's ranks meeting through
 // torch's TCPStore (as under torchrun's agent) and through the one rank 0 serves (env://), the
-// refusal reaching every rank with no key left, and a lone rank's wait ending (exit 1). And one
+// refusal reaching every rank with no key left, a lone rank's wait ending (exit 1), and a rank whose
+// peer is killed mid-run ending within --rank-timeout. And one
 // communicator over two processes after all: rank 1 in a UTS namespace of its own has another host
 // name, so kvbench and NCCL take the two ranks for two hosts (NCCL then joins them over sockets, so
 // its times say nothing; the probe sums, checked on every call, say the sums were right).
@@ -27,8 +28,10 @@ function python(code, args = []) {
 }
 
 
-const ranks = (env, rankArgs = [], wrap = () => []) =>
-  [0, 1].map((rank) => kvbenchAsync([...SMALL, ...rankArgs], {env: {WORLD_SIZE: '2', RANK: String(rank), LOCAL_RANK: '0', ...env}, wrap: wrap(rank)}).done)
+/** Ranks 0 and 1 started at once; each a kvbenchAsync handle (its child and its done). */
+const startRanks = (env, rankArgs = [], wrap = () => []) =>
+  [0, 1].map((rank) => kvbenchAsync([...SMALL, ...rankArgs], {env: {WORLD_SIZE: '2', RANK: String(rank), LOCAL_RANK: '0', ...env}, wrap: wrap(rank), detached: true}))
+const ranks = (...a) => startRanks(...a).map((r) => r.done)
 
 const gate = gpuGate()
 const torch = gate.skip ? null : torchReason()
@@ -96,11 +99,11 @@ print([k for k in sys.argv[2:] if s.check([k])])`, [String(port), ...keys])
   /** Ranks 0 and 1 on GPU 0, rank 1 under another host name (its own UTS namespace). */
   const otherHost = ['unshare', '-u', 'sh', '-c', 'hostname kvbench-other-host && exec "$@"', 'sh']
   const twoHosts = async (runId, extra) =>
-    ranks({MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(await freePort()), TORCHELASTIC_RUN_ID: runId}, ['--rendezvous', 'env://', ...extra], (rank) => (rank === 1 ? otherHost : []))
+    startRanks({MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(await freePort()), TORCHELASTIC_RUN_ID: runId}, ['--rendezvous', 'env://', ...extra], (rank) => (rank === 1 ? otherHost : []))
 
   const unshare = spawnSync('unshare', ['-u', 'true']).status === 0 ? null : 'unshare -u is not allowed here (a UTS namespace needs root)'
   test('two ranks of two host names on one GPU: one NCCL communicator over two processes, every probe sum right, every byte verified', {skip: unshare ?? false}, async () => {
-    const results = await Promise.all(await twoHosts('gpu-two-hosts', ['--rank-timeout', '120']))
+    const results = await Promise.all((await twoHosts('gpu-two-hosts', ['--rank-timeout', '120'])).map((r) => r.done))
     for (const [rank, r] of results.entries()) {
       assert.equal(r.code, 0, `rank ${rank}: ${r.stdout.slice(0, 800)} ${r.stderr}`)
       const j = JSON.parse(r.stdout)
@@ -113,6 +116,21 @@ print([k for k in sys.argv[2:] if s.check([k])])`, [String(port), ...keys])
       }
       assert.match(j.notes.join('\n'), /all-reduce across the 2 ranks of this torchrun run; rank 0's NCCL id through the TCPStore at 127\.0\.0\.1:/)
     }
+  })
+
+  test('a peer killed mid-run: the rank left waiting in its all-reduce fails naming itself within --rank-timeout, and its process ends', {skip: unshare ?? false}, async () => {
+    const [zero, one] = await twoHosts('gpu-peer-killed', ['--rank-timeout', '15', '--decode-steps', '64'])
+    await new Promise((r) => setTimeout(r, 15_000))  // both in their forward steps (about 0.3 s a step over sockets)
+    process.kill(-one.child.pid, 'SIGKILL')
+    const killedAt = Date.now()
+    const limit = setTimeout(() => process.kill(-zero.child.pid, 'SIGKILL'), 60_000)
+    const r = await zero.done
+    clearTimeout(limit)
+    assert.equal(r.signal, null, `rank 0 was still running 60 s after its peer was killed: ${r.stderr.slice(-600)}`)
+    assert.equal(r.code, 1, `${r.stdout.slice(0, 600)} ${r.stderr}`)
+    assert.match(r.stdout + r.stderr, /rank 0: no forward step for 15 s \(--rank-timeout\): a peer rank stopped or died/)
+    assert.ok(Date.now() - killedAt < 45_000, `rank 0 ended ${Date.now() - killedAt} ms after the kill`)
+    await one.done
   })
 
   test('a rank whose rank 0 never comes: its wait ends in one line, exit 1', async () => {

@@ -69,11 +69,14 @@ export function addonPath() {
   return candidates.find((p) => existsSync(p)) ?? candidates[0]
 }
 
-/** Starts kvbench without waiting (under the command `wrap` names, when given); resolves with its exit and output. */
-export function kvbenchAsync(args, {env = {}, wrap = []} = {}) {
+/**
+ * Starts kvbench without waiting (under the command `wrap` names, when given); resolves with its
+ * exit and output. `detached`: in a process group of its own, so that one signal reaches all of it.
+ */
+export function kvbenchAsync(args, {env = {}, wrap = [], detached = false} = {}) {
   const base = process.env.KVBENCH_CMD ? [process.env.KVBENCH_CMD] : [process.execPath, join(ROOT, 'bin', 'run.js')]
   const [cmd, ...argv] = [...wrap, ...base, ...args]
-  const child = spawn(cmd, argv, {env: {...process.env, ...env}})
+  const child = spawn(cmd, argv, {env: {...process.env, ...env}, detached})
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))

@@ -9,10 +9,11 @@ import {toolInfo} from '../tool-info.js'
 import {runTrace, type RunTrace} from '../trace/run-trace.js'
 import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type TransferMode, type WorkloadPlan} from '../plan.js'
 import {applyOverrides, loadProfile, type Profile, type ProfileOverrides} from '../profile.js'
-import {cancelRun, fromNative, memInfo, ncclUniqueId, runProgress, openStoreHandle, runSaveLoad, runSaveLoadTogether, watchRunProgress, type NativeGpuWorker, type NativeSaveLoadResult} from '../../native/index.js'
+import {cancelRun, exitNow, fromNative, memInfo, ncclUniqueId, runProgress, openStoreHandle, runSaveLoad, runSaveLoadTogether, watchRunProgress, type NativeGpuWorker, type NativeSaveLoadResult} from '../../native/index.js'
 import {parseGpuList} from '../gpu-list.js'
 import {launcherWorld} from '../launch/world.js'
 import {exchangeNcclId} from '../launch/rendezvous/nccl-id.js'
+import {withRankWatchdog} from '../launch/rank-watchdog.js'
 import type {RendezvousTarget} from '../launch/rendezvous/target.js'
 import {EXIT_RUN_FAILED, KvError} from '../errors.js'
 import {cpuRanges, hostPlacements, type HostPlacementPlan} from '../host-placement.js'
@@ -102,7 +103,7 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
       notes.push(`all-reduce across the ${world.size} ranks of this ${world.launcher} run; rank 0's NCCL id through ${ranks.where}`)
     }
     const one = () => runSaveLoad(wp.plan).then((native) => ({native, results: summarizeRun(native, wp, profile, req.mode, req.backend)}))
-    const work = devices ? runOnGpus(wp, devices, placements, profile, req, notes) : world ? withRankWatchdog(one(), world.rank, req.rankTimeoutS!) : one()
+    const work = devices ? runOnGpus(wp, devices, placements, profile, req, notes) : world ? withRankWatchdog(one(), {rank: world.rank, timeoutS: req.rankTimeoutS!, steps: () => runProgress().done, stopRun: cancelRun, endProcess: exitNow}) : one()
     const ran = await work.finally(async () => {
       stopWatching?.()
       await ranks?.close()
@@ -171,26 +172,3 @@ export function gpuRunResults(workers: readonly NativeGpuWorker[], wp: WorkloadP
   return {native: workers[first].result!, results}
 }
 
-/**
- * A rank whose forward all-reduces with other processes' waits in NCCL for as long as a peer is
- * gone: with no forward step for `timeoutS` (counted from the run's start until the first), the
- * run fails (exit 1) and the process ends shortly after saying so, since the native wait cannot
- * be interrupted.
- */
-function withRankWatchdog<T>(work: Promise<T>, rank: number, timeoutS: number): Promise<T> {
-  let last = Date.now()
-  let seen = -1
-  let timer: NodeJS.Timeout | undefined
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setInterval(() => {
-      const {done} = runProgress()
-      if (done !== seen) (seen = done), (last = Date.now())
-      if (Date.now() - last < 1000 * timeoutS) return
-      clearInterval(timer)
-      cancelRun()
-      setTimeout(() => process.exit(EXIT_RUN_FAILED), 5000).unref()  // after the error is written
-      reject(new KvError('RANK_STALLED', `rank ${rank}: no forward step for ${timeoutS} s (--rank-timeout): a peer rank stopped or died, and its all-reduce never came`, EXIT_RUN_FAILED))
-    }, 1000)
-  })
-  return Promise.race([work, stalled]).finally(() => clearInterval(timer))
-}
