@@ -36,8 +36,8 @@ Napi::Value CancelRun(const Napi::CallbackInfo& info) {
 }
 
 // Ends the process at once with `code`, running no exit handler: a rank left waiting on a GPU for a
-// peer that died has a thread inside CUDA that never returns, and the exit handlers' CUDA teardown
-// would wait on it (seen on an H200: such a rank did not end for 450 s after process.exit).
+// peer that died has a thread inside CUDA that never returns, and the exit handlers (CUDA's teardown
+// among them) can wait on it (an H200 rank so left, ended the ordinary way, did not end in 450 s).
 Napi::Value ExitNow(const Napi::CallbackInfo& info) {
   const int code = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 1;
   std::fflush(nullptr);

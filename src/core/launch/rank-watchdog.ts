@@ -2,7 +2,7 @@
 // no step. The watchdog ends such a rank: no forward step for --rank-timeout seconds, and the run
 // is asked to stop and fails with a line naming the rank; a run still inside the GPU a few seconds
 // later (its thread waits on a kernel that waits for the dead peer) has the process ended at once,
-// since the exit handlers' CUDA teardown would wait on that thread too.
+// since the exit handlers (CUDA's teardown among them) can wait on that thread too.
 import {EXIT_RUN_FAILED, KvError} from '../errors.js'
 
 export interface RankWatch {
