@@ -176,16 +176,18 @@ test('the flags: one line each, exit 2', () => {
   }
 })
 
-test('a rank left without steps for --rank-timeout: the run is asked to stop and fails naming the rank; one still inside the GPU after the grace has its process ended, one that returned does not', async () => {
+test('a rank left without steps for --rank-timeout: the run is asked to stop, its communicator aborted, and it fails naming the rank; one still inside the GPU after the grace has its process ended, one that returned does not', async () => {
   const watch = (work, ends) => {
-    const calls = {stopped: 0}
-    const p = withRankWatchdog(work, {rank: 3, timeoutS: 0.2, steps: () => 7, stopRun: () => calls.stopped++, endProcess: (code) => ends.push(code), checkEveryMs: 20, graceMs: 150})
+    const calls = {stopped: 0, aborted: []}
+    const p = withRankWatchdog(work, {rank: 3, timeoutS: 0.2, steps: () => 7, stopRun: () => calls.stopped++, abortAllReduce: (why) => calls.aborted.push(why), endProcess: (code) => ends.push(code), checkEveryMs: 20, graceMs: 150})
     return {p, calls}
   }
   const stuck = []
   const hung = watch(new Promise(() => {}), stuck)
   await assert.rejects(hung.p, (e) => e.exit === 1 && e.code === 'RANK_STALLED' && /^rank 3: no forward step for 0.2 s \(--rank-timeout\): a peer rank stopped or died/.test(e.message))
   assert.equal(hung.calls.stopped, 1)
+  assert.equal(hung.calls.aborted.length, 1)
+  assert.match(hung.calls.aborted[0], /^rank 3: no forward step for 0.2 s/, 'the communicator aborted with the reason')
   assert.deepEqual(stuck, [], 'not before the grace')
   await new Promise((r) => setTimeout(r, 250))
   assert.deepEqual(stuck, [1], 'ended, exit 1')
@@ -199,7 +201,7 @@ test('a rank left without steps for --rank-timeout: the run is asked to stop and
   assert.deepEqual(returned, [], 'a run that returned within the grace ends on its own')
 
   const steps = {n: 0}
-  const moving = withRankWatchdog(new Promise((r) => setTimeout(() => r('done'), 400)), {rank: 0, timeoutS: 0.2, steps: () => steps.n++, stopRun: () => assert.fail('steps came'), endProcess: () => assert.fail('steps came'), checkEveryMs: 20})
+  const moving = withRankWatchdog(new Promise((r) => setTimeout(() => r('done'), 400)), {rank: 0, timeoutS: 0.2, steps: () => steps.n++, stopRun: () => assert.fail('steps came'), abortAllReduce: () => assert.fail('steps came'), endProcess: () => assert.fail('steps came'), checkEveryMs: 20})
   assert.equal(await moving, 'done')
 })
 

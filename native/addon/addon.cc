@@ -27,6 +27,7 @@ static Napi::Object InitKvbench(Napi::Env env, Napi::Object exports) {
   exports.Set("cancelRun", Napi::Function::New(env, CancelRun, "cancelRun"));
   exports.Set("runProgress", Napi::Function::New(env, RunProgress, "runProgress"));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
+  exports.Set("abortAllReduce", Napi::Function::New(env, AbortAllReduce, "abortAllReduce"));
   exports.Set("abiVersion", Napi::Number::New(env, KVBENCH_ADDON_ABI));
   exports.Set("noCudaMessage", Napi::String::New(env, kv::kNoCudaMessage));
   return exports;

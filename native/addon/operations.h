@@ -22,6 +22,7 @@ Napi::Function StoreHandleClass(Napi::Env env);
 Napi::Value CancelRun(const Napi::CallbackInfo& info);
 Napi::Value RunProgress(const Napi::CallbackInfo& info);
 Napi::Value ExitNow(const Napi::CallbackInfo& info);
+Napi::Value AbortAllReduce(const Napi::CallbackInfo& info);
 
 // measure_ceilings.cc: env --measure's plan, and the ceilings a save/load run reads.
 kv::MeasurePlan measurePlanFromJs(const Napi::Object& o);

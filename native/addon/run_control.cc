@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
+#include <thread>
 
 #include "fields.h"
 #include "operations.h"
@@ -24,14 +26,35 @@ std::atomic<long long>& progressTotal() {
   return total;
 }
 
+kv::SharedComm& launcherComm() {
+  static kv::SharedComm* slot = new kv::SharedComm;  // never freed: an abort thread may outlive the exit
+  return *slot;
+}
+
 void startRun() {
   cancelFlag().store(false);
   progressCount().store(0);
   progressTotal().store(0);
+  kv::SharedComm& slot = launcherComm();
+  std::lock_guard<std::mutex> held(slot.m);
+  slot.comm = nullptr;
+  slot.aborted = false;
+  slot.why.clear();
 }
 
 Napi::Value CancelRun(const Napi::CallbackInfo& info) {
   cancelFlag().store(true);
+  return info.Env().Undefined();
+}
+
+// abortAllReduce(why): on a thread of its own, so that the caller never waits for the lock of an
+// enqueue that is itself stuck (a first all-reduce connecting to a peer that is gone).
+Napi::Value AbortAllReduce(const Napi::CallbackInfo& info) {
+  const std::string why = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "the all-reduce was aborted";
+  std::thread([why] {
+    const kv::Nccl nccl;
+    launcherComm().abort(nccl, why);
+  }).detach();
   return info.Env().Undefined();
 }
 

@@ -14,6 +14,7 @@ Napi::Value RunSaveLoad(const Napi::CallbackInfo& info) {
         kv::SaveLoadPlan p = planFromJs(objectArg(v, usage));
         startRun();
         p.cancel = &cancelFlag();
+        p.allReduce.abortable = &launcherComm();
         p.stepsDone = &progressCount();
         p.stepsTotal = &progressTotal();
         return p;

@@ -36,6 +36,7 @@ export interface Addon {
   cancelRun(): void
   runProgress(): RunProgress
   exitNow(code: number): never
+  abortAllReduce(why: string): void
 }
 
 /** Where the addon may be: an explicit override, next to a bundled build, or node-gyp's output. */

@@ -26,6 +26,14 @@ export function exitNow(code: number): void {
   else process.exit(code)  // nothing native ran: the ordinary exit cannot wait on it
 }
 
+/**
+ * Aborts the running save/load's own NCCL communicator (a launcher's rank), on a native thread of
+ * its own: its kernels waiting for a peer end, and its next all-reduce throws `why`.
+ */
+export function abortAllReduce(why: string): void {
+  loadedAddon()?.abortAllReduce(why)
+}
+
 /** Asks a running save/load to stop after its current step, a backend bench at its next store call (Ctrl-C). */
 export function cancelRun(): void {
   loadedAddon()?.cancelRun()

@@ -88,11 +88,11 @@ void* Nccl::initRank(int world, int rank, const NcclUniqueId& id) const {
 }
 
 void Nccl::destroy(void* comm) const {
-  if (comm) commDestroy_(comm);
+  if (comm && commDestroy_) commDestroy_(comm);
 }
 
 void Nccl::abort(void* comm) const {
-  if (comm) commAbort_(comm);
+  if (comm && commAbort_) commAbort_(comm);
 }
 
 void Nccl::groupStart() const { check(groupStart_(), "ncclGroupStart"); }

@@ -3,6 +3,7 @@
 // without its tensor-parallel all-reduce and the run says why.
 #pragma once
 #include <cstddef>
+#include <mutex>
 #include <string>
 
 // cudaStream_t without the CUDA headers: `env` reports NCCL from an addon built without CUDA too.
@@ -52,6 +53,24 @@ class Nccl {
   int (*groupEnd_)() = nullptr;
   int (*allReduce_)(const void*, void*, size_t, int, int, void*, CUstream_st*) = nullptr;
   const char* (*errorString_)(int) = nullptr;
+};
+
+// A communicator another thread may abort: NCCL's own way out for a rank left waiting in a
+// collective for a peer that failed or died (its kernels see the abort and end). The lock is
+// held around each enqueue on it and around the abort, never around a wait.
+struct SharedComm {
+  std::mutex m;
+  void* comm = nullptr;
+  bool aborted = false;
+  std::string why;  // what the next call on it throws once aborted
+  // Ends its work in flight, once; with no communicator yet, the one to come is refused. Never throws.
+  void abort(const Nccl& nccl, const std::string& reason) {
+    std::lock_guard<std::mutex> held(m);
+    if (aborted) return;
+    nccl.abort(comm);
+    aborted = true;
+    why = reason;
+  }
 };
 
 }  // namespace kv

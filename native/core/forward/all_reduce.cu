@@ -29,6 +29,14 @@ AllReduce::AllReduce(const AllReducePlan& plan, cudaStream_t compute, int layers
     if (plan.uniqueIdHex.empty() && plan.world > 1) throw Error(codes::kBadInput, "all-reduce: a world of several ranks needs rank 0's NCCL id");
     const NcclUniqueId id = plan.uniqueIdHex.empty() ? nccl_.uniqueId() : uniqueIdFromHex(plan.uniqueIdHex);
     comm_ = nccl_.initRank(plan.world, plan.rank, id);
+    if (SharedComm* slot = plan.abortable) {  // kept where another thread can abort it
+      std::lock_guard<std::mutex> held(slot->m);
+      if (slot->aborted) {  // asked while the ranks were still meeting
+        nccl_.abort(comm_);
+        throw Error(codes::kCuda, slot->why);
+      }
+      slot->comm = comm_;
+    }
   }
   try {
     probeIn_ = allocDevice(sizeof(unsigned long long));
@@ -40,13 +48,22 @@ AllReduce::AllReduce(const AllReducePlan& plan, cudaStream_t compute, int layers
     after_.resize(perStep);
     KV_CUDA(cudaStreamSynchronize(compute_));
   } catch (...) {
-    if (!plan.shared) nccl_.destroy(comm_);  // no destructor runs for a constructor that threw
+    releaseOwnComm();  // no destructor runs for a constructor that threw
     throw;
   }
 }
 
-AllReduce::~AllReduce() {
-  if (!plan_.shared) nccl_.destroy(comm_);  // a shared one is the run's
+AllReduce::~AllReduce() { releaseOwnComm(); }
+
+void AllReduce::releaseOwnComm() {
+  if (plan_.shared) return;  // the run's
+  if (SharedComm* slot = plan_.abortable) {
+    std::lock_guard<std::mutex> held(slot->m);
+    if (!slot->aborted) nccl_.destroy(comm_);  // an aborted one is freed by its abort
+    slot->comm = nullptr;
+    return;
+  }
+  nccl_.destroy(comm_);
 }
 
 void AllReduce::sumBf16(void* data, size_t count) {
@@ -60,9 +77,9 @@ void AllReduce::sumBf16(void* data, size_t count) {
   if (plan_.unordered) s = side_.get();  // the fault: no wait for the compute stream's writes
   {
     std::unique_lock<std::mutex> held;
-    if (plan_.shared) {
-      held = std::unique_lock<std::mutex>(plan_.shared->m);
-      if (plan_.shared->aborted) throw Error(codes::kCuda, "the all-reduce was aborted: this GPU waited for a GPU whose worker failed");
+    if (SharedComm* slot = plan_.shared ? plan_.shared : plan_.abortable) {
+      held = std::unique_lock<std::mutex>(slot->m);
+      if (slot->aborted) throw Error(codes::kCuda, slot->why);
     }
     nccl_.groupStart();
     nccl_.allReduceSumBf16(data, data, count, comm_, s);

@@ -36,6 +36,8 @@ class AllReduce {
   int world() const { return plan_.world; }
 
  private:
+  void releaseOwnComm();  // never throws
+
   AllReducePlan plan_;
   Nccl nccl_;
   void* comm_ = nullptr;

@@ -468,12 +468,7 @@ struct Communicators {
   }
   // A rank left waiting for a failed one: its work in flight ended (the worker's next call throws).
   void abortAll() {
-    for (auto& r : ranks) {
-      std::lock_guard<std::mutex> held(r->m);
-      if (r->aborted || !r->comm) continue;
-      nccl.abort(r->comm);
-      r->aborted = true;
-    }
+    for (auto& r : ranks) r->abort(nccl, "the all-reduce was aborted: this GPU waited for a GPU whose worker failed");
   }
   ~Communicators() {
     for (auto& r : ranks)

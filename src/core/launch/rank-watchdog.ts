@@ -1,8 +1,10 @@
 // A launcher's rank whose peer stopped or died waits in an all-reduce that never comes: no error,
 // no step. The watchdog ends such a rank: no forward step for --rank-timeout seconds, and the run
-// is asked to stop and fails with a line naming the rank; a run still inside the GPU a few seconds
-// later (its thread waits on a kernel that waits for the dead peer) has the process ended at once,
-// since the exit handlers (CUDA's teardown among them) can wait on that thread too.
+// is asked to stop, its communicator aborted (NCCL's way out: the kernels waiting for the peer
+// end, and the run returns and cleans up as after any failure), and it fails with a line naming
+// the rank. A run still inside the GPU a few seconds later (the abort did not free its thread) has
+// the process ended at once, since the exit handlers (CUDA's teardown among them) can wait on
+// that thread too.
 import {EXIT_RUN_FAILED, KvError} from '../errors.js'
 
 export interface RankWatch {
@@ -12,6 +14,8 @@ export interface RankWatch {
   steps: () => number
   /** asks the run to stop after its current step */
   stopRun: () => void
+  /** aborts the run's communicator without waiting; its next all-reduce throws `why` */
+  abortAllReduce: (why: string) => void
   /** ends the process now, without its exit handlers */
   endProcess: (code: number) => void
   checkEveryMs?: number
@@ -35,10 +39,12 @@ export function withRankWatchdog<T>(work: Promise<T>, w: RankWatch): Promise<T> 
       if (done !== seen) (seen = done), (last = Date.now())
       if (Date.now() - last < 1000 * w.timeoutS) return
       clearInterval(timer)
+      const why = `rank ${w.rank}: no forward step for ${w.timeoutS} s (--rank-timeout): a peer rank stopped or died, and its all-reduce never came`
       w.stopRun()
+      w.abortAllReduce(why)
       // unref: a run that returns in time lets the process end on its own, its error written
       setTimeout(() => settled || w.endProcess(EXIT_RUN_FAILED), w.graceMs ?? 5000).unref()
-      reject(new KvError('RANK_STALLED', `rank ${w.rank}: no forward step for ${w.timeoutS} s (--rank-timeout): a peer rank stopped or died, and its all-reduce never came`, EXIT_RUN_FAILED))
+      reject(new KvError('RANK_STALLED', why, EXIT_RUN_FAILED))
     }, every)
   })
   return Promise.race([work, stalled]).finally(() => clearInterval(timer))

@@ -9,7 +9,7 @@ import {toolInfo} from '../tool-info.js'
 import {runTrace, type RunTrace} from '../trace/run-trace.js'
 import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type TransferMode, type WorkloadPlan} from '../plan.js'
 import {applyOverrides, loadProfile, type Profile, type ProfileOverrides} from '../profile.js'
-import {cancelRun, exitNow, fromNative, memInfo, ncclUniqueId, runProgress, openStoreHandle, runSaveLoad, runSaveLoadTogether, watchRunProgress, type NativeGpuWorker, type NativeSaveLoadResult} from '../../native/index.js'
+import {abortAllReduce, cancelRun, exitNow, fromNative, memInfo, ncclUniqueId, runProgress, openStoreHandle, runSaveLoad, runSaveLoadTogether, watchRunProgress, type NativeGpuWorker, type NativeSaveLoadResult} from '../../native/index.js'
 import {parseGpuList} from '../gpu-list.js'
 import {launcherWorld} from '../launch/world.js'
 import {exchangeNcclId} from '../launch/rendezvous/nccl-id.js'
@@ -103,7 +103,7 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
       notes.push(`all-reduce across the ${world.size} ranks of this ${world.launcher} run; rank 0's NCCL id through ${ranks.where}`)
     }
     const one = () => runSaveLoad(wp.plan).then((native) => ({native, results: summarizeRun(native, wp, profile, req.mode, req.backend)}))
-    const work = devices ? runOnGpus(wp, devices, placements, profile, req, notes) : world ? withRankWatchdog(one(), {rank: world.rank, timeoutS: req.rankTimeoutS!, steps: () => runProgress().done, stopRun: cancelRun, endProcess: exitNow}) : one()
+    const work = devices ? runOnGpus(wp, devices, placements, profile, req, notes) : world ? withRankWatchdog(one(), {rank: world.rank, timeoutS: req.rankTimeoutS!, steps: () => runProgress().done, stopRun: cancelRun, abortAllReduce, endProcess: exitNow}) : one()
     const ran = await work.finally(async () => {
       stopWatching?.()
       await ranks?.close()
