@@ -18,6 +18,7 @@
 #   crossover  sweep save --strategy all --connector off over block sizes (chunks 2 KiB-256 KiB): the crossover
 #   harness    the C++ harness (make -C native harness): the CUDA core without Node
 #   suite      the GPU test suite (kvbench-test-gpu)
+#   suites     only the GPU suite's files SUITES names (e.g. SUITES="rendezvous all-reduce gpus"), their TAP in $OUT/test-gpu-NAME.txt
 set -uo pipefail
 R=/tmp/kvb-check
 OUT=${OUT:-/tmp/kvbench-out}; mkdir -p "$OUT"
@@ -67,6 +68,10 @@ for s in ${STEPS:-env save load audit connector backend suite}; do
              echo "harness rc=$?" | tee -a "$R/steps.txt"; tail -5 "$R/harness.txt" ;;
     suite) $B/kvbench/bin/kvbench-test-gpu > $OUT/test-gpu.txt 2>&1
            grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu.txt ;;
+    suites) for n in ${SUITES:?SUITES names the test/gpu files to run}; do
+              (cd $B/kvbench && KVBENCH_CMD=$K KVBENCH_REQUIRE_GPU=1 ./node/node --test --test-concurrency=1 test/gpu/$n.test.mjs) > $OUT/test-gpu-$n.txt 2>&1
+              echo "suite $n rc=$?" | tee -a "$R/steps.txt"; grep -E "^# (tests|pass|fail|skipped)|^not ok" $OUT/test-gpu-$n.txt
+            done ;;
   esac
 done
 python3 - "$R" <<'PY'

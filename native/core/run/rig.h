@@ -146,7 +146,7 @@ struct Rig {
     c.batchSharePct = s == Strategy::StagedGather ? p.batchSharePct : 0;
     return c;
   }
-  bool cancelled() const { return (p.cancel && p.cancel->load()) || (p.group && p.group->stopping()); }
+  bool cancelled() const { return p.stopping(); }
   // Whether the next forward step may begin: GPUs whose forwards all-reduce with each other
   // stop on the same step (worker_group.h), else a step begins unless the run is stopping.
   bool mayStep() const { return p.group && p.allReduce.on ? p.group->mayStep(p.worker) : !cancelled(); }

@@ -75,7 +75,7 @@ struct Run {
     setAside.drop();
     store.reset();
   }
-  bool cancelled() const { return (p.cancel && p.cancel->load()) || (p.group && p.group->stopping()); }
+  bool cancelled() const { return p.stopping(); }
   // --gpus: waits for every GPU's worker to reach this point; false when the run is stopping.
   bool together() const { return !p.group || p.group->together(); }
   // --gpus: every worker's run, so that all take the first one's strategy pick (null: one GPU).

@@ -86,6 +86,8 @@ struct SaveLoadPlan {
   // --gpus: the group this GPU's run belongs to and its place in it (runSaveLoadTogether sets them).
   WorkerGroup* group = nullptr;
   int worker = 0;
+  // Whether the run is to stop: cancelled (Ctrl-C, a launcher rank's watchdog) or its group stopping.
+  bool stopping() const { return (cancel && cancel->load()) || (group && group->stopping()); }
 };
 
 // The store alone, once per run: every pool extent put, the pool poisoned, every record read back.
