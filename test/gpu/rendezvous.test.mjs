@@ -15,7 +15,9 @@ import {serveTcpStore} from '../../dist/core/launch/rendezvous/tcp-store.js'
 import {gpuGate, kvbenchAsync} from '../helpers/cli.mjs'
 import {freePort} from '../helpers/net.mjs'
 
-const SMALL = ['save', '--profile', 'llama-3.2-1b', '--batch', '4', '--prompt-tokens', '1024', '--decode-steps', '12', '--strategy', 'staged', '--design', 'async', '--all-reduce', 'nccl', '--json']
+/** A small save with the all-reduce; `decodeSteps` for a run that must last (a flag given twice is refused). */
+const small = (decodeSteps = 12) => ['save', '--profile', 'llama-3.2-1b', '--batch', '4', '--prompt-tokens', '1024', '--decode-steps', String(decodeSteps), '--strategy', 'staged', '--design', 'async', '--all-reduce', 'nccl', '--json']
+const SMALL = small()
 const SHARED = /ranks 0 and 1 both run on GPU [0-9A-Fa-f:.]+ of host .+ \(device 0 and 0 there\): one NCCL communicator needs a GPU per rank/
 
 function torchReason() {
@@ -29,8 +31,8 @@ function python(code, args = []) {
 
 
 /** Ranks 0 and 1 started at once; each a kvbenchAsync handle (its child and its done). */
-const startRanks = (env, rankArgs = [], wrap = () => []) =>
-  [0, 1].map((rank) => kvbenchAsync([...SMALL, ...rankArgs], {env: {WORLD_SIZE: '2', RANK: String(rank), LOCAL_RANK: '0', ...env}, wrap: wrap(rank), detached: true}))
+const startRanks = (env, rankArgs = [], wrap = () => [], base = SMALL) =>
+  [0, 1].map((rank) => kvbenchAsync([...base, ...rankArgs], {env: {WORLD_SIZE: '2', RANK: String(rank), LOCAL_RANK: '0', ...env}, wrap: wrap(rank), detached: true}))
 const ranks = (...a) => startRanks(...a).map((r) => r.done)
 
 const gate = gpuGate()
@@ -98,8 +100,8 @@ print([k for k in sys.argv[2:] if s.check([k])])`, [String(port), ...keys])
 
   /** Ranks 0 and 1 on GPU 0, rank 1 under another host name (its own UTS namespace). */
   const otherHost = ['unshare', '-u', 'sh', '-c', 'hostname kvbench-other-host && exec "$@"', 'sh']
-  const twoHosts = async (runId, extra) =>
-    startRanks({MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(await freePort()), TORCHELASTIC_RUN_ID: runId}, ['--rendezvous', 'env://', ...extra], (rank) => (rank === 1 ? otherHost : []))
+  const twoHosts = async (runId, extra, base = SMALL) =>
+    startRanks({MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(await freePort()), TORCHELASTIC_RUN_ID: runId}, ['--rendezvous', 'env://', ...extra], (rank) => (rank === 1 ? otherHost : []), base)
 
   const unshare = spawnSync('unshare', ['-u', 'true']).status === 0 ? null : 'unshare -u is not allowed here (a UTS namespace needs root)'
   test('two ranks of two host names on one GPU: one NCCL communicator over two processes, every probe sum right, every byte verified', {skip: unshare ?? false}, async () => {
@@ -119,7 +121,7 @@ print([k for k in sys.argv[2:] if s.check([k])])`, [String(port), ...keys])
   })
 
   test('a peer killed mid-run: the rank left waiting in its all-reduce fails naming itself within --rank-timeout, and its process ends', {skip: unshare ?? false}, async () => {
-    const [zero, one] = await twoHosts('gpu-peer-killed', ['--rank-timeout', '15', '--decode-steps', '64'])
+    const [zero, one] = await twoHosts('gpu-peer-killed', ['--rank-timeout', '15'], small(64))
     await new Promise((r) => setTimeout(r, 15_000))  // both in their forward steps (about 0.3 s a step over sockets)
     process.kill(-one.child.pid, 'SIGKILL')
     const killedAt = Date.now()
