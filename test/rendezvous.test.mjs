@@ -179,7 +179,7 @@ test('the flags: one line each, exit 2', () => {
 test('a rank left without steps for --rank-timeout: the run is asked to stop, its communicator aborted, and it fails naming the rank; one still inside the GPU after the grace has its process ended, one that returned does not', async () => {
   const watch = (work, ends) => {
     const calls = {stopped: 0, aborted: []}
-    const p = withRankWatchdog(work, {rank: 3, timeoutS: 0.2, steps: () => 7, stopRun: () => calls.stopped++, abortAllReduce: (why) => calls.aborted.push(why), endProcess: (code) => ends.push(code), checkEveryMs: 20, graceMs: 150})
+    const p = withRankWatchdog(work, {rank: 3, timeoutS: 0.2, steps: () => 7, stopRun: () => calls.stopped++, abortAllReduce: (why) => calls.aborted.push(why), endProcess: (code, why) => ends.push([code, why]), checkEveryMs: 20, graceMs: 150})
     return {p, calls}
   }
   const stuck = []
@@ -190,7 +190,7 @@ test('a rank left without steps for --rank-timeout: the run is asked to stop, it
   assert.match(hung.calls.aborted[0], /^rank 3: no forward step for 0.2 s/, 'the communicator aborted with the reason')
   assert.deepEqual(stuck, [], 'not before the grace')
   await new Promise((r) => setTimeout(r, 250))
-  assert.deepEqual(stuck, [1], 'ended, exit 1')
+  assert.deepEqual(stuck, [[1, 'rank 3: the run was still inside the GPU 0.15 s after its communicator was aborted: process ended without cleanup']], 'ended, exit 1, saying so')
 
   const returned = []
   let finish

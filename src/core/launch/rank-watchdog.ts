@@ -16,8 +16,8 @@ export interface RankWatch {
   stopRun: () => void
   /** aborts the run's communicator without waiting; its next all-reduce throws `why` */
   abortAllReduce: (why: string) => void
-  /** ends the process now, without its exit handlers */
-  endProcess: (code: number) => void
+  /** ends the process now, without its exit handlers, `why` its last line */
+  endProcess: (code: number, why: string) => void
   checkEveryMs?: number
   /** how long a stopped run may take to return before the process is ended */
   graceMs?: number
@@ -43,7 +43,9 @@ export function withRankWatchdog<T>(work: Promise<T>, w: RankWatch): Promise<T> 
       w.stopRun()
       w.abortAllReduce(why)
       // unref: a run that returns in time lets the process end on its own, its error written
-      setTimeout(() => settled || w.endProcess(EXIT_RUN_FAILED), w.graceMs ?? 5000).unref()
+      const grace = w.graceMs ?? 5000
+      const ending = `rank ${w.rank}: the run was still inside the GPU ${grace / 1000} s after its communicator was aborted: process ended without cleanup`
+      setTimeout(() => settled || w.endProcess(EXIT_RUN_FAILED, ending), grace).unref()
       reject(new KvError('RANK_STALLED', why, EXIT_RUN_FAILED))
     }, every)
   })

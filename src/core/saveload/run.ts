@@ -102,8 +102,10 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
       wp.plan.allReduce = {world: world.size, rank: world.rank, uniqueIdHex: ranks.idHex}
       notes.push(`all-reduce across the ${world.size} ranks of this ${world.launcher} run; rank 0's NCCL id through ${ranks.where}`)
     }
+    // the watchdog's last resort: its line on stderr, since no exit handler runs to print anything
+    const endNow = (code: number, why: string) => (process.stderr.write(`${why}\n`), exitNow(code))
     const one = () => runSaveLoad(wp.plan).then((native) => ({native, results: summarizeRun(native, wp, profile, req.mode, req.backend)}))
-    const work = devices ? runOnGpus(wp, devices, placements, profile, req, notes) : world ? withRankWatchdog(one(), {rank: world.rank, timeoutS: req.rankTimeoutS!, steps: () => runProgress().done, stopRun: cancelRun, abortAllReduce, endProcess: exitNow}) : one()
+    const work = devices ? runOnGpus(wp, devices, placements, profile, req, notes) : world ? withRankWatchdog(one(), {rank: world.rank, timeoutS: req.rankTimeoutS!, steps: () => runProgress().done, stopRun: cancelRun, abortAllReduce, endProcess: endNow}) : one()
     const ran = await work.finally(async () => {
       stopWatching?.()
       await ranks?.close()
