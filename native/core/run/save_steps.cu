@@ -19,8 +19,9 @@ SaveSteps::SaveSteps(Rig& rg, Design d, Strategy s, JobSpan jobs_, int jobs, uin
       inflightCap(2.0 * jobBytes * jobs * rg.g.layers),
       perLayer(static_cast<size_t>(jobs) * rg.p.blocksPerJob * rg.g.parts),
       perStep(perLayer * rg.g.layers),
-      writeSlots(rg.p.mix ? total : kWriteSlots),
-      hostRing(allocPinned((rg.p.mix ? 1 : kWriteSlots) * perStep * sizeof(ChunkRef))),
+      allWrites(rg.p.mix || allWritesFit(total, perStep)),
+      writeSlots(allWrites ? total : kWriteSlots),
+      hostRing(allocPinned((allWrites ? 1 : kWriteSlots) * perStep * sizeof(ChunkRef))),
       writes(allocDevice(static_cast<size_t>(writeSlots) * perStep * sizeof(ChunkRef))),
       lastGen(rg.slots(), -1),
       jobPending(rg.slots() / rg.g.layers, -1),
@@ -49,7 +50,14 @@ SaveSteps::SaveSteps(Rig& rg, Design d, Strategy s, JobSpan jobs_, int jobs, uin
     copier = std::make_unique<Copier>(rig.copyConfig(s, Direction::Save), saveMain->get(), saveAux->get());
   }
   if (tier) useStore();
-  if (p.mix) uploadEveryStep();
+  if (allWrites) uploadEveryStep();
+}
+
+bool SaveSteps::allWritesFit(int total, size_t perStep) {
+  size_t freeBytes = 0, totalBytes = 0;
+  KV_CUDA(cudaMemGetInfo(&freeBytes, &totalBytes));
+  const size_t bytes = static_cast<size_t>(total) * perStep * sizeof(ChunkRef);
+  return bytes <= kAllWritesBytes && bytes <= freeBytes / 4;
 }
 
 // A save task's copies: each job's blocks of that layer into the job's extent of the layer.
@@ -67,9 +75,9 @@ void SaveSteps::expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) co
   }
 }
 
-// Step st's KV writes [layer][job][block][part], built on the host and uploaded (a mixed run: already there).
+// Step st's KV writes [layer][job][block][part], built on the host and uploaded (or already there).
 void SaveSteps::uploadStep(int st) {
-  if (p.mix) return;
+  if (allWrites) return;
   refs.clear();
   for (int l = 0; l < g.layers; ++l)
     for (int k = 0; k < jobsPerStep; ++k) rig.gpuRefs(refs, span.job(st * jobsPerStep + k), l, genBase + st, p.blocksPerJob);
@@ -79,7 +87,7 @@ void SaveSteps::uploadStep(int st) {
                           rig.compute.get()));
 }
 
-// A mixed run: every step's KV writes uploaded once, before the first step (outside its timing).
+// Every step's KV writes uploaded once, before the first step (outside its timing).
 void SaveSteps::uploadEveryStep() {
   for (int st = 0; st < total; ++st) {
     refs.clear();

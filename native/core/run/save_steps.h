@@ -29,18 +29,25 @@ class SaveSteps : public DirectionSteps {
   // written again only once its task completed; the ring holds kTaskSteps steps of tasks, far
   // more than are ever in flight (the bytes in flight are capped at two steps' worth).
   static constexpr int kTaskSteps = 16;
-  // Each step's KV writes are uploaded through a ring of this many pinned slots (the per-step
-  // sync makes a slot free again).
+  // Where every step's KV writes do not fit in kAllWritesBytes (or a quarter of the free GPU
+  // memory), each step's are built and uploaded through a ring of this many pinned slots (the
+  // per-step sync makes a slot free again).
   static constexpr int kWriteSlots = 4;
+  static constexpr size_t kAllWritesBytes = size_t{4} << 30;
 
   const JobSpan span;
   const int jobsPerStep, groupsPerLayer;
   const uint64_t genBase;
   const double jobBytes, inflightCap;
   const size_t perLayer, perStep;
-  // A mixed run uploads every step's KV writes before its first step instead: a per-step upload
-  // on the compute stream queued behind the loads' host-to-device copies on the copy engine, and
-  // with the link reference's back-to-back loads a step waited seconds for it (H200, 2026-12-02).
+  // Every step's KV writes are uploaded before the first step where they fit: building them is
+  // the synthetic forward's work, not an engine's, and built each step it kept the host from
+  // launching the step (the 70B shard's 390k writes a step: 31.6 ms wall against a 25.7 ms GPU
+  // step, H200 2026-12-03, so the link idled and the load offered per GPU step fell short of
+  // the link per wall step). A mixed run always does: a per-step upload on the compute stream
+  // queued behind the loads' host-to-device copies, and beside the link reference's back-to-back
+  // loads a step waited seconds for it (H200, 2026-12-02).
+  const bool allWrites;
   const int writeSlots;
   PinnedBuffer hostRing;
   DeviceBuffer writes;
@@ -65,6 +72,7 @@ class SaveSteps : public DirectionSteps {
   std::vector<double>&waitForBlockFree, &saveLayer, &publishSaves, &poll, &waitForSave;
 
   void expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) const;
+  static bool allWritesFit(int total, size_t perStep);
   void uploadStep(int st);
   void uploadEveryStep();
   void complete(const ConnectorTask& t, double doneUs);
