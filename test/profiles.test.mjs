@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
-import {checkFits, memAvailableBytes, planWorkload, stagingSlots} from '../dist/core/plan.js'
+import {checkFits, DEFAULT_STAGING, memAvailableBytes, planWorkload, stagingFor, stagingSlots} from '../dist/core/plan.js'
 import {applyOverrides, deriveSizes, listProfileNames, loadProfile, validateProfile} from '../dist/core/profile.js'
 import {kvbench, kvbenchJson, ROOT} from './helpers/cli.mjs'
 import {assertSchema} from './helpers/schema.mjs'
@@ -38,6 +38,10 @@ test('a missing or mistyped field names the file and the field', () => {
     [(p) => (p.layout = 'diagonal'), /field 'layout' must be one of layer-major, block-contiguous/],
     [(p) => delete p.workload, /field 'workload' is missing/],
     [(p) => (p.attention.headDim = 100), /field 'attention.headDim' must be a multiple of 8/],
+    [(p) => (p.staging = {mib: 0}), /field 'staging.mib' must be between 1 and 4096, got 0/],
+    [(p) => (p.staging = {l2: 'sometimes'}), /field 'staging.l2' must be one of auto, persist, normal, got "sometimes"/],
+    [(p) => (p.staging = {mib: 32, slots: 4}), /field 'staging.slots' is not a profile field \(known here: mib, l2\)/],
+    [(p) => (p.staging = 64), /field 'staging' must be an object/],
   ]
   for (const [mutate, re] of cases) {
     const p = structuredClone(base)
@@ -139,6 +143,29 @@ test('staging ring slots: about 8 MiB each, 2 to 8, every slot aligned for 16-by
   assert.equal(odd.slots, 3)
   assert.equal(odd.slotBytes % 256, 0)
   assert.ok(odd.slotBytes <= (25 * MiB) / 3 && odd.slotBytes > (25 * MiB) / 3 - 256)
+})
+
+test("the staging ring: each flag, else the profile's staging, else the default; the note says when the profile chose", () => {
+  const MiB = 2 ** 20
+  const unset = {...runOpts, stagingMiB: undefined, stagingL2: undefined}
+  const small = loadProfile('llama-3.2-1b')
+  assert.deepEqual(small.staging, {mib: 64, l2: 'normal'})
+  let plan = planWorkload(small, unset).plan
+  assert.equal(plan.stagingBytes, 64 * MiB)
+  assert.equal(plan.stagingSlots, 8)
+  assert.equal(plan.stagingL2, 'normal')
+  assert.match(stagingFor(small, unset).note, /^staging ring 64 MiB, --staging-l2 normal: profile llama-3.2-1b's staging/)
+  plan = planWorkload(small, {...unset, stagingMiB: 16}).plan
+  assert.equal(plan.stagingBytes, 16 * MiB, '--staging-mib wins')
+  assert.equal(plan.stagingL2, 'normal', 'the profile still sets what no flag gave')
+  assert.match(stagingFor(small, {stagingMiB: 16}).note, /^staging ring --staging-l2 normal: profile/)
+  assert.equal(stagingFor(small, {stagingMiB: 16, stagingL2: 'auto'}).note, null)
+  const eight = loadProfile('llama-3.1-8b')
+  assert.equal(eight.staging, undefined)
+  plan = planWorkload(eight, unset).plan
+  assert.equal(plan.stagingBytes, DEFAULT_STAGING.mib * MiB)
+  assert.equal(plan.stagingL2, DEFAULT_STAGING.l2)
+  assert.equal(stagingFor(eight, unset).note, null)
 })
 
 test('a block size that does not fit the staging layout is refused', () => {

@@ -9,9 +9,9 @@ import {DEFAULT_ACCESSOR, isPythonConnector, REFERENCE_CONNECTORS} from '../core
 import {badInput} from '../core/errors.js'
 import {defaultDevice, launcherWorld} from '../core/launch/world.js'
 import {rendezvousTarget, type RendezvousTarget} from '../core/launch/rendezvous/target.js'
-import {ALL_REDUCE_CHOICES, type AllReduceChoice, type TransferMode} from '../core/plan.js'
+import {ALL_REDUCE_CHOICES, DEFAULT_STAGING, type AllReduceChoice, type TransferMode} from '../core/plan.js'
 import type {TransferRequest} from '../core/saveload/run.js'
-import {FAULT_NAMES, STRATEGY_NAMES} from '../native/index.js'
+import {FAULT_NAMES, STAGING_L2_MODES, STRATEGY_NAMES} from '../native/index.js'
 
 const profileGroup = 'PROFILE OVERRIDE'
 const gateGroup = 'GATE'
@@ -42,7 +42,7 @@ export const transferFlags = {
   python: Flags.string({description: 'py: connectors: the Python that runs your connector (torch with CUDA)', default: 'python3', helpGroup: pyGroup}),
   verify: Flags.boolean({description: 'check every saved and loaded byte (--no-verify skips it)', default: true, allowNo: true}),
   warmup: Flags.integer({description: 'warm-up steps before measuring', default: 3}),
-  'staging-mib': Flags.integer({description: 'device staging ring of the staged strategy, MiB (slots of about 8 MiB, 2 to 8)', default: 16}),
+  'staging-mib': Flags.integer({description: `device staging ring of the staged strategy, MiB (slots of about 8 MiB, 2 to 8); default: the profile's staging.mib, else ${DEFAULT_STAGING.mib}`}),
   'copy-ctas': Flags.integer({
     description: 'CTAs of each gather/scatter launch; 0 (default): one per chunk, short CTAs that hand SMs back to the forward at once',
     default: 0,
@@ -60,9 +60,8 @@ export const transferFlags = {
   direct: Flags.boolean({description: 'O_DIRECT where the filesystem allows it (file backend; --no-direct: page cache)', default: true, allowNo: true}),
   'staging-l2': Flags.option({
     description:
-      'staged: persist keeps the staging ring in an L2 set-aside, so the copy engine reads it from L2 (fewer HBM bytes under the forward); auto: persist where the GPU can set aside the whole ring, else HBM; normal: HBM',
-    options: ['auto', 'persist', 'normal'] as const,
-    default: 'auto' as const,
+      `staged: persist keeps the staging ring in an L2 set-aside, so the copy engine reads it from L2 (fewer HBM bytes under the forward); auto: persist where the GPU can set aside the whole ring, else HBM; normal: HBM; default: the profile's staging.l2, else ${DEFAULT_STAGING.l2}`,
+    options: STAGING_L2_MODES,
   })(),
   'batch-share': Flags.integer({
     description: 'staged: move this % of each job\'s blocks as cudaMemcpyBatchAsync copies straight from the cache, beside the ring (fewer SM and HBM cycles taken from the forward; the rest goes through the ring)',

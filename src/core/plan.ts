@@ -25,13 +25,14 @@ export interface RunOptions {
   connector: boolean
   verify: boolean
   warmupSteps: number
-  stagingMiB: number
+  /** --staging-mib; undefined: the profile's staging.mib, else DEFAULT_STAGING's */
+  stagingMiB?: number
   copyCtas: number
   mappedCtas: number
   /** Copy kernels use evict-first loads and stores. */
   streamingCopies: boolean
-  /** staged: the ring in HBM (normal), in an L2 persisting window (persist), or there where the GPU's set-aside holds it (auto) */
-  stagingL2: StagingL2
+  /** staged: the ring in HBM (normal), in an L2 persisting window (persist), or there where the GPU's set-aside holds it (auto); undefined: the profile's staging.l2, else DEFAULT_STAGING's */
+  stagingL2?: StagingL2
   /** staged: share (%) of each part's blocks moved as batch copies beside the ring */
   batchSharePct: number
   /** measured steps of the link reference; undefined: the decode steps, at most 64 (none with the connector off) */
@@ -83,6 +84,20 @@ const STAGING_SLOT_TARGET = 8 * MiB
 const STAGING_SLOTS = {min: 2, max: 8}
 const STAGING_SLOT_ALIGN = 256
 
+// The ring every profile gets unless it says otherwise: two 8 MiB slots in an L2 set-aside, what
+// costs the forwards of most shipped profiles least at full rate (docs/benchmarks.md).
+export const DEFAULT_STAGING = {mib: 16, l2: 'auto'} as const satisfies {mib: number; l2: StagingL2}
+
+/** The run's ring: each of --staging-mib and --staging-l2, else the profile's, else the default; with the note saying where it came from when the profile set it. */
+export function stagingFor(profile: Profile, o: Pick<RunOptions, 'stagingMiB' | 'stagingL2'>): {mib: number; l2: StagingL2; note: string | null} {
+  const mib = o.stagingMiB ?? profile.staging?.mib ?? DEFAULT_STAGING.mib
+  const l2 = o.stagingL2 ?? profile.staging?.l2 ?? DEFAULT_STAGING.l2
+  const fromProfile = [o.stagingMiB === undefined && profile.staging?.mib !== undefined ? `${mib} MiB` : '', o.stagingL2 === undefined && profile.staging?.l2 !== undefined ? `--staging-l2 ${l2}` : '']
+    .filter(Boolean)
+    .join(', ')
+  return {mib, l2, note: fromProfile ? `staging ring ${fromProfile}: profile ${profile.name}'s staging (--staging-mib and --staging-l2 override it)` : null}
+}
+
 export function stagingSlots(stagingBytes: number): {slots: number; slotBytes: number} {
   const slots = Math.min(STAGING_SLOTS.max, Math.max(STAGING_SLOTS.min, Math.floor(stagingBytes / STAGING_SLOT_TARGET)))
   return {slots, slotBytes: Math.floor(stagingBytes / slots / STAGING_SLOT_ALIGN) * STAGING_SLOT_ALIGN}
@@ -93,7 +108,8 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   const w = profile.workload
   const a = profile.attention
   if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) throw badInput(`--warmup must be a whole number, got ${o.warmupSteps}`)
-  if (!Number.isInteger(o.stagingMiB) || o.stagingMiB < 1) throw badInput(`--staging-mib must be a positive whole number, got ${o.stagingMiB}`)
+  const staging = stagingFor(profile, o)
+  if (!Number.isInteger(staging.mib) || staging.mib < 1) throw badInput(`--staging-mib must be a positive whole number, got ${staging.mib}`)
   if (!Number.isInteger(o.copyCtas) || o.copyCtas < 0 || o.copyCtas > 65535) {
     throw badInput(`--copy-ctas must be between 0 (one per chunk) and 65535, got ${o.copyCtas}`)
   }
@@ -117,10 +133,10 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
     throw badInput(`--block-size ${profile.blockSize} gives ${sizes.chunkBytes}-byte chunks; the layout needs a multiple of 16 bytes`)
   }
   const contextBlocks = Math.ceil(w.promptTokens / profile.blockSize)
-  const stagingBytes = o.stagingMiB * MiB
+  const stagingBytes = staging.mib * MiB
   const {slots, slotBytes} = stagingSlots(stagingBytes)
   if (slotBytes < sizes.layerBlockBytes) {
-    throw badInput(`--staging-mib ${o.stagingMiB} gives ${slots} staging ring slots of ${formatBytes(slotBytes)}, less than one block of one layer (${formatBytes(sizes.layerBlockBytes)}) each`)
+    throw badInput(`--staging-mib ${staging.mib} gives ${slots} staging ring slots of ${formatBytes(slotBytes)}, less than one block of one layer (${formatBytes(sizes.layerBlockBytes)}) each`)
   }
   const blocksPerJob = contextBlocks
   const transferBlocks = (w.transferSequences ?? w.batch) * contextBlocks
@@ -176,7 +192,7 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
       prefixHitRate: w.prefixHitRate,
       pickBest: o.strategy === 'auto',
       streamingCopies: o.streamingCopies,
-      stagingL2: o.stagingL2,
+      stagingL2: staging.l2,
       batchSharePct: o.batchSharePct,
       store,
       storeQueueDepth: o.storeQueue,

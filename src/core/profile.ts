@@ -4,6 +4,7 @@ import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {basename, dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {STAGING_L2_MODES, type StagingL2} from '../native/run-save-load.js'
 import {badInput} from './errors.js'
 
 export type Layout = 'layer-major' | 'block-contiguous'
@@ -32,6 +33,13 @@ export interface Workload {
   transferSequences?: number
 }
 
+/** The staged strategy's ring where a profile's forward wants another than kvbench's own
+ * (src/core/plan.ts DEFAULT_STAGING); --staging-mib and --staging-l2 override it. */
+export interface ProfileStaging {
+  mib?: number
+  l2?: StagingL2
+}
+
 export interface Profile {
   name: string
   description: string
@@ -44,6 +52,7 @@ export interface Profile {
   hiddenSize: number
   mlpSize: number
   workload: Workload
+  staging?: ProfileStaging
 }
 
 export interface DerivedSizes {
@@ -141,7 +150,7 @@ export function validateProfile(raw: unknown, file: string): Profile {
   c.only(att, kind === 'gqa' ? ['kind', 'queryHeads', 'kvHeads', 'headDim'] : ['kind', 'queryHeads', 'latentDim'], 'attention.')
   const w = c.obj(o.workload, 'workload')
   c.only(w, ['batch', 'promptTokens', 'decodeSteps', 'prefixHitRate', 'transferSequences'], 'workload.')
-  c.only(o, ['$schema', 'name', 'description', 'tensorParallel', 'layers', 'attention', 'dtype', 'blockSize', 'layout', 'hiddenSize', 'mlpSize', 'workload'], '')
+  c.only(o, ['$schema', 'name', 'description', 'tensorParallel', 'layers', 'attention', 'dtype', 'blockSize', 'layout', 'hiddenSize', 'mlpSize', 'workload', 'staging'], '')
   const profile: Profile = {
     name: c.str(o, 'name', ''),
     description: typeof o.description === 'string' ? o.description : '',
@@ -161,6 +170,13 @@ export function validateProfile(raw: unknown, file: string): Profile {
   }
   if (o.tensorParallel !== undefined) profile.tensorParallel = c.int(o, 'tensorParallel', '', 1, 1024)
   if (w.transferSequences !== undefined) profile.workload.transferSequences = c.int(w, 'transferSequences', 'workload.', 1, 65536)
+  if (o.staging !== undefined) {
+    const s = c.obj(o.staging, 'staging')
+    c.only(s, ['mib', 'l2'], 'staging.')
+    profile.staging = {}
+    if (s.mib !== undefined) profile.staging.mib = c.int(s, 'mib', 'staging.', 1, 4096)
+    if (s.l2 !== undefined) profile.staging.l2 = c.str(s, 'l2', 'staging.', STAGING_L2_MODES)
+  }
   checkShape(profile, (field, what) => c.fail(field, what))
   return profile
 }

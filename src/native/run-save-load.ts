@@ -11,7 +11,8 @@ export type DesignName = 'off' | 'async' | 'blocking'
 export const FAULT_NAMES = ['none', 'corrupt-host', 'drop-event-wait', 'corrupt-store', 'allreduce-unordered', 'gpu-worker-fails'] as const
 export type FaultName = (typeof FAULT_NAMES)[number]
 /** Where the staged ring lives; native/core/run/save_load.h StagingL2 (passed by name). */
-export type StagingL2 = 'normal' | 'persist' | 'auto'
+export const STAGING_L2_MODES = ['auto', 'persist', 'normal'] as const
+export type StagingL2 = (typeof STAGING_L2_MODES)[number]
 
 export interface SaveLoadPlan {
   device: number
