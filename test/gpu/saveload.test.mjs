@@ -31,11 +31,11 @@ describe('save and load on a GPU', gpuGate(), () => {
         assert.ok(s.save.gbps > 0.5 && s.load.gbps > 0.5)
       }
       assert.equal(res.designs.length, 1 + 2 * 4)
-      // The defaults: one gather CTA per chunk, a 16 MiB ring in L2 where the GPU's set-aside holds it.
+      // The defaults: one gather CTA per chunk, and the profile's ring (llama-3.2-1b's: 64 MiB in HBM), said so.
       assert.equal(res.workload.copyCtas, 0)
-      assert.equal(res.workload.stagingBytes, 16 * 2 ** 20)
-      const where = res.workload.stagingInL2 ? /^--staging-l2 auto: the staging ring in an L2 set-aside of 16 MiB/ : /^--staging-l2 auto: the 16 MiB staging ring stays in HBM/
-      assert.ok(r.json.notes.some((n) => where.test(n)), r.json.notes.join('\n'))
+      assert.equal(res.workload.stagingBytes, 64 * 2 ** 20)
+      assert.equal(res.workload.stagingInL2, false)
+      assert.ok(r.json.notes.some((n) => /^staging ring 64 MiB, --staging-l2 normal: profile llama-3.2-1b's staging/.test(n)), r.json.notes.join('\n'))
       // The host noise probe ran beside the forward-only baseline: about 1 us a repetition.
       assert.ok(res.hostNoise && res.hostNoise.probeSeconds > 0, JSON.stringify(res.hostNoise))
       assert.ok(res.hostNoise.repUs > 0.3 && res.hostNoise.repUs < 3, `repUs ${res.hostNoise.repUs}`)

@@ -35,7 +35,7 @@ struct Segment {
 };
 
 // One pass through a staging ring slot: up to kMaxSegments segments, their blocks one after
-// another in the slot. Sixteen holds a load job's layers (kMaxParts) and the hits of one layer
+// another in the slot. Sixteen holds a load job's layers (kLoadLayersPerJob) and the hits of one layer
 // that a blocking load enqueues together, and keeps the segment table a small part of the kernel's
 // parameter block.
 constexpr int kMaxSegments = 16;

@@ -177,8 +177,10 @@ void Forward::gemm(int m, int n, int k, const void* A, const void* B, void* C) {
 
 void Forward::layer(int layer, const ChunkRef* writes, int writeCount, cudaEvent_t afterWrite, cudaEvent_t alsoTimed) {
   launchFillChunks(writes, writeCount, g_.chunkBytes, stream_);
-  if (afterWrite) KV_CUDA(cudaEventRecord(afterWrite, stream_));
+  // The timing event first: a copy released by afterWrite can then never be stamped before it
+  // (recorded after afterWrite, it read up to 3 us after a copy's start, H200 2026-12-03).
   if (alsoTimed) KV_CUDA(cudaEventRecord(alsoTimed, stream_));
+  if (afterWrite) KV_CUDA(cudaEventRecord(afterWrite, stream_));
   const int H = s_.hiddenSize, M = s_.mlpSize, T = s_.batch;
   gemm(qkvOut_, T, H, wQkv_.get(), x_.get(), qkv_.get());
   // The attention kernel addresses chunks as layer 0 of a cache whose base is moved to this layer.

@@ -20,7 +20,7 @@ LoadSteps::LoadSteps(Rig& rg, Design d, Strategy s, JobSpan jobs, double perStep
       reqBytes(static_cast<double>(blocks) * rg.g.layerBlockBytes() * rg.g.layers),
       loadBlocks(blocks),
       half(std::max(1, jobs.count / 2)),
-      jobsPerRequest((rg.g.layers + kMaxParts - 1) / kMaxParts),  // a request's layers, kMaxParts to a job
+      jobsPerRequest((rg.g.layers + kLoadLayersPerJob - 1) / kLoadLayersPerJob),  // a request's layers, kLoadLayersPerJob to a job
       inflightCap(std::max(2, static_cast<int>(std::ceil(2 * perStep)))),
       gen(g0),
       loaded(rg.numJobs, 0),
@@ -64,20 +64,22 @@ void LoadSteps::poisonDestinations() {
   KV_CUDA(cudaStreamSynchronize(rig.compute.get()));
 }
 
+static_assert(kLoadLayersPerJob <= kMaxSegments, "a load job's layers are segments of one staged piece");
+
 // A load task: request `first`, every layer, from its pool extents to its GPU blocks.
 void LoadSteps::expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) const {
   const int q = t.first;
   for (int k = 0; k < jobsPerRequest; ++k) {
     ConnectorJob& j = out.emplace_back();
     j.id = static_cast<uint64_t>(q) * jobsPerRequest + k;
-    j.parts = std::min(kMaxParts, g.layers - k * kMaxParts);
+    j.parts = std::min(kLoadLayersPerJob, g.layers - k * kLoadLayersPerJob);
     for (int i = 0; i < j.parts; ++i) {
-      const int l = k * kMaxParts + i;
+      const int l = k * kLoadLayersPerJob + i;
       j.part[i] = CopyPart{rig.jobIds(destination(q)), loadBlocks, rig.pool->extentFor(source(q), l).host, l};
     }
     j.bytes = static_cast<double>(j.parts) * loadBlocks * g.layerBlockBytes();
     j.step = t.step;
-    j.layer = k * kMaxParts;
+    j.layer = k * kLoadLayersPerJob;
   }
 }
 

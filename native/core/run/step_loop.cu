@@ -15,7 +15,7 @@ DirectionSteps::DirectionSteps(Rig& rg, Design d, Strategy s, int n)
   if (p.traceSteps > 0 && !p.load)
     for (int l = 0; l < g.layers; ++l) kvWritten.emplace_back();
   if (p.traceSteps > 0 && d == Design::Async) {
-    // A task's jobs per layer are few (a save: a group of up to kMaxParts jobs; a load: a request's layers in eights).
+    // A task's jobs per layer are few (a save: a group of up to kMaxParts jobs; a load: a request's layers, kLoadLayersPerJob to a job).
     const size_t capacity = std::min<size_t>(static_cast<size_t>(p.traceSteps) * g.layers * 8, 1 << 16);
     copyTrace = std::make_unique<CopyTrace>(p.warmupSteps, p.traceSteps, capacity);
   }
