@@ -188,5 +188,8 @@ test('save without a GPU says why, exit 2; profiles lists with sizes', () => {
   assert.equal(p.code, 0)
   assertSchema('profiles.schema.json', p.json)
   assert.equal(p.json.results.profiles.find((x) => x.profile.name === 'llama-3.1-8b').sizes.chunkBytes, 32768)
-  assert.match(kvbench(['profiles']).stdout, /llama-3\.1-70b.*4 KiB/)
+  const table = kvbench(['profiles']).stdout
+  assert.match(table, /llama-3\.1-70b.*4 KiB/)
+  assert.match(table, /llama-3\.2-1b .*│ 64 MiB, HBM +│/, 'the profile\'s own ring')
+  assert.match(table, /llama-3\.1-8b .*│ 16 MiB, L2 where it fits +│/, 'the default ring')
 })

@@ -2,6 +2,9 @@ import {KvCommand} from '../cli/kv-command.js'
 import {listProfiles, type ProfileRow} from '../core/profiles-list.js'
 import {makeTable} from '../cli/render/table.js'
 import {formatBytes} from '../core/bytes.js'
+import {stagingFor} from '../core/plan.js'
+
+const RING_PLACE = {auto: 'L2 where it fits', persist: 'L2', normal: 'HBM'} as const
 
 export default class Profiles extends KvCommand {
   static summary = 'List the model profiles with their KV sizes'
@@ -13,11 +16,12 @@ export default class Profiles extends KvCommand {
     await this.parse(Profiles)
     const rows: ProfileRow[] = listProfiles()
     if (this.humanView()) {
-      const t = makeTable(['profile', 'layers', 'attention', 'block', 'layout', 'KV/token', 'KV/block', 'chunk', 'workload'])
+      const t = makeTable(['profile', 'layers', 'attention', 'block', 'layout', 'KV/token', 'KV/block', 'chunk', 'staging ring', 'workload'])
       for (const {profile: r, sizes} of rows) {
         const a = r.attention.kind === 'gqa' ? `GQA ${r.attention.queryHeads}q/${r.attention.kvHeads}kv x ${r.attention.headDim}` : `MLA latent ${r.attention.latentDim}`
         const w = r.workload
-        t.push([r.name, String(r.layers), a, String(r.blockSize), r.layout, formatBytes(sizes.kvBytesPerToken), formatBytes(sizes.kvBytesPerBlock), formatBytes(sizes.chunkBytes), `batch ${w.batch}, ${w.promptTokens} tokens, ${w.decodeSteps} steps, hit ${w.prefixHitRate}${w.transferSequences ? `, ${w.transferSequences} sequences transferred` : ''}`])
+        const ring = stagingFor(r, {})
+        t.push([r.name, String(r.layers), a, String(r.blockSize), r.layout, formatBytes(sizes.kvBytesPerToken), formatBytes(sizes.kvBytesPerBlock), formatBytes(sizes.chunkBytes), `${ring.mib} MiB, ${RING_PLACE[ring.l2]}`, `batch ${w.batch}, ${w.promptTokens} tokens, ${w.decodeSteps} steps, hit ${w.prefixHitRate}${w.transferSequences ? `, ${w.transferSequences} sequences transferred` : ''}`])
       }
       this.log(t.toString())
     }
