@@ -8,6 +8,8 @@ import {planWorkload} from '../dist/core/plan.js'
 import {loadProfile} from '../dist/core/profile.js'
 import {renderTransfer} from '../dist/cli/render/transfer.js'
 import {summarizeRun} from '../dist/core/saveload/figures.js'
+import {underOffered} from '../dist/core/saveload/verdicts.js'
+import {nativePhase} from './helpers/native-phase.mjs'
 
 const GiB = 2 ** 30
 const runOpts = {mode: 'save', device: 0, strategy: 'staged', design: 'async', connector: true, verify: true, warmupSteps: 3, stagingMiB: 64, copyCtas: 0, mappedCtas: 264, streamingCopies: false, stagingL2: 'normal', batchSharePct: 0, fault: 'none', backend: 'host', ioThreads: 4, storeQueue: 32, pipeline: 4, fsync: 'never', direct: true}
@@ -144,4 +146,20 @@ test('copy CTAs: 0 (one per chunk, the flag default) reaches the addon; out of r
   assert.equal(planWorkload(profile, {...runOpts, copyCtas: 0}).plan.copyCtas, 0)
   assert.equal(planWorkload(profile, {...runOpts, copyCtas: 4}).plan.copyCtas, 4)
   for (const bad of [-1, 65536, 2.5]) assert.throws(() => planWorkload(profile, {...runOpts, copyCtas: bad}), /--copy-ctas must be between 0 \(one per chunk\) and 65535/)
+})
+
+test('designs whose workload offered less than the ceiling per wall second of the connector-off step say so; enough says nothing', () => {
+  const profile = loadProfile('llama-3.1-70b')
+  const wp = planWorkload(profile, runOpts)
+  // The 70B shard before its KV writes were uploaded up front (H200, 2026-12-03): 1.59 GB a step, sized
+  // on the 25.69 ms GPU step of the connector off, whose wall step was 31.63 ms: 50.4 GB/s, 92% of 55 GB/s.
+  const off = nativePhase('off', {stepGpuMs: Array(20).fill(25.69), stepWallMs: Array(20).fill(31.63)})
+  const async = nativePhase('async', {strategy: 'staged', stepGpuMs: Array(20).fill(26.26), stepWallMs: Array(20).fill(32.75), offeredBytesPerStep: 1.594e9, bytesMoved: 48e9, windowMs: 1000})
+  const line = (d) => `${d}/staged: the workload offered 92% of the ceiling per wall second (1.59 GB a step, sized on the 25.69 ms GPU step of the connector off, whose wall step is 31.63 ms): its rate measures the workload as much as the connector`
+  const r = summarizeRun({...nativeResult([100], [100]), designs: [off, async, {...async, design: 'blocking'}]}, wp, profile, 'save')
+  assert.deepEqual(underOffered(r), [line('async'), line('blocking')])
+  // Uploaded up front: the wall step is the GPU step, and a blocking design's own long wall steps are its cost, not the workload's.
+  const upFront = nativePhase('off', {stepGpuMs: Array(20).fill(25.72), stepWallMs: Array(20).fill(25.74)})
+  const blocking = nativePhase('blocking', {strategy: 'staged', stepGpuMs: Array(20).fill(27), stepWallMs: Array(20).fill(40), offeredBytesPerStep: 1.594e9, bytesMoved: 40e9, windowMs: 1000})
+  assert.deepEqual(underOffered(summarizeRun({...nativeResult([100], [100]), designs: [upFront, async, blocking]}, wp, profile, 'save')), [])
 })

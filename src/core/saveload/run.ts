@@ -20,7 +20,7 @@ import {cpuRanges, hostPlacements, type HostPlacementPlan} from '../host-placeme
 import {summarizeRun} from './figures.js'
 import type {TransferResults} from './results.js'
 import {summarizeTogether, type GpuWorker} from './together.js'
-import {checkTransferGates, storeFailures} from './verdicts.js'
+import {checkTransferGates, storeFailures, underOffered} from './verdicts.js'
 
 export interface TransferRequest extends RunOptions {
   profile: string
@@ -121,6 +121,7 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
     if (wp.plan.pickBest && req.mode === 'mix' && native.best.save && native.best.load) {
       notes.push(`--strategy auto picked ${native.best.save} for the saves and ${native.best.load} for the loads (each the fastest verified copy-engine one that way in the transfer phase, ${rule})`)
     }
+    notes.push(...underOffered(results))
     if (native.gemmEngine.startsWith('fallback')) notes.push(`cuBLAS not found: the forward's matrix work used kvbench's own kernel (${native.gemmEngine})`)
     results.gates = evaluateGates(transferMetrics(results), gateSpecs)
     if (native.storeNote) notes.push(native.storeNote)

@@ -3,7 +3,7 @@
 import {badInput} from '../errors.js'
 import {failedGates, type TransferGateFlags} from '../gates.js'
 import {exitCodeForSignal, type StopSignal} from '../interrupt.js'
-import type {AllReduceFigures, TransferResults} from './results.js'
+import type {AllReduceFigures, DesignFigures, TransferResults} from './results.js'
 
 /** Bytes that did not verify and forward outputs that were not finite, one line each (--gpus: every GPU's, named). */
 export function verificationFailures(r: TransferResults): string[] {
@@ -34,6 +34,30 @@ function oneGpuFailures(r: TransferResults): string[] {
 
 function allReduceWrong(a: AllReduceFigures): string {
   return `${a.mismatches} of ${a.calls} all-reduce probe sums wrong (an all-reduce that did not wait for the compute stream's writes)`
+}
+
+/**
+ * Designs whose workload offered less than the link per wall second of the connector-off step (issue
+ * 18, goal 4): the load is sized on that step's GPU time, so host work between the steps (its wall time
+ * above the GPU's) leaves the link idle, and a design's rate then measures the workload, not the
+ * connector. The baseline's wall step, not the design's: a blocking design's own waits are its cost.
+ */
+export function underOffered(r: TransferResults): string[] {
+  const base = r.designs.find((d) => d.design === 'off' && (d.direction ?? 'both') === 'both')
+  if (!base?.stepWallMs || !base.stepGpuMs) return []
+  const both = r.ceilings.bothGBps ?? r.ceilings.h2dGBps + r.ceilings.d2hGBps
+  const ceiling = (d: DesignFigures) => (d.direction === 'both' ? both : d.direction ? both / 2 : r.mode === 'load' ? r.ceilings.h2dGBps : r.ceilings.d2hGBps)
+  const out: string[] = []
+  for (const d of r.designs) {
+    if (d.design === 'off' || !d.transfer || d.transfer.offeredBytesPerStep <= 0) continue
+    const pct = (100 * d.transfer.offeredBytesPerStep) / (base.stepWallMs.p50 * 1e6) / ceiling(d)
+    if (pct >= 100) continue
+    const name = `${d.design}/${d.strategy ?? '-'}${d.direction && d.direction !== 'both' ? ` ${d.direction}` : ''}`
+    out.push(
+      `${name}: the workload offered ${pct.toFixed(0)}% of the ceiling per wall second (${(d.transfer.offeredBytesPerStep / 1e9).toFixed(2)} GB a step, sized on the ${base.stepGpuMs.p50.toFixed(2)} ms GPU step of the connector off, whose wall step is ${base.stepWallMs.p50.toFixed(2)} ms): its rate measures the workload as much as the connector`,
+    )
+  }
+  return out
 }
 
 /** Store requests that failed in a design: the run is partial (the figures cover what completed). */
