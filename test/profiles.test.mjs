@@ -155,6 +155,8 @@ test("the staging ring: each flag, else the profile's staging, else the default;
   assert.equal(plan.stagingSlots, 8)
   assert.equal(plan.stagingL2, 'normal')
   assert.match(stagingFor(small, unset).note, /^staging ring 64 MiB, --staging-l2 normal: profile llama-3.2-1b's staging/)
+  assert.equal(planWorkload(small, unset).stagingNote, stagingFor(small, unset).note, 'the plan carries the note')
+  assert.equal(planWorkload(small, {...unset, strategy: 'batch'}).stagingNote, null, 'no ring runs: no note')
   plan = planWorkload(small, {...unset, stagingMiB: 16}).plan
   assert.equal(plan.stagingBytes, 16 * MiB, '--staging-mib wins')
   assert.equal(plan.stagingL2, 'normal', 'the profile still sets what no flag gave')

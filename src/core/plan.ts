@@ -65,6 +65,8 @@ export interface WorkloadPlan {
   gpuCacheBytes: number
   pinnedBytes: number
   gpuBytesNeeded: number
+  /** Where the staged ring came from, when the profile chose it and the staged strategy runs; else null. */
+  stagingNote: string | null
 }
 
 const MiB = 1024 * 1024
@@ -207,6 +209,7 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
     gpuCacheBytes,
     pinnedBytes,
     gpuBytesNeeded,
+    stagingNote: strategies.includes('staged') ? staging.note : null,
   }
 }
 

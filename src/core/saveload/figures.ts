@@ -178,18 +178,31 @@ function mergeBaselines(runs: NativeDesign[]): NativeDesign[] {
   return [merged, ...runs.filter((c) => c.design !== 'off')]
 }
 
-/** The ceiling a mode's design rows read against: its direction's, or (mix) both directions' together. */
-function designCeiling(native: NativeSaveLoadResult, mode: TransferMode): number {
-  return mode === 'save' ? native.ceilingD2hGBps : mode === 'load' ? native.ceilingH2dGBps : native.ceilingBothGBps
+/**
+ * The ceiling a design row reads against: its direction's (save, load), or in a mix both directions'
+ * together for the together row and half of it for each direction's row. Both ways is the sum of the
+ * two in results from before 1.10.0, which did not measure it.
+ */
+export function rowCeilingGBps(c: TransferResults['ceilings'], mode: TransferMode, direction?: DesignFigures['direction']): number {
+  const both = c.bothGBps ?? c.h2dGBps + c.d2hGBps
+  if (direction === 'save' || direction === 'load') return both / 2
+  return mode === 'save' ? c.d2hGBps : mode === 'load' ? c.h2dGBps : both
+}
+
+function ceilingsOf(native: NativeSaveLoadResult): TransferResults['ceilings'] {
+  return {h2dGBps: native.ceilingH2dGBps, d2hGBps: native.ceilingD2hGBps, bothGBps: native.ceilingBothGBps}
 }
 
 /** One design's rows: save/load one; mix the together row, then each direction's against half the both-ways ceiling. */
 function designRows(c: NativeDesign, native: NativeSaveLoadResult, mode: TransferMode, baseline: {gpu: number; wall: number} | null, verify: boolean, queueLimit: number): DesignFigures[] {
-  if (mode !== 'mix') return [designFigures(c, designCeiling(native, mode), baseline, verify, mode, queueLimit)]
-  const half = native.ceilingBothGBps / 2
+  const ceilings = ceilingsOf(native)
+  if (mode !== 'mix') return [designFigures(c, rowCeilingGBps(ceilings, mode), baseline, verify, mode, queueLimit)]
   return [
-    designFigures(c, native.ceilingBothGBps, baseline, verify, 'save', queueLimit, 'both'),
-    ...c.directions.map((d, i) => designFigures(d, half, baseline, verify, i === 0 ? 'save' : 'load', queueLimit, i === 0 ? 'save' : 'load')),
+    designFigures(c, rowCeilingGBps(ceilings, mode, 'both'), baseline, verify, 'save', queueLimit, 'both'),
+    ...c.directions.map((d, i) => {
+      const direction = i === 0 ? 'save' : 'load'
+      return designFigures(d, rowCeilingGBps(ceilings, mode, direction), baseline, verify, direction, queueLimit, direction)
+    }),
   ]
 }
 
@@ -205,7 +218,7 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
   const baseline = native.designs.find((c) => c.design === 'off')
   const baselineMs = baseline && baseline.stepGpuMs.length > 0 ? summarize(baseline.stepGpuMs).p50 : null
   const baselineSteps = baselineMs && baseline ? {gpu: baselineMs, wall: summarize(baseline.stepWallMs).p50} : null
-  const ceiling = designCeiling(native, mode)
+  const ceiling = rowCeilingGBps(ceilingsOf(native), mode)
   return {
     mode,
     partial: native.cancelled,
@@ -228,7 +241,7 @@ export function summarizeRun(native: NativeSaveLoadResult, wp: WorkloadPlan, pro
       stagingInL2: native.stagingInL2,
       copyCtas: wp.plan.copyCtas,
     },
-    ceilings: {h2dGBps: native.ceilingH2dGBps, d2hGBps: native.ceilingD2hGBps, bothGBps: native.ceilingBothGBps},
+    ceilings: ceilingsOf(native),
     forward: {
       gemmEngine: native.gemmEngine,
       stepMs: baseline ? summarizeOrNull(baseline.stepGpuMs) : null,

@@ -7,7 +7,7 @@ import {evaluateGates, transferGateSpecs, type GateSpec, type TransferGateFlags}
 import {transferMetrics} from '../metrics/transfer-metrics.js'
 import {toolInfo} from '../tool-info.js'
 import {runTrace, type RunTrace} from '../trace/run-trace.js'
-import {checkFits, memAvailableBytes, planWorkload, stagingFor, type RunOptions, type TransferMode, type WorkloadPlan} from '../plan.js'
+import {checkFits, memAvailableBytes, planWorkload, type RunOptions, type TransferMode, type WorkloadPlan} from '../plan.js'
 import {applyOverrides, loadProfile, type Profile, type ProfileOverrides} from '../profile.js'
 import {abortAllReduce, cancelRun, exitNow, fromNative, memInfo, ncclUniqueId, runProgress, openStoreHandle, runSaveLoad, runSaveLoadTogether, watchRunProgress, type NativeGpuWorker, type NativeSaveLoadResult} from '../../native/index.js'
 import {parseGpuList} from '../gpu-list.js'
@@ -81,8 +81,7 @@ export async function runTransferBench(setup: TransferSetup, publish: (env: Envi
   const notes: string[] = []
   if (!req.verify) notes.push('verification skipped: --no-verify (saved and loaded data were not checked)')
   if (req.fault !== 'none') notes.push(`fault injected on purpose: ${req.fault}`)
-  const staging = stagingFor(profile, req)
-  if (staging.note && wp.plan.strategies.includes('staged')) notes.push(staging.note)
+  if (wp.stagingNote) notes.push(wp.stagingNote)
   if (req.batchSharePct > 0) {
     notes.push(`--batch-share ${req.batchSharePct}: staged moves ${req.batchSharePct}% of each job's blocks as batch copies straight from the cache beside its ring; "staged" figures include them`)
   }

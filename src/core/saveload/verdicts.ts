@@ -3,6 +3,7 @@
 import {badInput} from '../errors.js'
 import {failedGates, type TransferGateFlags} from '../gates.js'
 import {exitCodeForSignal, type StopSignal} from '../interrupt.js'
+import {rowCeilingGBps} from './figures.js'
 import type {AllReduceFigures, DesignFigures, TransferResults} from './results.js'
 
 /** Bytes that did not verify and forward outputs that were not finite, one line each (--gpus: every GPU's, named). */
@@ -20,7 +21,7 @@ function oneGpuFailures(r: TransferResults): string[] {
   for (const d of r.designs) {
     // mix: a direction row names its bytes that differ; the together row, the steps' forward outputs.
     const oneWay = d.direction === 'save' || d.direction === 'load'
-    const name = `${d.design}/${d.strategy ?? '-'}${oneWay ? ` ${d.direction}` : ''}`
+    const name = rowName(d)
     if (d.verified === false && d.direction !== 'both') bad.push(`${name} (${d.mismatches} words differ)`)
     if (d.nonFiniteOutputs > 0 && !oneWay) bad.push(`${name}: ${d.nonFiniteOutputs} NaN/Inf forward outputs`)
     if (d.allReduce && d.allReduce.mismatches > 0) bad.push(`${name}: ${allReduceWrong(d.allReduce)}`)
@@ -30,6 +31,11 @@ function oneGpuFailures(r: TransferResults): string[] {
   const alone = r.backend?.alone
   if (alone?.verified === false && alone.mismatches > 0) bad.push(`store alone (${alone.mismatches} words differ)`)
   return bad
+}
+
+/** A design row as the notes name it: design/strategy, and a mix's one-way rows their direction. */
+function rowName(d: DesignFigures): string {
+  return `${d.design}/${d.strategy ?? '-'}${d.direction === 'save' || d.direction === 'load' ? ` ${d.direction}` : ''}`
 }
 
 function allReduceWrong(a: AllReduceFigures): string {
@@ -45,16 +51,13 @@ function allReduceWrong(a: AllReduceFigures): string {
 export function underOffered(r: TransferResults): string[] {
   const base = r.designs.find((d) => d.design === 'off' && (d.direction ?? 'both') === 'both')
   if (!base?.stepWallMs || !base.stepGpuMs) return []
-  const both = r.ceilings.bothGBps ?? r.ceilings.h2dGBps + r.ceilings.d2hGBps
-  const ceiling = (d: DesignFigures) => (d.direction === 'both' ? both : d.direction ? both / 2 : r.mode === 'load' ? r.ceilings.h2dGBps : r.ceilings.d2hGBps)
   const out: string[] = []
   for (const d of r.designs) {
     if (d.design === 'off' || !d.transfer || d.transfer.offeredBytesPerStep <= 0) continue
-    const pct = (100 * d.transfer.offeredBytesPerStep) / (base.stepWallMs.p50 * 1e6) / ceiling(d)
+    const pct = (100 * d.transfer.offeredBytesPerStep) / (base.stepWallMs.p50 * 1e6) / rowCeilingGBps(r.ceilings, r.mode, d.direction)
     if (pct >= 100) continue
-    const name = `${d.design}/${d.strategy ?? '-'}${d.direction && d.direction !== 'both' ? ` ${d.direction}` : ''}`
     out.push(
-      `${name}: the workload offered ${pct.toFixed(0)}% of the ceiling per wall second (${(d.transfer.offeredBytesPerStep / 1e9).toFixed(2)} GB a step, sized on the ${base.stepGpuMs.p50.toFixed(2)} ms GPU step of the connector off, whose wall step is ${base.stepWallMs.p50.toFixed(2)} ms): its rate measures the workload as much as the connector`,
+      `${rowName(d)}: the workload offered ${pct.toFixed(0)}% of the ceiling per wall second (${(d.transfer.offeredBytesPerStep / 1e9).toFixed(2)} GB a step, sized on the ${base.stepGpuMs.p50.toFixed(2)} ms GPU step of the connector off, whose wall step is ${base.stepWallMs.p50.toFixed(2)} ms): its rate measures the workload as much as the connector`,
     )
   }
   return out
