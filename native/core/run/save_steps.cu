@@ -23,7 +23,6 @@ SaveSteps::SaveSteps(Rig& rg, Design d, Strategy s, JobSpan jobs_, int jobs, uin
       writeSlots(allWrites ? total : kWriteSlots),
       hostRing(allocPinned((allWrites ? 1 : kWriteSlots) * perStep * sizeof(ChunkRef))),
       writes(allocDevice(static_cast<size_t>(writeSlots) * perStep * sizeof(ChunkRef))),
-      lastGen(rg.slots(), -1),
       jobPending(rg.slots() / rg.g.layers, -1),
       waitForBlockFree(r.hookUs["wait_for_block_free"]),
       saveLayer(r.hookUs["save_layer"]),
@@ -35,6 +34,7 @@ SaveSteps::SaveSteps(Rig& rg, Design d, Strategy s, JobSpan jobs_, int jobs, uin
   for (int i = 0; i < kEventSteps * g.layers; ++i) layerDone.emplace_back(cudaEventDisableTiming);
   // No allocation inside the measured hooks: every sample vector is sized up front.
   presize(r.transferLatencyMs, static_cast<size_t>(total) * g.layers * groupsPerLayer);
+  presize(saved, static_cast<size_t>(total) * g.layers * groupsPerLayer);
   for (std::vector<double>* v : {&waitForBlockFree, &poll, &waitForSave, &publishSaves}) presize(*v, total);
   presize(saveLayer, static_cast<size_t>(total) * g.layers);
   stepTaskMax = static_cast<long long>(g.layers) * groupsPerLayer;
@@ -75,12 +75,17 @@ void SaveSteps::expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) co
   }
 }
 
-// Step st's KV writes [layer][job][block][part], built on the host and uploaded (or already there).
-void SaveSteps::uploadStep(int st) {
-  if (allWrites) return;
+// Step st's KV writes [layer][job][block][part], built on the host into refs.
+void SaveSteps::buildStepRefs(int st) {
   refs.clear();
   for (int l = 0; l < g.layers; ++l)
     for (int k = 0; k < jobsPerStep; ++k) rig.gpuRefs(refs, span.job(st * jobsPerStep + k), l, genBase + st, p.blocksPerJob);
+}
+
+// Step st's KV writes uploaded through the pinned ring (or already there).
+void SaveSteps::uploadStep(int st) {
+  if (allWrites) return;
+  buildStepRefs(st);
   ChunkRef* h = hostRing.get<ChunkRef>() + (st % kWriteSlots) * perStep;
   std::copy(refs.begin(), refs.end(), h);
   KV_CUDA(cudaMemcpyAsync(writes.get<ChunkRef>() + (st % kWriteSlots) * perStep, h, perStep * sizeof(ChunkRef), cudaMemcpyHostToDevice,
@@ -90,9 +95,7 @@ void SaveSteps::uploadStep(int st) {
 // Every step's KV writes uploaded once, before the first step (outside its timing).
 void SaveSteps::uploadEveryStep() {
   for (int st = 0; st < total; ++st) {
-    refs.clear();
-    for (int l = 0; l < g.layers; ++l)
-      for (int k = 0; k < jobsPerStep; ++k) rig.gpuRefs(refs, span.job(st * jobsPerStep + k), l, genBase + st, p.blocksPerJob);
+    buildStepRefs(st);
     std::copy(refs.begin(), refs.end(), hostRing.get<ChunkRef>());
     KV_CUDA(cudaMemcpy(writes.get<ChunkRef>() + static_cast<size_t>(st) * perStep, hostRing.get<ChunkRef>(), perStep * sizeof(ChunkRef), cudaMemcpyHostToDevice));
   }
@@ -102,17 +105,17 @@ void SaveSteps::uploadEveryStep() {
 void SaveSteps::complete(const ConnectorTask& t, double doneUs) {
   ++completed;
   const double bytes = t.count * jobBytes;
-  const long long gen = static_cast<long long>(genBase) + t.step;
   r.transferLatencyMs.push_back((doneUs - t.enqueuedUs) / 1000);
   r.bytesMoved += bytes;
   r.jobsDone += t.count;
   lastDone = std::max(lastDone, doneUs);
   inflightBytes -= bytes;
+  saved.push_back({t.step, t.first, t.layer, t.count});
+  if (!tier) return;
+  // The extents now hold the save: hand them to the store (async: dropped if the queue is full).
   for (int i = 0; i < t.count; ++i) {
     const size_t slot = rig.slotOf(span.job(t.first + i), t.layer);
-    lastGen[slot] = gen;
-    // The extent now holds the save: hand it to the store (async: dropped if the queue is full).
-    if (tier) tier->put(slot, rig.extent(slot), gen);
+    tier->put(slot, rig.extent(slot), static_cast<long long>(genBase) + t.step);
   }
 }
 
@@ -240,6 +243,9 @@ void SaveSteps::finish() {
 }
 
 void SaveSteps::verify() {
+  std::vector<long long> lastGen(rig.slots(), -1);  // per host extent: the generation it last received whole
+  for (const SavedTask& t : saved)
+    for (int i = 0; i < t.count; ++i) lastGen[rig.slotOf(span.job(t.first + i), t.layer)] = static_cast<long long>(genBase) + t.step;
   std::vector<ChunkRef> check;
   for (int job = span.first; job < span.first + span.count; ++job)
     for (int l = 0; l < g.layers; ++l) {

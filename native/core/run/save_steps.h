@@ -53,7 +53,13 @@ class SaveSteps : public DirectionSteps {
   DeviceBuffer writes;
   std::vector<ChunkRef> refs;
   std::vector<Event> layerDone;
-  std::vector<long long> lastGen;     // per host extent: the generation it last received whole (what verify expects)
+  // Every completed save task, in completion order: verify replays them into each extent's last
+  // generation. Kept as one entry a task so poll does not touch a slot per job (the 70B shard's
+  // 17 jobs a task, 80 tasks a step).
+  struct SavedTask {
+    int step, first, layer, count;
+  };
+  std::vector<SavedTask> saved;
   // Per job: the newest task that saves any layer of its blocks. An engine cannot rewrite a
   // block whose save has not finished, so the forward waits for it (a slow connector's cost).
   // Tasks complete in order, so the newest one stands for every layer of the job.
@@ -73,6 +79,7 @@ class SaveSteps : public DirectionSteps {
 
   void expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) const;
   static bool allWritesFit(int total, size_t perStep);
+  void buildStepRefs(int st);
   void uploadStep(int st);
   void uploadEveryStep();
   void complete(const ConnectorTask& t, double doneUs);
