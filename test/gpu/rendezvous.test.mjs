@@ -137,6 +137,29 @@ print([k for k in sys.argv[2:] if s.check([k])])`, [String(port), ...keys])
     await one.done
   })
 
+  test('Ctrl-C on one rank: both stop at the same forward step, partial, exit 130, and neither waits for --rank-timeout', {skip: unshare ?? false}, async () => {
+    const [zero, one] = await twoHosts('gpu-agreed-stop', ['--rank-timeout', '60'], small(64))
+    await new Promise((r) => setTimeout(r, 15_000))  // both in their forward steps
+    process.kill(-zero.child.pid, 'SIGINT')  // rank 0 only: rank 1 learns it from their vote
+    const askedAt = Date.now()
+    const limit = setTimeout(() => [zero, one].forEach((r) => r.child.exitCode === null && process.kill(-r.child.pid, 'SIGKILL')), 50_000)
+    const results = await Promise.all([zero.done, one.done])
+    clearTimeout(limit)
+    assert.ok(Date.now() - askedAt < 45_000, `the ranks ended ${Date.now() - askedAt} ms after the Ctrl-C`)
+    const designs = results.map((r, rank) => {
+      assert.equal(r.signal, null, `rank ${rank} was killed: ${r.stderr.slice(-600)}`)
+      assert.equal(r.code, 130, `rank ${rank}: ${r.stdout.slice(0, 600)} ${r.stderr}`)
+      assert.doesNotMatch(r.stdout + r.stderr, /no forward step for/)
+      const j = JSON.parse(r.stdout)
+      assert.equal(j.status, 'partial', `rank ${rank}`)
+      assert.match(j.notes.join('\n'), /the 2 ranks stopped together, at the same forward step: 1 of them asked/)
+      for (const d of j.results.designs) assert.equal(d.allReduce?.mismatches ?? 0, 0, `rank ${rank} ${d.design}`)
+      return j.results.designs.map((d) => `${d.design}:${d.steps}`)
+    })
+    assert.ok(designs[0].some((d) => !d.endsWith(':0')), `the Ctrl-C came before any forward step: ${designs[0]}`)
+    assert.deepEqual(designs[0], designs[1], 'both ranks ran the same designs and steps')
+  })
+
   test('a rank whose rank 0 never comes: its wait ends in one line, exit 1', async () => {
     const env = {WORLD_SIZE: '2', RANK: '1', LOCAL_RANK: '0', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(await freePort()), TORCHELASTIC_RUN_ID: 'gpu-alone'}
     const r = await kvbenchAsync([...SMALL, '--rendezvous', 'env://', '--rank-timeout', '3'], {env}).done

@@ -6,15 +6,23 @@
 namespace kv {
 namespace {
 
+// A rank's ask to stop, in the probe's high bits: the sum's high bits count the ranks that asked
+// (the low part stays far below it: (seq + 1) * w * (w + 1) / 2 for a million calls and 1,024 ranks).
+constexpr int kAskShift = 48;
+constexpr unsigned long long kLowMask = (1ull << kAskShift) - 1;
+
 // The probe of call `seq`: rank r contributes (r + 1) * (seq + 1), so the ranks' sum is known.
-__global__ void writeProbe(unsigned long long* in, int rank, unsigned long long seq) {
-  *in = static_cast<unsigned long long>(rank + 1) * (seq + 1);
+__global__ void writeProbe(unsigned long long* in, int rank, unsigned long long seq, int ask) {
+  *in = static_cast<unsigned long long>(rank + 1) * (seq + 1) + (static_cast<unsigned long long>(ask) << kAskShift);
 }
 
 // On the all-reduce's stream after it: a wrong sum is counted, and the output poisoned so the
 // next call cannot pass by reading this one's.
-__global__ void checkProbe(unsigned long long* out, unsigned long long expected, unsigned long long* mismatches) {
-  if (*out != expected) ++*mismatches;
+// Asks counted go to `votes` (host memory), written only when there are some: no PCIe access
+// in a step where no rank asked.
+__global__ void checkProbe(unsigned long long* out, unsigned long long expected, unsigned long long* mismatches, unsigned long long* votes) {
+  if ((*out & kLowMask) != expected) ++*mismatches;
+  if (const unsigned long long asks = *out >> kAskShift) *votes = asks;
   *out = 0;
 }
 
@@ -42,6 +50,8 @@ AllReduce::AllReduce(const AllReducePlan& plan, cudaStream_t compute, int layers
     probeIn_ = allocDevice(sizeof(unsigned long long));
     probeOut_ = allocDevice(sizeof(unsigned long long));
     mismatches_ = allocDevice(sizeof(unsigned long long));
+    votes_ = allocPinned(sizeof(unsigned long long), cudaHostAllocMapped);  // one address for host and GPU (unified addressing)
+    *votes_.get<unsigned long long>() = 0;
     KV_CUDA(cudaMemsetAsync(mismatches_.get(), 0, sizeof(unsigned long long), compute_));
     const size_t perStep = 2 * static_cast<size_t>(layers);  // two row-parallel products a layer
     before_.resize(perStep);
@@ -71,7 +81,7 @@ void AllReduce::sumBf16(void* data, size_t count) {
   const unsigned long long seq = static_cast<unsigned long long>(calls_++);
   const unsigned long long w = plan_.world;
   before_[used_].record(compute_);
-  writeProbe<<<1, 1, 0, compute_>>>(probeIn_.get<unsigned long long>(), plan_.rank, seq);
+  writeProbe<<<1, 1, 0, compute_>>>(probeIn_.get<unsigned long long>(), plan_.rank, seq, ask_ ? 1 : 0);
   KV_CUDA_LAUNCHED("writeProbe");
   cudaStream_t s = compute_;
   if (plan_.unordered) s = side_.get();  // the fault: no wait for the compute stream's writes
@@ -86,7 +96,8 @@ void AllReduce::sumBf16(void* data, size_t count) {
     nccl_.allReduceSumU64(probeIn_.get(), probeOut_.get(), 1, comm_, s);
     nccl_.groupEnd();
   }
-  checkProbe<<<1, 1, 0, s>>>(probeOut_.get<unsigned long long>(), (seq + 1) * w * (w + 1) / 2, mismatches_.get<unsigned long long>());
+  checkProbe<<<1, 1, 0, s>>>(probeOut_.get<unsigned long long>(), (seq + 1) * w * (w + 1) / 2, mismatches_.get<unsigned long long>(),
+                             votes_.get<unsigned long long>());
   KV_CUDA_LAUNCHED("checkProbe");
   if (s != compute_) {  // the layer's next product still reads the sum after it is made
     after_[used_].record(s);
@@ -95,6 +106,11 @@ void AllReduce::sumBf16(void* data, size_t count) {
     after_[used_].record(compute_);
   }
   ++used_;
+}
+
+bool AllReduce::stopVoted() {
+  if (stopAsks_ == 0) stopAsks_ = static_cast<long long>(*static_cast<volatile unsigned long long*>(votes_.get<unsigned long long>()));
+  return stopAsks_ > 0;
 }
 
 double AllReduce::takeStepMs() {

@@ -32,6 +32,16 @@ class AllReduce {
   // Probe sums that came out wrong since the last take (synchronizes).
   long long takeMismatches();
   long long calls() const { return calls_; }
+  // Launcher ranks (a process each) stop where they agree to, so that no rank stops a step sooner
+  // than the others and leaves them waiting in an all-reduce that never comes. The vote rides on
+  // the probes: each carries its rank's ask to stop (askStop, set before each forward step) in
+  // its high bits, so the sum every rank gets says how many asked, with no collective of its own
+  // and no round trip (a synchronous vote a step made two ranks on one GPU, NCCL over sockets,
+  // take minutes: H200, 2026-12-03). After a step's sync, stopVoted() is the same on every rank;
+  // once true it stays true.
+  void askStop(bool mine) { ask_ = mine; }
+  bool stopVoted();
+  long long stopAsks() const { return stopAsks_; }  // ranks that asked, in the step that stopped them
   std::string library() const { return nccl_.source() + " " + nccl_.versionText(); }
   int world() const { return plan_.world; }
 
@@ -44,9 +54,12 @@ class AllReduce {
   cudaStream_t compute_;
   Stream side_;  // the unordered fault's stream
   DeviceBuffer probeIn_, probeOut_, mismatches_;
+  PinnedBuffer votes_;  // written by the probe check on the GPU (pinned memory is mapped), read after a step's sync
+  bool ask_ = false;
   std::vector<Event> before_, after_;  // this step's calls
   size_t used_ = 0;
   long long calls_ = 0;
+  long long stopAsks_ = 0;
 };
 
 // The id a plan carries as hex (rank 0 makes it, the others are handed it); bad text throws kBadInput.

@@ -146,10 +146,29 @@ struct Rig {
     c.batchSharePct = s == Strategy::StagedGather ? p.batchSharePct : 0;
     return c;
   }
-  bool cancelled() const { return p.stopping(); }
+  // A launcher's ranks whose forwards all-reduce with each other (a process each): they stop on
+  // the step they agree to (AllReduce::askStop, stopVoted), so the run is stopping once they
+  // agreed, not when this rank alone was asked. Null: not such a rank.
+  AllReduce* rankVote() const {
+    AllReduce* tp = forward ? forward->allReduce() : nullptr;
+    return tp && !p.group && tp->world() > 1 ? tp : nullptr;
+  }
+  bool cancelled() const {
+    AllReduce* tp = rankVote();
+    return tp ? tp->stopVoted() : p.stopping();
+  }
   // Whether the next forward step may begin: GPUs whose forwards all-reduce with each other
-  // stop on the same step (worker_group.h), else a step begins unless the run is stopping.
-  bool mayStep() const { return p.group && p.allReduce.on ? p.group->mayStep(p.worker) : !cancelled(); }
+  // stop on the same step (worker_group.h in one process; a launcher's ranks by the vote of the
+  // step before, read after its sync), else a step begins unless the run is stopping.
+  bool mayStep() const {
+    if (p.group && p.allReduce.on) return p.group->mayStep(p.worker);
+    if (AllReduce* tp = rankVote()) {
+      if (tp->stopVoted()) return false;
+      tp->askStop(p.stopping());  // carried by this step's probes
+      return true;
+    }
+    return !cancelled();
+  }
   JobSpan allJobs() const { return {0, numJobs}; }
   // A mixed run: the saves' half, then the loads' (a load's source and destination both in it).
   JobSpan saveHalf() const { return {0, numJobs - numJobs / 2}; }

@@ -75,7 +75,7 @@ struct Run {
     setAside.drop();
     store.reset();
   }
-  bool cancelled() const { return p.stopping(); }
+  bool cancelled() const { return rig ? rig->cancelled() : p.stopping(); }
   // --gpus: waits for every GPU's worker to reach this point; false when the run is stopping.
   bool together() const { return !p.group || p.group->together(); }
   // --gpus: every worker's run, so that all take the first one's strategy pick (null: one GPU).
@@ -448,6 +448,9 @@ void runPhases(Run& r) {
     if (phase->applies(r)) phase->run(r);
   }
   r.out.cancelled = r.cancelled();
+  if (AllReduce* tp = r.rig ? r.rig->rankVote() : nullptr; tp && tp->stopVoted())
+    r.out.notes.push_back("the " + std::to_string(tp->world()) + " ranks stopped together, at the same forward step: " + std::to_string(tp->stopAsks()) +
+                          " of them asked (Ctrl-C or SIGTERM), so none was left waiting in an all-reduce");
   if (r.rig) KV_CUDA(cudaStreamSynchronize(r.rig->compute.get()));
 }
 

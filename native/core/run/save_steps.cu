@@ -33,11 +33,11 @@ SaveSteps::SaveSteps(Rig& rg, Design d, Strategy s, JobSpan jobs_, int jobs, uin
   refs.reserve(perStep);
   for (int i = 0; i < kEventSteps * g.layers; ++i) layerDone.emplace_back(cudaEventDisableTiming);
   // No allocation inside the measured hooks: every sample vector is sized up front.
-  presize(r.transferLatencyMs, static_cast<size_t>(total) * g.layers * groupsPerLayer);
-  presize(saved, static_cast<size_t>(total) * g.layers * groupsPerLayer);
+  stepTaskMax = static_cast<long long>(g.layers) * groupsPerLayer;
+  presize(r.transferLatencyMs, static_cast<size_t>(total * stepTaskMax));
+  presize(saved, static_cast<size_t>(total * stepTaskMax));
   for (std::vector<double>* v : {&waitForBlockFree, &poll, &waitForSave, &publishSaves}) presize(*v, total);
   presize(saveLayer, static_cast<size_t>(total) * g.layers);
-  stepTaskMax = static_cast<long long>(g.layers) * groupsPerLayer;
   presize(stepTasks, static_cast<size_t>(stepTaskMax));
   if (design == Design::Async) {
     while (taskRing < kTaskSteps * stepTaskMax) taskRing *= 2;  // a power of two: a completion's slot is a mask
@@ -79,7 +79,7 @@ void SaveSteps::expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) co
 void SaveSteps::buildStepRefs(int st) {
   refs.clear();
   for (int l = 0; l < g.layers; ++l)
-    for (int k = 0; k < jobsPerStep; ++k) rig.gpuRefs(refs, span.job(st * jobsPerStep + k), l, genBase + st, p.blocksPerJob);
+    for (int k = 0; k < jobsPerStep; ++k) rig.gpuRefs(refs, span.job(st * jobsPerStep + k), l, genOf(st), p.blocksPerJob);
 }
 
 // Step st's KV writes uploaded through the pinned ring (or already there).
@@ -115,7 +115,7 @@ void SaveSteps::complete(const ConnectorTask& t, double doneUs) {
   // The extents now hold the save: hand them to the store (async: dropped if the queue is full).
   for (int i = 0; i < t.count; ++i) {
     const size_t slot = rig.slotOf(span.job(t.first + i), t.layer);
-    tier->put(slot, rig.extent(slot), static_cast<long long>(genBase) + t.step);
+    tier->put(slot, rig.extent(slot), genOf(t.step));
   }
 }
 
@@ -245,7 +245,7 @@ void SaveSteps::finish() {
 void SaveSteps::verify() {
   std::vector<long long> lastGen(rig.slots(), -1);  // per host extent: the generation it last received whole
   for (const SavedTask& t : saved)
-    for (int i = 0; i < t.count; ++i) lastGen[rig.slotOf(span.job(t.first + i), t.layer)] = static_cast<long long>(genBase) + t.step;
+    for (int i = 0; i < t.count; ++i) lastGen[rig.slotOf(span.job(t.first + i), t.layer)] = genOf(t.step);
   std::vector<ChunkRef> check;
   for (int job = span.first; job < span.first + span.count; ++job)
     for (int l = 0; l < g.layers; ++l) {

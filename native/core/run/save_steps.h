@@ -77,6 +77,8 @@ class SaveSteps : public DirectionSteps {
   std::unique_ptr<AsyncConnector> conn;
   std::vector<double>&waitForBlockFree, &saveLayer, &publishSaves, &poll, &waitForSave;
 
+  // The data generation step st's KV writes hold (and so its saves).
+  long long genOf(int step) const { return static_cast<long long>(genBase) + step; }
   void expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) const;
   static bool allWritesFit(int total, size_t perStep);
   void buildStepRefs(int st);
