@@ -12,7 +12,7 @@
 #   mix        `kvbench mix` (both directions in one step) of llama-3.1-8b and every other profile, once each
 #   audit      `audit-streams --strict` on the machine's plain torch stack (must pass), with each
 #              fixture accessor (leak_*: must fail), and --reproduce nan
-#   connector  the async_pinned reference connector through `save --connector py:`
+#   connector  the async_pinned reference connector through `save --connector py:`, on one GPU and with `--gpus all`
 #   backend    `backend bench` of the host store and of a file store (its directory must end empty)
 #   trace      default save and load with --trace (the timeline files and their sizes)
 #   crossover  sweep save --strategy all --connector off over block sizes (chunks 2 KiB-256 KiB): the crossover
@@ -55,7 +55,8 @@ for s in ${STEPS:-env save load audit connector backend suite}; do
              step audit-$m audit-streams --strict --accessor $m:current_stream  # leak_*: must fail (exit 1)
            done
            step audit-reproduce-nan audit-streams --reproduce nan ;;
-    connector) step connector-async save --connector py:connectors.async_pinned:AsyncPinnedConnector --compare-with none ;;
+    connector) step connector-async save --connector py:connectors.async_pinned:AsyncPinnedConnector --compare-with none
+               step connector-gpus save --connector py:connectors.async_pinned:AsyncPinnedConnector --compare-with none --gpus all ;;
     backend) step backend-host backend bench --backend host
              D=/var/tmp/kvbench-store; rm -rf $D; mkdir -p $D
              step backend-file backend bench --backend file:$D

@@ -17,12 +17,11 @@ import {kvbench} from './helpers/cli.mjs'
 import {nativePhase} from './helpers/native-phase.mjs'
 import {assertSchema} from './helpers/schema.mjs'
 
-test('refused in one line, exit 2: with --device, --trace, a launcher rank, a py: connector; the worker fault needs --gpus', () => {
+test('refused in one line, exit 2: with --device, --trace, a launcher rank; the worker fault needs --gpus', () => {
   const cases = [
     [['save', '--gpus', '0,1', '--device', '1'], {}, /--gpus and --device: name every GPU to run on in --gpus/],
     [['load', '--gpus', 'all', '--trace', '/tmp/kvbench-t.json'], {}, /--trace times one GPU's steps: run it without --gpus/],
     [['save', '--gpus', 'all'], {WORLD_SIZE: '2', RANK: '1', LOCAL_RANK: '1'}, /--gpus: this is rank 1 of 2 of a torchrun run/],
-    [['save', '--gpus', 'all', '--connector', 'py:connectors.async_pinned:AsyncPinnedConnector'], {}, /--gpus sets kvbench's native connectors/],
     [['mix', '--inject', 'gpu-worker-fails'], {}, /--inject gpu-worker-fails fails one GPU's worker of several: add --gpus/],
   ]
   for (const [args, env, message] of cases) {

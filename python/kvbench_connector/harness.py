@@ -2,7 +2,8 @@
 
 Runs the user's connector and the references beside one torch forward and writes raw samples as
 JSON lines on file descriptor 3 (stdout stays the connector's own). kvbench (TypeScript) computes
-every statistic. Lines: hello, fatal, design-error, ceiling, design, floor, done, beat, hook-timeout.
+every statistic. Lines: hello, fatal, design-error, ceiling, design, floor, done, beat, hook-timeout,
+ready and peer-stopped (--gpus: one harness a GPU, each phase started on all of them together).
 """
 import faulthandler
 import json
@@ -24,6 +25,26 @@ def report(obj):
     with _lock:
         _out.write(json.dumps(obj) + "\n")
         _out.flush()
+
+
+class PeerStopped(Exception):
+    """--gpus: kvbench said stop at a phase's start (another GPU's harness ended early)."""
+
+
+def together(cfg, phase):
+    """--gpus: say this harness is ready for `phase` and wait for kvbench's word on stdin, given
+    when every GPU's harness is ready for the same phase, so that they copy and step at once."""
+    if not cfg.get("together"):
+        return
+    report({"type": "ready", "phase": phase})
+    word = sys.stdin.readline().strip()
+    if word != "go":
+        raise PeerStopped(phase)
+
+
+def design_order(cfg):
+    """The designs' names in the order they run: the user's connector first, then the references."""
+    return [d["name"] for d in sorted(cfg["designs"], key=lambda d: d["role"] != "user")]
 
 
 def load_designs(cfg, clock):
@@ -107,8 +128,10 @@ def check_memory(torch, cfg):
             avail = next(int(l.split()[1]) * 1024 for l in f if l.startswith("MemAvailable:"))
     except (OSError, StopIteration):
         avail = None
-    if avail is not None and pinned > 0.9 * avail:
-        raise BadInput(f"the pinned pools need {_bytes(pinned)} but the host has {_bytes(avail)} available: {hint}, or --compare-with none", "TOO_BIG")
+    together = cfg.get("pinnedBytesTogether", pinned)  # --gpus: every GPU's harness pins its pools at once
+    if avail is not None and together > 0.9 * avail:
+        every = " (every GPU's harness together)" if together != pinned else ""
+        raise BadInput(f"the pinned pools need {_bytes(together)}{every} but the host has {_bytes(avail)} available: {hint}, or --compare-with none", "TOO_BIG")
     import resource
     soft, _ = resource.getrlimit(resource.RLIMIT_MEMLOCK)
     if soft != resource.RLIM_INFINITY and pinned > soft:
@@ -188,6 +211,9 @@ def main(argv):
     except KeyboardInterrupt:
         report({"type": "interrupted", "design": clock.design})
         return 130
+    except PeerStopped as e:
+        report({"type": "peer-stopped", "phase": str(e)})
+        return 1
     except Exception as e:  # kvbench's own fault, or torch's: named in one line, the traceback on stderr
         import traceback
         traceback.print_exc()
@@ -206,6 +232,7 @@ def run_all(torch, cfg, designs, clock, accessor):
     check_memory(torch, cfg)
     rig = Rig(torch, cfg["geometry"], cfg["device"])
     fwd = Forward(torch, rig, accessor, cfg["measuredSteps"])
+    together(cfg, "ceiling")
     ceil = ceilings(torch, cfg, cfg["device"])
     report({"type": "floor", "ns": floor_ns(clock)})
     report({"type": "forward", "graphs": fwd.graphs, "note": fwd.graph_note})
@@ -223,6 +250,7 @@ def run_all(torch, cfg, designs, clock, accessor):
         return statistics.median(eng.s["stepWallMs"])
 
     def baseline(name, rate):
+        together(cfg, name)
         eng = Engine(torch, rig, fwd, clock, plan, Workload())
         clock.start_design(name)
         eng.saved_prefixes.extend(range(plan["fillRequests"]))  # recomputed, never loaded
@@ -232,13 +260,19 @@ def run_all(torch, cfg, designs, clock, accessor):
     # Calibration: the connector-off step sets the offered rate, 1.15 x the ceiling by default. The
     # arrivals' own KV writes lengthen the step, so it is measured again with them.
     rate = 0.0
+    together(cfg, "calibrate")
     for _ in range(2):
         cal = calibrate(rate)
         rate = plan["offeredFactor"] * ceiling_gbps * 1e6 * cal / request_bytes
     step_ms = cal
     baseline("off-before", rate)
     report({"type": "offered", "requestsPerStep": rate, "requestBytes": request_bytes, "stepMs": step_ms, "ceilingGBps": ceiling_gbps})
-    for d, cls in designs:
+    loaded = {d["name"]: (d, cls) for d, cls in designs}
+    for name in design_order(cfg):
+        together(cfg, name)  # a design that failed its dry run here still passes its start with the others
+        if name not in loaded:
+            continue
+        d, cls = loaded[name]
         clock.start_design(d["name"])
         report({"type": "phase", "design": d["name"], "phase": "run"})
         try:

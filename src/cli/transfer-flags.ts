@@ -21,7 +21,7 @@ export const transferFlags = {
   profile: Flags.string({description: 'profile name (see `kvbench profiles`) or path to a profile .json', default: 'llama-3.1-8b'}),
   device: Flags.integer({description: "GPU index (default: the launcher's local rank under torchrun, mpirun or srun, else 0)"}),
   gpus: Flags.string({
-    description: 'run on these GPUs at once, a worker each (its own forward, connector thread and host pool; every phase started on all of them together): each GPU\'s figures, their sum against the ceilings they read together, the slowest GPU',
+    description: 'run on these GPUs at once, a worker each (its own forward, connector thread and host pool; with a py: connector, a Python harness each; every phase started on all of them together): each GPU\'s figures, their sum against the ceilings they read together, the slowest GPU',
     helpValue: 'LIST|all',
   }),
   strategy: Flags.option({
@@ -109,7 +109,7 @@ export type TransferFlagValues = Interfaces.InferredFlags<typeof transferFlags>
 type Parsed = TransferFlagValues
 
 /** Flags of kvbench's native connectors, which a py: connector run has no use for. */
-const NATIVE_ONLY = ['gpus', 'rendezvous', 'rank-timeout', 'trace', 'trace-steps', 'strategy', 'design', 'staging-mib', 'copy-ctas', 'mapped-ctas', 'copy-cache', 'backend', 'io-threads', 'store-queue', 'pipeline', 'fsync', 'direct', 'staging-l2', 'batch-share', 'all-reduce', 'reference-steps', 'inject', 'layout']
+const NATIVE_ONLY = ['rendezvous', 'rank-timeout', 'trace', 'trace-steps', 'strategy', 'design', 'staging-mib', 'copy-ctas', 'mapped-ctas', 'copy-cache', 'backend', 'io-threads', 'store-queue', 'pipeline', 'fsync', 'direct', 'staging-l2', 'batch-share', 'all-reduce', 'reference-steps', 'inject', 'layout']
 const PYTHON_ONLY = ['connector-config', 'stream-accessor', 'compare-with', 'hook-timeout', 'python']
 
 /** Native-only flags with a py: connector, and py:-only flags without one, are bad input. */
@@ -132,6 +132,7 @@ export function connectorRequest(mode: 'save' | 'load', f: Parsed): ConnectorReq
     profile: t.profile,
     overrides: t.overrides,
     device: t.device,
+    gpus: t.gpus,
     connector: f.connector,
     connectorConfig: f['connector-config'],
     streamAccessor: f['stream-accessor'],

@@ -7,7 +7,7 @@ import type {World} from './launch/world.js'
 import {maskSecrets} from './secrets.js'
 import {toolInfo, type ToolInfo} from './tool-info.js'
 
-export const SCHEMA_VERSION = '1.13.0'
+export const SCHEMA_VERSION = '1.14.0'
 export const SCHEMA_BASE = 'https://kvbench.dev/schemas/1'
 
 export type RunStatus = 'complete' | 'partial' | 'error'

@@ -35,6 +35,29 @@ describe('Python connectors on a GPU', gpuGate(), () => {
     })
   }
 
+  test('--gpus all: a harness a GPU, each verified, their sum and the slowest GPU', () => {
+    const r = run(['save', '--connector', 'py:slow_lookup:SlowLookup', '--compare-with', 'async', '--gpus', 'all'])
+    assertSchema('connector.schema.json', r.json)
+    assert.equal(r.code, 0, JSON.stringify(r.json.notes))
+    const {workers, together} = r.json.results
+    assert.ok(workers.length >= 1)
+    assert.deepEqual(together.gpus, workers.map((w) => w.device))
+    for (const w of workers) {
+      assert.equal(w.error, null)
+      for (const name of ['SlowLookup', 'async']) {
+        const d = w.results.designs.find((x) => x.name === name)
+        assert.equal(d.verify.verified, true, `GPU ${w.device} ${name}`)
+        assert.equal(d.outputs.correct, true, `GPU ${w.device} ${name}`)
+        assert.equal(w.results.workload.device, w.device)
+      }
+    }
+    const row = together.designs.find((d) => d.name === 'async')
+    const sum = workers.reduce((a, w) => a + w.results.designs.find((x) => x.name === 'async').save.gbps, 0)
+    assert.ok(Math.abs(row.gbps - sum) < 1e-6 * sum)
+    assert.ok(row.pctOfCeiling > 50, `${row.pctOfCeiling}`)
+    assert.ok(workers.some((w) => w.device === row.slowestGpu))
+  })
+
   test('a stream leaked through a module-global accessor: wrong outputs, the stream named, exit 1', () => {
     const r = run(['save', '--connector', 'py:leaky:LeakyConnector', '--stream-accessor', 'leaky:current_stream', '--compare-with', 'none'])
     assert.equal(r.code, 1)

@@ -7,8 +7,33 @@ import type {ConnectorResults} from '../../core/connector/run.js'
 
 const us = (v: number | undefined) => (v === undefined ? '-' : v >= 1000 ? `${fixed(v / 1000, 2)} ms` : `${fixed(v, 1)} µs`)
 
+const pct = (v: number | null) => (v === null ? '-' : `${fixed(v)}%`)
+
+/** --gpus: each GPU's row of every design and the GPUs together (GB/s added, the slowest GPU's slowdown). */
+function renderTogether(r: ConnectorResults): string[] {
+  const t = r.together
+  if (!r.workers || !t) return []
+  const ceiling = r.direction === 'save' ? t.ceilings.d2hGBps : t.ceilings.h2dGBps
+  const out = [`GPUs ${t.gpus.join(', ')} at once (a Python harness each: its own torch forward and connector; every phase started on all together); ${r.direction === 'save' ? 'D2H' : 'H2D'} ceilings read while every GPU copied, added: ${fixed(ceiling)} GB/s`]
+  const table = makeTable(['design', 'GPU', `${r.direction} GB/s`, '% ceiling', 'slowdown (GPU step)', 'blocked/step p99', 'loads checked', 'outputs'])
+  for (const row of t.designs) {
+    if (row.role === 'baseline') continue
+    for (const device of row.gpus) {
+      const d = r.workers.find((w) => w.device === device)?.results?.designs.find((x) => x.name === row.name)
+      if (!d) continue
+      const checked = d.verify.verified === null ? 'none' : d.verify.verified ? `${d.verify.requests} ok` : `NO (${d.verify.chunksBad} chunks)`
+      table.push([row.name, String(device), fixed(d[r.direction].gbps), pct(d[r.direction].pctOfCeiling), pct(d.slowdownPct), us(d.blockedPerStepUs?.p99), checked, d.outputs.correct ? 'ok' : 'WRONG'])
+    }
+    table.push([row.name, 'together', row.gbps === null ? '-' : fixed(row.gbps), pct(row.pctOfCeiling), row.slowestSlowdownPct === null ? '-' : `slowest ${fixed(row.slowestSlowdownPct)}% (GPU ${row.slowestGpu})`, '-', row.verified === null ? 'none' : row.verified ? 'yes' : 'NO', row.outputsCorrect ? 'ok' : 'WRONG'])
+  }
+  if (table.length > 0) out.push(table.toString())
+  for (const w of r.workers) if (!w.results) out.push(`GPU ${w.device}: FAILED: ${w.error ?? 'no result'}`)
+  out.push(`GPU ${r.workload.device}'s run in detail (every GPU's is in --json's results.workers):`, '')
+  return out
+}
+
 export function renderConnector(r: ConnectorResults): string {
-  const out: string[] = []
+  const out: string[] = renderTogether(r)
   const p = r.profile
   const c = r.ceilings
   out.push(

@@ -16,7 +16,7 @@ export interface HarnessRun {
   exitCode: number | null
   signal: NodeJS.Signals | null
   /** Why kvbench ended it, when it did. */
-  killedBy: 'interrupt' | 'unresponsive' | null
+  killedBy: 'interrupt' | 'unresponsive' | 'peer' | null
   /** The signal kvbench received (SIGINT, SIGTERM), when interrupted. */
   interrupt: NodeJS.Signals | null
   /** The design and hook the last heartbeat named: where a crash or a hang happened. */
@@ -43,6 +43,16 @@ export interface HarnessOptions {
   onLine?: (line: HarnessLine) => void
   /** Append every report line to this file as it comes (KVBENCH_CONNECTOR_RAW): raw samples for tests and bug reports. */
   recordTo?: string
+  /** --gpus: the child waits at each phase's start (a `ready` line) for kvbench's word on its stdin. */
+  together?: PhaseMember
+}
+
+/** One harness's side of the phase starts: told when it is ready for a phase, and when it ended. */
+export interface PhaseMember {
+  ready(phase: string, answer: (word: 'go' | 'stop') => void): void
+  /** `done`: it reported done (a clean end); `stop`: ends it now (SIGINT, as Ctrl-C does). */
+  ended(done: boolean): void
+  bindStop(stop: () => void): void
 }
 
 const TAIL = 60
@@ -53,7 +63,8 @@ export function runHarness(o: HarnessOptions): Promise<HarnessRun> {
   const config = JSON.stringify({...o.config, examplesDir: roots.examples})
   return new Promise((resolvePromise, reject) => {
     // -m puts the working directory first on sys.path, so the user's module imports as it would in their engine.
-    const child = spawn(o.python, ['-m', 'kvbench_connector.harness', '--config', config], {env, stdio: ['ignore', 'pipe', 'pipe', 'pipe']})
+    const child = spawn(o.python, ['-m', 'kvbench_connector.harness', '--config', config], {env, stdio: [o.together ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe']})
+    child.stdin?.on('error', () => {})  // a child that died before its answer: its close says so
     const run: HarnessRun = {lines: [], exitCode: null, signal: null, killedBy: null, interrupt: null, lastBeat: {design: null, hook: null}, outputTail: []}
     let last = Date.now()
     let pending = ''
@@ -92,6 +103,7 @@ export function runHarness(o: HarnessOptions): Promise<HarnessRun> {
         }
         if (o.recordTo) appendFileSync(o.recordTo, `${text}\n`)
         if (line.type === 'beat' || line.type === 'phase') run.lastBeat = {design: (line.design as string) ?? null, hook: (line.hook as string) ?? null}
+        else if (line.type === 'ready' && o.together) o.together.ready(String(line.phase), (word) => child.stdin?.write(`${word}\n`))
         else run.lines.push(line)
         o.onLine?.(line)
       }
@@ -100,7 +112,7 @@ export function runHarness(o: HarnessOptions): Promise<HarnessRun> {
       if (run.killedBy || child.exitCode !== null) return
       run.killedBy = why
       child.kill('SIGINT')  // the harness reports what it has, then exits
-      setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), why === 'interrupt' ? 5000 : 0).unref()
+      setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), why === 'unresponsive' ? 0 : 5000).unref()
     }
     const watchdog = setInterval(() => Date.now() - last > o.silenceMs && end('unresponsive'), 250)
     const onSignal = (sig: NodeJS.Signals) => {
@@ -110,6 +122,7 @@ export function runHarness(o: HarnessOptions): Promise<HarnessRun> {
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
+    o.together?.bindStop(() => end('peer'))
     const done = () => {
       clearInterval(watchdog)
       process.removeListener('SIGINT', onSignal)
@@ -117,6 +130,7 @@ export function runHarness(o: HarnessOptions): Promise<HarnessRun> {
     }
     child.on('error', (error: NodeJS.ErrnoException) => {
       done()
+      o.together?.ended(false)
       if (error.code === 'ENOENT') reject(new KvError('BAD_INPUT', `--python ${o.python}: not found`, 2))
       else if (error.code === 'EACCES') reject(new KvError('BAD_INPUT', `--python ${o.python}: not executable`, 2))
       else reject(new KvError('PYTHON_FAILED', `--python ${o.python}: ${error.message}`, 1))
@@ -125,7 +139,60 @@ export function runHarness(o: HarnessOptions): Promise<HarnessRun> {
       done()
       run.exitCode = code
       run.signal = signal
+      o.together?.ended(run.lines.some((l) => l.type === 'done'))
       resolvePromise(run)
     })
   })
+}
+
+/**
+ * --gpus: one harness a GPU, each phase started on all of them together. A phase starts when every
+ * harness still running is ready for it (the same phase, else all are told to stop); one that ends
+ * without its done line stops the others at once (SIGINT: they report what they measured).
+ */
+export function runHarnessesTogether(list: readonly HarnessOptions[]): Promise<HarnessRun[]> {
+  // stopping: told to stop (at a phase start, or by SIGINT), so it ends by itself
+  const members = list.map(() => ({phase: null as string | null, answer: null as ((w: 'go' | 'stop') => void) | null, ended: false, stopping: false, stop: () => {}}))
+  let failed = false
+  const settle = () => {
+    const live = members.filter((m) => !m.ended)
+    if (!failed && live.length > 0 && live.every((m) => m.answer !== null)) {
+      if (live.every((m) => m.phase === live[0].phase)) {
+        for (const m of live) {
+          m.answer!('go')
+          m.answer = null
+        }
+        return
+      }
+      failed = true
+    }
+    if (!failed) return
+    for (const m of live.filter((x) => !x.stopping)) {
+      m.stopping = true
+      if (m.answer) m.answer('stop')
+      else m.stop()
+      m.answer = null
+    }
+  }
+  return Promise.all(
+    list.map((o, i) =>
+      runHarness({
+        ...o,
+        together: {
+          ready: (phase, answer) => {
+            members[i].phase = phase
+            members[i].answer = answer
+            settle()
+          },
+          ended: (done) => {
+            members[i].ended = true
+            members[i].answer = null
+            if (!done) failed = true
+            settle()
+          },
+          bindStop: (stop) => (members[i].stop = stop),
+        },
+      }),
+    ),
+  )
 }

@@ -2,6 +2,7 @@
 // connector and the references beside one torch forward) -> raw samples -> figures, verdicts, gates.
 import type {Environment} from '../environment.js'
 import {checkDeviceFlag, gpuPreflight} from '../gpu-preflight.js'
+import {parseGpuList} from '../gpu-list.js'
 import {badInput, KvError} from '../errors.js'
 import {LINK_CEILING_BYTES} from '../ceilings.js'
 import {connectorGateSpecs, evaluateGates, type Gate, type TransferGateFlags} from '../gates.js'
@@ -9,7 +10,8 @@ import {connectorMetrics} from '../metrics/connector-metrics.js'
 import {applyOverrides, deriveSizes, loadProfile, type DerivedSizes, type Profile, type ProfileOverrides} from '../profile.js'
 import {summarize, type Summary} from '../stats.js'
 import {ceilingFigures, designFigures, failedDesign, type ConnectorDesignFigures} from './figures.js'
-import {runHarness, type HarnessLine, type HarnessRun} from './harness.js'
+import {runHarness, runHarnessesTogether, type HarnessLine, type HarnessRun} from './harness.js'
+import {summarizeConnectorTogether, type ConnectorGpuWorker, type ConnectorTogether} from './together.js'
 import {compareWith, connectorConfig, DEFAULT_ACCESSOR, hookTimeout, streamAccessor, userDesign, type ConnectorDesign} from './spec.js'
 
 export interface ConnectorRequest {
@@ -17,6 +19,8 @@ export interface ConnectorRequest {
   profile: string
   overrides: ProfileOverrides
   device: number
+  /** --gpus LIST|all: a harness a GPU, every phase started on all of them together (undefined: --device alone). */
+  gpus?: string
   /** py:MODULE:CLASS */
   connector: string
   /** --connector-config as given: JSON or @FILE */
@@ -65,8 +69,11 @@ export interface ConnectorResults {
   designs: ConnectorDesignFigures[]
   /** Median GPU step of the closing baseline over the opening one, in percent: the run's drift. */
   baselineDriftPct: number | null
-  stopped: {reason: 'hook-timeout' | 'crash' | 'unresponsive' | 'interrupted' | 'failed'; design: string | null; hook: string | null; message: string; outputTail?: string[]} | null
+  stopped: {reason: 'hook-timeout' | 'crash' | 'unresponsive' | 'interrupted' | 'failed' | 'peer'; design: string | null; hook: string | null; message: string; outputTail?: string[]} | null
   gates: Gate[]
+  /** --gpus: every GPU's harness in the order named (this shape, without these two), or its failure; the figures above are the first GPU's that ran. */
+  workers?: ConnectorGpuWorker[] | null
+  together?: ConnectorTogether | null
 }
 
 export interface ConnectorOutcome {
@@ -137,40 +144,115 @@ export function planConnectorRun(req: ConnectorRequest) {
 }
 
 export async function runConnectorBench(req: ConnectorRequest, publish: (env: Environment) => void = () => {}): Promise<ConnectorOutcome> {
+  if (req.gpus !== undefined) return runConnectorOnGpus(req, req.gpus, publish)
   const p = planConnectorRun(req)
   const gateSpecs = connectorGateSpecs(req.gates)
   // torch in the harness finds the GPU (or says it cannot): the preflight only describes the machine
   const {environment} = gpuPreflight(req.device)
   publish(environment)
   req.onProgress?.(`${req.mode}: ${p.profile.name}, designs ${p.designs.map((d) => d.name).join('/')} beside a torch forward on GPU ${req.device}`)
-  const silenceMs = (req.hookTimeoutS + 15) * 1000
-  const run = await runHarness({
-    python: req.python,
-    config: p.harnessConfig,
-    silenceMs,
-    recordTo: process.env.KVBENCH_CONNECTOR_RAW || undefined,
-    onLine: (l) => {
-      if (l.type === 'design') req.onProgress?.(`${l.name} done`)
-    },
-  })
-  if (!run.lines.some((l) => l.type === 'hello') && !run.killedBy && !run.signal) {
-    // not a Python that runs kvbench's harness (/bin/false, node, a Python 2): bad input, not a crash
-    const tail = run.outputTail.at(-1)
-    throw badInput(`--python ${req.python}: did not start kvbench's connector harness (exit ${run.exitCode})${tail ? `: ${tail}` : ''}`)
-  }
+  const run = await runHarness({python: req.python, config: p.harnessConfig, silenceMs: silenceMsOf(req), recordTo: process.env.KVBENCH_CONNECTOR_RAW || undefined, onLine: progressOf(req)})
+  checkStarted(run, req)
   const fatal = run.lines.find((l) => l.type === 'fatal')
-  const measuredSomething = run.lines.some((l) => l.type === 'design' || l.type === 'design-error')
-  if (fatal && !measuredSomething) throw new KvError(fatal.code as string, fatal.message as string, fatal.exit as number)
+  if (fatal && !measured(run)) throw fatalError(fatal)
   const notes: string[] = []
+  const results = harnessResults(run, p, req, notes)
+  results.gates = results.partial ? [] : evaluateGates(connectorMetrics(results), gateSpecs)
+  notes.push(...verificationFailures(results))
+  return {environment, results, notes, exitCode: exitCodeOf(results, run.interrupt)}
+}
+
+const silenceMsOf = (req: ConnectorRequest) => (req.hookTimeoutS + 15) * 1000
+const progressOf = (req: ConnectorRequest, gpu = '') => (l: HarnessLine) => {
+  if (l.type === 'design') req.onProgress?.(`${gpu}${l.name} done`)
+}
+const measured = (run: HarnessRun) => run.lines.some((l) => l.type === 'design' || l.type === 'design-error')
+const fatalError = (fatal: HarnessLine) => new KvError(fatal.code as string, fatal.message as string, fatal.exit as number)
+
+/** Not a Python that runs kvbench's harness (/bin/false, node, a Python 2): bad input, not a crash. */
+function checkStarted(run: HarnessRun, req: ConnectorRequest): void {
+  if (run.lines.some((l) => l.type === 'hello') || run.killedBy || run.signal) return
+  const tail = run.outputTail.at(-1)
+  throw badInput(`--python ${req.python}: did not start kvbench's connector harness (exit ${run.exitCode})${tail ? `: ${tail}` : ''}`)
+}
+
+/** One harness's figures, with the stop a fatal line made when something was measured first. */
+function harnessResults(run: HarnessRun, p: ReturnType<typeof planConnectorRun>, req: ConnectorRequest, notes: string[]): ConnectorResults {
   const results = connectorResults(run, p, req, notes)
+  const fatal = run.lines.find((l) => l.type === 'fatal')
   if (fatal) {
     results.stopped = {reason: 'failed', design: null, hook: null, message: fatal.message as string, outputTail: run.outputTail}
     results.partial = true
     notes.push(`run stopped: ${fatal.message}`)
   }
+  return results
+}
+
+/**
+ * --gpus with a py: connector: one harness a GPU, all at once, every phase started together. The
+ * result's own figures are the first GPU's that measured something (workers and together hold every
+ * GPU's and their sum); notes every GPU gave are said once, the others with their GPU; gates hold
+ * on every GPU.
+ */
+async function runConnectorOnGpus(req: ConnectorRequest, gpus: string, publish: (env: Environment) => void): Promise<ConnectorOutcome> {
+  const gateSpecs = connectorGateSpecs(req.gates)
+  planConnectorRun(req)  // the flags and the profile are checked before the GPUs are looked at
+  const {environment} = gpuPreflight()
+  const devices = parseGpuList(gpus, environment.gpus.map((g) => g.index))
+  environment.gpus = environment.gpus.filter((g) => devices.includes(g.index))
+  publish(environment)
+  const plans = devices.map((device) => ({device, req: {...req, device}, p: planConnectorRun({...req, device})}))
+  // Every harness pins its pools at once: the host's available memory is checked against them all.
+  const pinnedTogether = plans.reduce((a, x) => a + x.p.harnessConfig.pinnedBytes, 0)
+  req.onProgress?.(`${req.mode}: ${plans[0].p.profile.name}, designs ${plans[0].p.designs.map((d) => d.name).join('/')} beside a torch forward on GPUs ${devices.join(', ')} at once`)
+  const raw = process.env.KVBENCH_CONNECTOR_RAW
+  const runs = await runHarnessesTogether(
+    plans.map((x) => ({
+      python: req.python,
+      config: {...x.p.harnessConfig, together: true, pinnedBytesTogether: pinnedTogether},
+      silenceMs: silenceMsOf(req),
+      recordTo: raw ? `${raw}.gpu${x.device}` : undefined,
+      onLine: progressOf(req, `GPU ${x.device}: `),
+    })),
+  )
+  runs.forEach((run) => checkStarted(run, req))
+  const workerNotes: string[][] = []
+  const workers: ConnectorGpuWorker[] = plans.map((x, i) => {
+    const run = runs[i]
+    const fatal = run.lines.find((l) => l.type === 'fatal')
+    const notes: string[] = []
+    workerNotes.push(notes)
+    if (fatal && !measured(run)) return {device: x.device, results: null, error: fatal.message as string}
+    return {device: x.device, results: harnessResults(run, x.p, x.req, notes), error: null}
+  })
+  const first = workers.findIndex((w) => w.results !== null)
+  if (first < 0) {
+    const i = runs.findIndex((r) => r.lines.some((l) => l.type === 'fatal'))
+    throw fatalError(runs[Math.max(0, i)].lines.find((l) => l.type === 'fatal') ?? {type: 'fatal', code: 'PYTHON_FAILED', message: `GPU ${devices[0]}: the harness measured nothing`, exit: 1})
+  }
+  // A harness stopped because another ended early says which one.
+  const cause = workers.find((w) => (w.results ? w.results.stopped && w.results.stopped.reason !== 'peer' && w.results.stopped.reason !== 'interrupted' : w.error))
+  for (const w of workers) {
+    const s = w.results?.stopped
+    if (s?.reason !== 'peer') continue
+    s.message = `stopped with the other GPUs: ${cause ? `GPU ${cause.device}'s harness ended early (${cause.error ?? cause.results?.stopped?.message})` : 'another GPU\'s harness ended early'}`
+  }
+  const notes: string[] = []
+  const noted = workerNotes.filter((_, i) => workers[i].results !== null)
+  for (const n of new Set(noted.flat())) {
+    const on = workers.filter((_, i) => workers[i].results !== null && workerNotes[i].includes(n)).map((w) => w.device)
+    notes.push(on.length === noted.length ? n : `GPU ${on.join(', ')}: ${n}`)
+  }
+  for (const w of workers) if (w.error) notes.push(`GPU ${w.device}'s harness FAILED: ${w.error}`)
+  const ran = workers.filter((w): w is ConnectorGpuWorker & {results: ConnectorResults} => w.results !== null)
+  const results: ConnectorResults = {...workers[first].results!, workers, together: summarizeConnectorTogether(workers)}
+  if (workers.some((w) => w.error || w.results?.partial)) results.partial = true
+  // Gates check every GPU's figures (named gpu<N>/...) and the sums (together/...).
   results.gates = results.partial ? [] : evaluateGates(connectorMetrics(results), gateSpecs)
-  notes.push(...verificationFailures(results))
-  return {environment, results, notes, exitCode: exitCodeOf(results, run)}
+  for (const w of ran) notes.push(...verificationFailures(w.results).map((n) => `GPU ${w.device}: ${n}`))
+  const interrupt = runs.find((r) => r.interrupt)?.interrupt ?? null
+  const wrong = ran.some((w) => wrongDesigns(w.results).length > 0)
+  return {environment, results, notes, exitCode: exitCodeOf(results, interrupt, wrong)}
 }
 
 /** The run's figures from the harness's raw lines (exported for tests that replay recorded lines). */
@@ -239,6 +321,9 @@ function stoppedBy(run: HarnessRun): ConnectorResults['stopped'] {
   }
   const design = run.lastBeat.design
   const inHook = run.lastBeat.hook ? ` in ${run.lastBeat.hook}` : ''
+  if (!run.interrupt && (run.killedBy === 'peer' || run.lines.some((l) => l.type === 'peer-stopped'))) {
+    return {reason: 'peer', design, hook: null, message: 'stopped with the other GPUs: another GPU\'s harness ended early'}
+  }
   if (run.killedBy === 'interrupt' || run.lines.some((l) => l.type === 'interrupted')) {
     return {reason: 'interrupted', design, hook: null, message: `interrupted (${run.interrupt ?? 'SIGINT'}): the Python process was ended; figures cover the designs that finished`}
   }
@@ -271,8 +356,8 @@ function verificationFailures(r: ConnectorResults): string[] {
   })
 }
 
-function exitCodeOf(r: ConnectorResults, run: HarnessRun): number {
-  if (r.stopped?.reason === 'interrupted') return run.interrupt === 'SIGTERM' ? 143 : 130
+function exitCodeOf(r: ConnectorResults, interrupt: NodeJS.Signals | null, wrong = wrongDesigns(r).length > 0): number {
+  if (interrupt || r.stopped?.reason === 'interrupted') return interrupt === 'SIGTERM' ? 143 : 130
   if (r.partial) return 1
-  return wrongDesigns(r).length > 0 || r.gates.some((g) => !g.passed) ? 1 : 0
+  return wrong || r.gates.some((g) => !g.passed) ? 1 : 0
 }

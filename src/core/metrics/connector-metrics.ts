@@ -3,8 +3,35 @@
 import type {ConnectorResults} from '../connector/run.js'
 import {MetricList, p10p90, type Metric} from './metric.js'
 
+/**
+ * One GPU's figures are named connector/<direction>/<profile>/...; with --gpus each GPU's are under
+ * gpu<N>/, and what they did at once under together/, so a gate checks every GPU and the sum.
+ */
 export function connectorMetrics(r: ConnectorResults): Metric[] {
-  const list = new MetricList(['connector', r.direction, r.profile.name])
+  const prefix = ['connector', r.direction, r.profile.name]
+  if (!r.workers) return runMetrics(r, prefix)
+  return [...r.workers.flatMap((w) => (w.results ? runMetrics(w.results, [...prefix, `gpu${w.device}`]) : [])), ...togetherMetrics(r, [...prefix, 'together'])]
+}
+
+function togetherMetrics(r: ConnectorResults, prefix: string[]): Metric[] {
+  const list = new MetricList(prefix)
+  const t = r.together
+  if (!t) return list.metrics
+  const ceiling = {section: 'ceiling' as const}
+  list.add(ceiling, ['ceilings'], 'd2h_gbps', 'GB/s', 'bigger', t.ceilings.d2hGBps, null, {context: true})
+  list.add(ceiling, ['ceilings'], 'h2d_gbps', 'GB/s', 'bigger', t.ceilings.h2dGBps, null, {context: true})
+  for (const d of t.designs) {
+    if (d.role === 'baseline') continue
+    const row = {section: 'design' as const, design: d.name, role: d.role}
+    list.add(row, [d.name], 'moved_gbps', 'GB/s', 'bigger', d.gbps)
+    list.add(row, [d.name], 'moved_pct_of_ceiling', '%', 'bigger', d.pctOfCeiling)
+    list.add(row, [d.name], 'slowest_slowdown_pct', '%', 'smaller', d.slowestSlowdownPct)
+  }
+  return list.metrics
+}
+
+function runMetrics(r: ConnectorResults, prefix: string[]): Metric[] {
+  const list = new MetricList(prefix)
   const dir = r.direction
   for (const d of r.designs) {
     if (d.role === 'baseline' || d.error) continue

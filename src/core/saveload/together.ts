@@ -16,14 +16,11 @@ export interface GpuWorker {
   placement: {numaNode: number | null; cpus: string | null; cpusAllowed: number; memoryBound: boolean; note: string | null} | null
 }
 
-/** One row of the designs (or the link reference) over the GPUs whose worker ran it. */
-export interface TogetherRow {
-  design: DesignFigures['design'] | 'reference'
-  direction?: 'both' | 'save' | 'load'
-  strategy: string | null
+/** What a row over several GPUs says, for kvbench's designs and a py: connector's alike. */
+export interface AcrossGpus {
   /** The GPUs in this row, in order; the lists below are theirs. */
   gpus: number[]
-  /** Added over the GPUs; null for the connector-off row. */
+  /** Added over the GPUs; null for a connector-off row. */
   gbps: number | null
   /** Of the GPUs' ceilings added (each read while every GPU copied). */
   pctOfCeiling: number | null
@@ -31,6 +28,20 @@ export interface TogetherRow {
   /** The GPU with the largest slowdown, and it. */
   slowestGpu: number | null
   slowestSlowdownPct: number | null
+}
+
+/** The GPU of `on` with the largest slowdown (a tensor-parallel step waits for it), or null. */
+export function slowestOf<T extends {slowdownPct: number | null}>(on: readonly T[]): T | null {
+  let slowest: T | null = null
+  for (const o of on) if (o.slowdownPct !== null && (slowest === null || o.slowdownPct > slowest.slowdownPct!)) slowest = o
+  return slowest
+}
+
+/** One row of the designs (or the link reference) over the GPUs whose worker ran it. */
+export interface TogetherRow extends AcrossGpus {
+  design: DesignFigures['design'] | 'reference'
+  direction?: 'both' | 'save' | 'load'
+  strategy: string | null
   /** Each GPU's all-reduce GPU ms a step (p50); null without --all-reduce. */
   allReduceP50Ms: Array<number | null> | null
   verified: boolean | null
@@ -57,11 +68,7 @@ function row(mode: TransferMode, base: Omit<TogetherRow, 'gpus' | 'gbps' | 'pctO
   const moving = on.every((o) => o.gbps !== null)
   const gbps = moving ? on.reduce((a, o) => a + (o.gbps ?? 0), 0) : null
   const ceiling = on.reduce((a, o) => a + ceilingOf(o.r, mode, base.direction), 0)
-  let slowest: number | null = null
-  for (let i = 0; i < on.length; ++i) {
-    const s = on[i].slowdownPct
-    if (s !== null && (slowest === null || s > on[slowest].slowdownPct!)) slowest = i
-  }
+  const slowest = slowestOf(on)
   const withAllReduce = on.some((o) => o.allReduceMs !== undefined)
   return {
     ...base,
@@ -69,8 +76,8 @@ function row(mode: TransferMode, base: Omit<TogetherRow, 'gpus' | 'gbps' | 'pctO
     gbps,
     pctOfCeiling: gbps !== null && ceiling > 0 ? (100 * gbps) / ceiling : null,
     slowdownPct: on.map((o) => o.slowdownPct),
-    slowestGpu: slowest === null ? null : on[slowest].device,
-    slowestSlowdownPct: slowest === null ? null : on[slowest].slowdownPct,
+    slowestGpu: slowest?.device ?? null,
+    slowestSlowdownPct: slowest?.slowdownPct ?? null,
     allReduceP50Ms: withAllReduce ? on.map((o) => o.allReduceMs ?? null) : null,
     verified: on.some((o) => o.verified === false) ? false : on.every((o) => o.verified === null) ? null : true,
     jobsSkipped: on.reduce((a, o) => a + o.skipped, 0),
