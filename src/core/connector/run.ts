@@ -197,10 +197,12 @@ function harnessResults(run: HarnessRun, p: ReturnType<typeof planConnectorRun>,
 async function runConnectorOnGpus(req: ConnectorRequest, gpus: string, publish: (env: Environment) => void): Promise<ConnectorOutcome> {
   const gateSpecs = connectorGateSpecs(req.gates)
   planConnectorRun(req)  // the flags and the profile are checked before the GPUs are looked at
-  const {environment} = gpuPreflight()
+  // The GPUs named are checked against those the addon lists: without it they cannot be.
+  const {environment, problem} = gpuPreflight()
+  publish(environment)
+  if (problem) throw problem
   const devices = parseGpuList(gpus, environment.gpus.map((g) => g.index))
   environment.gpus = environment.gpus.filter((g) => devices.includes(g.index))
-  publish(environment)
   const plans = devices.map((device) => ({device, req: {...req, device}, p: planConnectorRun({...req, device})}))
   // Every harness pins its pools at once: the host's available memory is checked against them all.
   const pinnedTogether = plans.reduce((a, x) => a + x.p.harnessConfig.pinnedBytes, 0)
