@@ -2,6 +2,7 @@
 // that speaks the protocol, test/fixtures/fake_harness.py), and several GPUs' figures, metrics, gates,
 // table and schema from raw samples recorded on an H200.
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -64,6 +65,30 @@ describe('--gpus: a harness a GPU, every phase started on all of them together',
     assert.ok(runs[0].lines.some((l) => l.type === 'interrupted'), 'it reported what it had (SIGINT, as Ctrl-C)')
     assert.ok(runs[2].lines.some((l) => l.type === 'peer-stopped' && l.phase === 'user'), 'the harness at the phase start was told to stop')
     assert.deepEqual(designs(runs[2]).map((l) => l.name), ['ceiling', 'calibrate', 'off-before'])
+    assert.deepEqual(fakesRunning(), [])
+  })
+
+  test('Ctrl-C: every harness ends and reports what it had; no process left', async () => {
+    // A kvbench stand-in of its own, so the signal goes to it and not to the test runner.
+    const script = join(dir, 'interrupt.mjs')
+    writeFileSync(script, `import {runHarnessesTogether} from ${JSON.stringify(join(ROOT, 'dist', 'core', 'connector', 'harness.js'))}
+const runs = await runHarnessesTogether([0, 1].map((device) => ({python: ${JSON.stringify(python)}, config: {device, fakePhases: ${JSON.stringify(PHASES)}, fakeSleep: {user: 60 + device}}, silenceMs: 20000})))
+console.log(JSON.stringify(runs.map((r) => ({interrupt: r.interrupt, killedBy: r.killedBy, interrupted: r.lines.some((l) => l.type === 'interrupted'), designs: r.lines.filter((l) => l.type === 'design').length}))))`)
+    const child = spawn(process.execPath, [script], {stdio: ['ignore', 'pipe', 'pipe']})
+    let out = ''
+    child.stdout.on('data', (c) => (out += c))
+    await new Promise((r) => setTimeout(r, 1500))  // both harnesses inside the 'user' phase
+    const t0 = Date.now()
+    child.kill('SIGINT')
+    await new Promise((r) => child.on('close', r))
+    assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`)
+    const runs = JSON.parse(out)
+    for (const r of runs) {
+      assert.equal(r.interrupt, 'SIGINT')
+      assert.equal(r.killedBy, 'interrupt')
+      assert.ok(r.interrupted, 'the harness reported what it had')
+      assert.equal(r.designs, 3, 'the phases before the interrupt were kept')
+    }
     assert.deepEqual(fakesRunning(), [])
   })
 
