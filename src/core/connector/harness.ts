@@ -49,9 +49,11 @@ export interface HarnessOptions {
 
 /** One harness's side of the phase starts: told when it is ready for a phase, and when it ended. */
 export interface PhaseMember {
+  /** The harness waits for `answer` before it starts `phase`. */
   ready(phase: string, answer: (word: 'go' | 'stop') => void): void
-  /** `done`: it reported done (a clean end); `stop`: ends it now (SIGINT, as Ctrl-C does). */
+  /** It ended; `done`: with its done line (a clean end). */
   ended(done: boolean): void
+  /** Hands over how to end it now, mid-phase (SIGINT, as Ctrl-C does: it reports what it has). */
   bindStop(stop: () => void): void
 }
 
