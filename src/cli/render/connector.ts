@@ -1,13 +1,14 @@
 // Human view of a connector run: the user's connector beside the references, the same columns
 // for every design, then each hook's host time by design.
 import {gateLine} from '../../core/gates.js'
-import {fixed, makeTable} from './table.js'
+import {fixed, fixedPct as pct, fixedUs as us, makeTable} from './table.js'
 import {formatBytes} from '../../core/bytes.js'
 import type {ConnectorResults} from '../../core/connector/run.js'
+import type {ConnectorDesignFigures} from '../../core/connector/figures.js'
 
-const us = (v: number | undefined) => (v === undefined ? '-' : v >= 1000 ? `${fixed(v / 1000, 2)} ms` : `${fixed(v, 1)} µs`)
-
-const pct = (v: number | null) => (v === null ? '-' : `${fixed(v)}%`)
+/** A design's loads checked: how many came back right, or how many chunks did not ('-' for a baseline). */
+const loadsChecked = (d: ConnectorDesignFigures) =>
+  d.verify.verified === null ? (d.role === 'baseline' ? '-' : 'none') : d.verify.verified ? `${d.verify.requests} ok` : `NO (${d.verify.chunksBad} chunks)`
 
 /** --gpus: each GPU's row of every design and the GPUs together (GB/s added, the slowest GPU's slowdown). */
 function renderTogether(r: ConnectorResults): string[] {
@@ -21,8 +22,7 @@ function renderTogether(r: ConnectorResults): string[] {
     for (const device of row.gpus) {
       const d = r.workers.find((w) => w.device === device)?.results?.designs.find((x) => x.name === row.name)
       if (!d) continue
-      const checked = d.verify.verified === null ? 'none' : d.verify.verified ? `${d.verify.requests} ok` : `NO (${d.verify.chunksBad} chunks)`
-      table.push([row.name, String(device), fixed(d[r.direction].gbps), pct(d[r.direction].pctOfCeiling), pct(d.slowdownPct), us(d.blockedPerStepUs?.p99), checked, d.outputs.correct ? 'ok' : 'WRONG'])
+      table.push([row.name, String(device), fixed(d[r.direction].gbps), pct(d[r.direction].pctOfCeiling), pct(d.slowdownPct), us(d.blockedPerStepUs?.p99), loadsChecked(d), d.outputs.correct ? 'ok' : 'WRONG'])
     }
     table.push([row.name, 'together', row.gbps === null ? '-' : fixed(row.gbps), pct(row.pctOfCeiling), row.slowestSlowdownPct === null ? '-' : `slowest ${fixed(row.slowestSlowdownPct)}% (GPU ${row.slowestGpu})`, '-', row.verified === null ? 'none' : row.verified ? 'yes' : 'NO', row.outputsCorrect ? 'ok' : 'WRONG'])
   }
@@ -51,7 +51,6 @@ export function renderConnector(r: ConnectorResults): string {
       continue
     }
     const base = d.role === 'baseline'
-    const checked = d.verify.verified === null ? (base ? '-' : 'none') : d.verify.verified ? `${d.verify.requests} ok` : `NO (${d.verify.chunksBad} chunks)`
     const outputs = d.outputs.correct ? 'ok' : `WRONG ${d.outputs.wrong + d.outputs.nonFinite}/${d.outputs.steps}` + (d.outputs.nonFinite ? ` (${d.outputs.nonFinite} NaN)` : '')
     t.push([
       base ? `${d.name} (connector off)` : d.role === 'user' ? `${d.name} (yours)` : d.name,
@@ -62,7 +61,7 @@ export function renderConnector(r: ConnectorResults): string {
       base ? '-' : `${fixed(d[r.direction].pctOfCeiling)}%`,
       d.blockedPerStepUs ? `${us(d.blockedPerStepUs.p50)} / ${us(d.blockedPerStepUs.p99)}` : '-',
       d.timeToReadyMs ? fixed(d.timeToReadyMs.p50, 2) : '-',
-      checked,
+      loadsChecked(d),
       outputs,
     ])
   }

@@ -93,6 +93,16 @@ export function fixed(n: number, digits = 1): string {
   return Number.isFinite(n) ? n.toFixed(digits) : String(n)
 }
 
+/** A percentage with one decimal, or '-'. */
+export function fixedPct(v: number | null | undefined): string {
+  return v === null || v === undefined ? '-' : `${fixed(v)}%`
+}
+
+/** Microseconds as µs, or as ms from 1,000 µs; '-' when there is none. */
+export function fixedUs(v: number | undefined): string {
+  return v === undefined ? '-' : v >= 1000 ? `${fixed(v / 1000, 2)} ms` : `${fixed(v, 1)} µs`
+}
+
 export function orDash(v: string | number | null | undefined): string {
   return v === null || v === undefined || v === '' ? '-' : String(v)
 }

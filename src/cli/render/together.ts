@@ -1,11 +1,10 @@
 // Human view of a --gpus run: each GPU's row of every design and the GPUs together (GB/s added,
 // against the ceilings they read while all of them copied; the slowest GPU's slowdown).
-import {fixed, makeTable} from './table.js'
+import {fixed, fixedPct as pct, fixedUs as us, makeTable} from './table.js'
 import type {DesignFigures, TransferResults} from '../../core/saveload/results.js'
 import type {TogetherRow} from '../../core/saveload/together.js'
 
 const label = (d: {design: string; direction?: string}) => (d.direction && d.design !== 'off' ? `${d.design} · ${d.direction}` : d.design)
-const pct = (v: number | null) => (v === null ? '-' : `${fixed(v)}%`)
 
 export function renderTogether(r: TransferResults): string[] {
   const t = r.together
@@ -16,7 +15,6 @@ export function renderTogether(r: TransferResults): string[] {
       `ceilings read while every GPU copied, added: H2D ${fixed(c.h2dGBps)} / D2H ${fixed(c.d2hGBps)}${r.mode === 'mix' ? ` / both ways ${fixed(c.bothGBps)}` : ''} GB/s`,
   ]
   const table = makeTable(['design', 'strategy', 'GPU', `${r.mode === 'mix' ? 'moved' : r.mode} GB/s`, '% ceiling', 'slowdown (GPU step)', 'blocked/step p99', 'all-reduce ms p50', 'skipped', 'verified'])
-  const us = (v: number | undefined) => (v === undefined ? '-' : v >= 1000 ? `${fixed(v / 1000, 2)} ms` : `${fixed(v, 1)} µs`)
   const designOf = (device: number, i: number): DesignFigures | undefined => r.workers!.find((w) => w.device === device)?.results?.designs[i]
   const together = (row: TogetherRow) => [
     row.gbps === null ? '-' : fixed(row.gbps),

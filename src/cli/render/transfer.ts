@@ -1,11 +1,10 @@
 // Human view of a save, load or mix run: the same columns for every strategy and design.
 import {gateLine} from '../../core/gates.js'
-import {fixed, makeTable} from './table.js'
+import {fixed, fixedUs as us, makeTable} from './table.js'
 import {formatBytes} from '../../core/bytes.js'
 import {renderTogether} from './together.js'
 import type {AllReduceFigures, DesignFigures, TransferResults} from '../../core/saveload/results.js'
 
-const us = (v: number | undefined) => (v === undefined ? '-' : v >= 1000 ? `${fixed(v / 1000, 2)} ms` : `${fixed(v, 1)} µs`)
 const yesNo = (v: boolean | null) => (v === null ? 'skipped' : v ? 'yes' : 'NO')
 // A mix's rows name their direction: async · both, async · save, async · load.
 const designLabel = (d: DesignFigures) => (d.direction && d.design !== 'off' ? `${d.design} · ${d.direction}` : d.design)
