@@ -93,8 +93,10 @@ void AsyncConnector::loop() {
         if (q == cudaErrorNotReady) break;
         if (q != cudaSuccess) throwCuda(q, "cudaEventQuery(connector job)");
         const ConnectorJob& j = inflight.front().job;
-        const ConnectorDone d{j.id, nowUs()};
-        while (!done_.push(d)) std::this_thread::yield();  // main loop drains every step
+        if (j.reports) {
+          const ConnectorDone d{j.id, nowUs()};
+          while (!done_.push(d)) std::this_thread::yield();  // main loop drains every step
+        }
         queuedBytes -= j.bytes;
         inflight.pop_front();
         completed_.fetch_add(1);

@@ -80,6 +80,7 @@ void LoadSteps::expand(const ConnectorTask& t, std::deque<ConnectorJob>& out) co
     j.bytes = static_cast<double>(j.parts) * loadBlocks * g.layerBlockBytes();
     j.step = t.step;
     j.layer = k * kLoadLayersPerJob;
+    j.reports = k == jobsPerRequest - 1;
   }
 }
 
@@ -111,8 +112,7 @@ void LoadSteps::ready(int q, double doneUs) {
 
 void LoadSteps::drainCompletions() {
   ConnectorDone d;
-  while (conn->poll(&d)) {
-    if (static_cast<int>(d.id % jobsPerRequest) != jobsPerRequest - 1) continue;  // ready when its last job is
+  while (conn->poll(&d)) {  // the last job of a request: the only one that reports (expand)
     --inflight;
     ready(static_cast<int>(d.id / jobsPerRequest), d.doneUs);
   }
