@@ -153,7 +153,7 @@ export async function runConnectorBench(req: ConnectorRequest, publish: (env: En
   req.onProgress?.(`${req.mode}: ${p.profile.name}, designs ${p.designs.map((d) => d.name).join('/')} beside a torch forward on GPU ${req.device}`)
   const run = await runHarness({python: req.python, config: p.harnessConfig, silenceMs: silenceMsOf(req), recordTo: process.env.KVBENCH_CONNECTOR_RAW || undefined, onLine: progressOf(req)})
   checkStarted(run, req)
-  const fatal = run.lines.find((l) => l.type === 'fatal')
+  const fatal = fatalOf(run)
   if (fatal && !measured(run)) throw fatalError(fatal)
   const notes: string[] = []
   const results = harnessResults(run, p, req, notes)
@@ -166,6 +166,7 @@ const silenceMsOf = (req: ConnectorRequest) => (req.hookTimeoutS + 15) * 1000
 const progressOf = (req: ConnectorRequest, gpu = '') => (l: HarnessLine) => {
   if (l.type === 'design') req.onProgress?.(`${gpu}${l.name} done`)
 }
+const fatalOf = (run: HarnessRun) => run.lines.find((l) => l.type === 'fatal')
 const measured = (run: HarnessRun) => run.lines.some((l) => l.type === 'design' || l.type === 'design-error')
 const fatalError = (fatal: HarnessLine) => new KvError(fatal.code as string, fatal.message as string, fatal.exit as number)
 
@@ -179,7 +180,7 @@ function checkStarted(run: HarnessRun, req: ConnectorRequest): void {
 /** One harness's figures, with the stop a fatal line made when something was measured first. */
 function harnessResults(run: HarnessRun, p: ReturnType<typeof planConnectorRun>, req: ConnectorRequest, notes: string[]): ConnectorResults {
   const results = connectorResults(run, p, req, notes)
-  const fatal = run.lines.find((l) => l.type === 'fatal')
+  const fatal = fatalOf(run)
   if (fatal) {
     results.stopped = {reason: 'failed', design: null, hook: null, message: fatal.message as string, outputTail: run.outputTail}
     results.partial = true
@@ -221,7 +222,7 @@ async function runConnectorOnGpus(req: ConnectorRequest, gpus: string, publish: 
   const workerNotes: string[][] = []
   const workers: ConnectorGpuWorker[] = plans.map((x, i) => {
     const run = runs[i]
-    const fatal = run.lines.find((l) => l.type === 'fatal')
+    const fatal = fatalOf(run)
     const notes: string[] = []
     workerNotes.push(notes)
     if (fatal && !measured(run)) return {device: x.device, results: null, error: fatal.message as string}
@@ -229,8 +230,8 @@ async function runConnectorOnGpus(req: ConnectorRequest, gpus: string, publish: 
   })
   const first = workers.findIndex((w) => w.results !== null)
   if (first < 0) {
-    const i = runs.findIndex((r) => r.lines.some((l) => l.type === 'fatal'))
-    throw fatalError(runs[Math.max(0, i)].lines.find((l) => l.type === 'fatal') ?? {type: 'fatal', code: 'PYTHON_FAILED', message: `GPU ${devices[0]}: the harness measured nothing`, exit: 1})
+    const fatal = runs.map(fatalOf).find((l) => l !== undefined)
+    throw fatalError(fatal ?? {type: 'fatal', code: 'PYTHON_FAILED', message: `GPU ${devices[0]}: the harness measured nothing`, exit: 1})
   }
   // A harness stopped because another ended early says which one.
   const cause = workers.find((w) => (w.results ? w.results.stopped && w.results.stopped.reason !== 'peer' && w.results.stopped.reason !== 'interrupted' : w.error))
