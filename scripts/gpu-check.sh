@@ -12,6 +12,7 @@
 #   mix        `kvbench mix` (both directions in one step) of llama-3.1-8b and every other profile, once each
 #   medians    `kvbench save --design async --strategy staged` of llama-3.1-8b and every other profile, three
 #              times each (issue 18 judges slowdowns by the median of three runs)
+#   loadmedians the same for `kvbench load --design async --strategy staged`
 #   audit      `audit-streams --strict` on the machine's plain torch stack (must pass), with each
 #              fixture accessor (leak_*: must fail), and --reproduce nan
 #   connector  the async_pinned reference connector through `save --connector py:`, on one GPU and with `--gpus all`
@@ -53,6 +54,7 @@ for s in ${STEPS:-env save load audit connector backend suite}; do
     gpus) for m in save load mix; do step gpus-$m $m --gpus all; done; step gpus-load-allreduce load --gpus all --all-reduce nccl ;;
     mix) for p in llama-3.1-8b $PROFILES; do step mix-$p mix --profile $p; done ;;
     medians) for p in llama-3.1-8b $PROFILES; do for i in 1 2 3; do step median-$p-$i save --profile $p --design async --strategy staged; done; done ;;
+    loadmedians) for p in llama-3.1-8b $PROFILES; do for i in 1 2 3; do step load-median-$p-$i load --profile $p --design async --strategy staged; done; done ;;
     audit) step audit-strict audit-streams --strict  # the machine's plain torch stack: must pass
            for m in leak_global_patch leak_lru_cache leak_device_dict ok_threadlocal_patch ok_passthrough ok_contextvar; do
              step audit-$m audit-streams --strict --accessor $m:current_stream  # leak_*: must fail (exit 1)
