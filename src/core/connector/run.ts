@@ -156,7 +156,7 @@ export async function runConnectorBench(req: ConnectorRequest, publish: (env: En
   const fatal = fatalOf(run)
   if (fatal && !measured(run)) throw fatalError(fatal)
   const notes: string[] = []
-  const results = harnessResults(run, p, req, notes)
+  const results = harnessResults(run, fatal, p, req, notes)
   results.gates = results.partial ? [] : evaluateGates(connectorMetrics(results), gateSpecs)
   notes.push(...verificationFailures(results))
   return {environment, results, notes, exitCode: exitCodeOf(results, run.interrupt)}
@@ -177,10 +177,9 @@ function checkStarted(run: HarnessRun, req: ConnectorRequest): void {
   throw badInput(`--python ${req.python}: did not start kvbench's connector harness (exit ${run.exitCode})${tail ? `: ${tail}` : ''}`)
 }
 
-/** One harness's figures, with the stop a fatal line made when something was measured first. */
-function harnessResults(run: HarnessRun, p: ReturnType<typeof planConnectorRun>, req: ConnectorRequest, notes: string[]): ConnectorResults {
+/** One harness's figures, with the stop its fatal line (fatalOf) made when something was measured first. */
+function harnessResults(run: HarnessRun, fatal: HarnessLine | undefined, p: ReturnType<typeof planConnectorRun>, req: ConnectorRequest, notes: string[]): ConnectorResults {
   const results = connectorResults(run, p, req, notes)
-  const fatal = fatalOf(run)
   if (fatal) {
     results.stopped = {reason: 'failed', design: null, hook: null, message: fatal.message as string, outputTail: run.outputTail}
     results.partial = true
@@ -226,7 +225,7 @@ async function runConnectorOnGpus(req: ConnectorRequest, gpus: string, publish: 
     const notes: string[] = []
     workerNotes.push(notes)
     if (fatal && !measured(run)) return {device: x.device, results: null, error: fatal.message as string}
-    return {device: x.device, results: harnessResults(run, x.p, x.req, notes), error: null}
+    return {device: x.device, results: harnessResults(run, fatal, x.p, x.req, notes), error: null}
   })
   const first = workers.findIndex((w) => w.results !== null)
   if (first < 0) {
