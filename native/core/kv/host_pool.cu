@@ -4,18 +4,15 @@ namespace kv {
 
 HostPoolBackend::HostPoolBackend(size_t jobs, int layers, size_t extentBytes)
     : jobs_(jobs), layers_(layers), extentBytes_(extentBytes),
-      pool_(allocPinned(jobs * layers * extentBytes, cudaHostAllocPortable | cudaHostAllocMapped)) {
-  index_.reserve(jobs * 2);
-}
+      pool_(allocPinned(jobs * layers * extentBytes, cudaHostAllocPortable | cudaHostAllocMapped)),
+      index_(jobs) {}
 
 Extent HostPoolBackend::extentFor(uint64_t job, int layer) {
   return Extent{extentAt(slotOf(job, layer)), extentBytes_};
 }
 
 std::optional<uint64_t> HostPoolBackend::lookup(uint64_t key) const {
-  auto it = index_.find(key);
-  if (it == index_.end()) return std::nullopt;
-  return it->second;
+  return index_.find(key);
 }
 
 }  // namespace kv

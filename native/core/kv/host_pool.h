@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 #include "../cuda/device.h"
+#include "flat_index.h"
 
 namespace kv {
 
@@ -36,7 +36,7 @@ class HostPoolBackend final : public Backend {
   std::string name() const override { return "host"; }
   size_t capacityBytes() const override { return pool_.bytes(); }
   Extent extentFor(uint64_t job, int layer) override;
-  void commit(uint64_t key, uint64_t job) override { index_[key] = job; }
+  void commit(uint64_t key, uint64_t job) override { index_.put(key, job); }
   std::optional<uint64_t> lookup(uint64_t key) const override;
   char* base() const { return pool_.get<char>(); }
   // The pool's layout, one extent per (job, layer) slot; a store keys its records by slot.
@@ -54,7 +54,7 @@ class HostPoolBackend final : public Backend {
   int layers_;
   size_t extentBytes_;
   PinnedBuffer pool_;
-  std::unordered_map<uint64_t, uint64_t> index_;
+  FlatIndex index_;
 };
 
 }  // namespace kv
