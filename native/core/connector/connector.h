@@ -59,7 +59,9 @@ struct ConnectorJob {
   int step = 0, layer = 0;      // its task's step, and the layer it saves (a load: its first part's)
   // Whether its completion goes to the main loop. A load request is ready only when its last
   // job is (jobs complete in order), and the 70B shard's 10 jobs a request made poll take
-  // about 380 completions and 4 us a step where 38 say the same (H200, 2026-12-03).
+  // about 380 completions and 4 us a step where 38 say the same (H200, 2026-12-03). A job that
+  // does not report records no event of its own when its successor is queued: it completes
+  // with that one, and its blocks share that job's staging pieces (AsyncConnector::loop).
   bool reports = true;
 };
 
