@@ -79,14 +79,7 @@ void AsyncConnector::loop() {
         // jobs were an 8 MiB piece and a 1.2 MiB one). It completes with the next job that
         // records one: jobs complete in order.
         const bool traceable = trace_ && trace_->wants(job.step);
-        if (!job.reports && !traceable && waiting.size() > 1 && !waiting[1].after) {
-          for (int i = 0; i < job.parts; ++i) copier.enqueue(job.part[i].layer, job.part[i].blockIds, job.part[i].count, job.part[i].host);
-          ++deferredJobs;
-          deferredBytes += job.bytes;
-          queuedBytes += job.bytes;
-          waiting.pop_front();
-          continue;
-        }
+        const bool defer = !job.reports && !traceable && waiting.size() > 1 && !waiting[1].after;
         TracedCopy* traced = traceable ? trace_->next() : nullptr;
         if (traced) {
           traced->enqueueUs = nowUs();
@@ -96,15 +89,19 @@ void AsyncConnector::loop() {
           const CopyPart& c = job.part[i];
           copier.enqueue(c.layer, c.blockIds, c.count, c.host);
         }
-        cudaEvent_t ev = events[nextEvent++ % events.size()].get();
-        copier.recordDone(ev, traced ? traced->end : nullptr);
-        if (traced) {
-          traced->enqueuedUs = nowUs();
-          traced->job = job.id, traced->step = job.step, traced->layer = job.layer, traced->bytes = job.bytes;
-        }
         queuedBytes += job.bytes;
-        inflight.push_back({job, ev, deferredJobs, deferredBytes});
-        deferredJobs = 0, deferredBytes = 0;
+        if (defer) {
+          ++deferredJobs, deferredBytes += job.bytes;
+        } else {
+          cudaEvent_t ev = events[nextEvent++ % events.size()].get();
+          copier.recordDone(ev, traced ? traced->end : nullptr);
+          if (traced) {
+            traced->enqueuedUs = nowUs();
+            traced->job = job.id, traced->step = job.step, traced->layer = job.layer, traced->bytes = job.bytes;
+          }
+          inflight.push_back({job, ev, deferredJobs, deferredBytes});
+          deferredJobs = 0, deferredBytes = 0;
+        }
         waiting.pop_front();
       }
       while (!inflight.empty()) {
