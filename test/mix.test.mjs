@@ -29,6 +29,14 @@ test('the plan: a mixed run, neither load nor store; refusals name their flag', 
   assert.equal(planWorkload(profile, {...runOpts, mode: 'save'}).plan.mix, false)
 })
 
+test('the plan: a mixed run needs GPU memory for a staging ring each way', () => {
+  const profile = loadProfile('llama-3.1-8b')
+  const MiB = 2 ** 20
+  const more = (mode) => planWorkload(profile, {...runOpts, mode, stagingMiB: 32}).gpuBytesNeeded - planWorkload(profile, {...runOpts, mode, stagingMiB: 16}).gpuBytesNeeded
+  assert.equal(more('save'), 16 * MiB)
+  assert.equal(more('mix'), 32 * MiB)
+})
+
 const phase = (design, over = {}) => ({
   design, strategy: '-', stepGpuMs: Array(20).fill(10.3), stepWallMs: Array(20).fill(10.4), hookUs: {}, transferLatencyMs: [],
   bytesMoved: 0, windowMs: 0, jobsOffered: 0, jobsDone: 0, jobsSkipped: 0, mismatches: 0, chunksChecked: 0, nonFinite: 0,

@@ -166,7 +166,8 @@ export function planWorkload(profile: Profile, o: RunOptions): WorkloadPlan {
   const descriptorBytes = 16 * sizes.parts * profile.layers * (gpuBlocks + 2 * transferBlocks)
   // mix: every step's KV-write descriptors on the GPU up front (native/core/run/save_steps.h), at most an eighth of the set saved a step.
   const mixDescriptorBytes = o.mode === 'mix' ? 16 * sizes.parts * profile.layers * Math.ceil(transferBlocks / 8) * (w.decodeSteps + o.warmupSteps) : 0
-  const gpuBytesNeeded = gpuCacheBytes + stagingBytes + weightBytes + descriptorBytes + mixDescriptorBytes + 2 * LINK_CEILING_BYTES + 1024 * MiB
+  // mix: a staging ring each way.
+  const gpuBytesNeeded = gpuCacheBytes + (o.mode === 'mix' ? 2 : 1) * stagingBytes + weightBytes + descriptorBytes + mixDescriptorBytes + 2 * LINK_CEILING_BYTES + 1024 * MiB
   return {
     plan: {
       device: o.device,

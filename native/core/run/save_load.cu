@@ -136,8 +136,9 @@ struct Ceilings : Phase {
   }
 };
 
-// Auto keeps the ring in L2 only where the whole ring fits the GPU's set-aside; Persist
-// sets aside what it can and says when the ring is larger.
+// Auto keeps the ring in L2 only where it fits the GPU's set-aside; Persist sets aside what it
+// can and says when the ring is larger. A mixed run's two rings (one each way) share a set-aside
+// of one: a set-aside of both cost the forward 2.5-3 points more (H200, docs/benchmarks.md).
 struct StagingInL2 : Phase {
   bool applies(const Run& r) const override { return r.p.stagingL2 != StagingL2::Normal; }
   void run(Run& r) override {
@@ -146,16 +147,17 @@ struct StagingInL2 : Phase {
     KV_CUDA(cudaDeviceGetAttribute(&maxPersist, cudaDevAttrMaxPersistingL2CacheSize, p.device));
     const size_t allowed = maxPersist > 0 ? static_cast<size_t>(maxPersist) : 0;
     const std::string ring = std::to_string(p.stagingBytes >> 20) + " MiB", mib = std::to_string(allowed >> 20) + " MiB";
+    const std::string what = p.mix ? "the two " + ring + " staging rings (one each way)" : "the " + ring + " staging ring";
     if (p.stagingL2 == StagingL2::Persist && allowed == 0) throw Error(codes::kBadInput, "--staging-l2 persist: this GPU has no persisting L2");
     if (p.stagingL2 == StagingL2::Auto && allowed < p.stagingBytes) {
-      r.out.notes.push_back("--staging-l2 auto: the " + ring + " staging ring stays in HBM (this GPU's persisting L2 allows " + mib + ")");
+      r.out.notes.push_back("--staging-l2 auto: " + what + (p.mix ? " stay" : " stays") + " in HBM (this GPU's persisting L2 allows " + mib + ")");
       return;
     }
     r.setAside.bytes = std::min(p.stagingBytes, allowed);
     r.out.stagingInL2 = true;
     const char* flag = p.stagingL2 == StagingL2::Auto ? "--staging-l2 auto" : "--staging-l2 persist";
-    r.out.notes.push_back(std::string(flag) + ": the staging ring in an L2 set-aside of " + std::to_string(r.setAside.bytes >> 20) + " MiB (this GPU allows " +
-                          mib + "), held only while the ring runs: the connector-off baselines and the link reference have the whole L2");
+    r.out.notes.push_back(std::string(flag) + ": " + what + (p.mix ? " share" : " in") + " an L2 set-aside of " + std::to_string(r.setAside.bytes >> 20) + " MiB (this GPU allows " + mib +
+                          "), held only while the staged copies run: the connector-off baselines and the link reference have the whole L2");
     if (p.stagingBytes > allowed)
       r.out.notes.push_back("--staging-l2 persist: the staging ring (" + ring + ") is larger than the L2 set-aside (" + mib + "); lower --staging-mib to keep it resident");
   }
