@@ -1,14 +1,14 @@
 // The README's CI recipes, as written there: their `kvbench export` and `kvbench compare` lines
 // run on real H200 results (the `kvbench save` lines need the GPU; their outputs are the fixtures).
 import assert from 'node:assert/strict'
-import {chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {spawnSync} from 'node:child_process'
 import {test} from 'node:test'
 
 import {ROOT} from './helpers/cli.mjs'
 import {assertSchema} from './helpers/schema.mjs'
+import {tempDir} from './helpers/temp-dir.mjs'
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
 const recipe = readme.slice(readme.indexOf('### CI recipe'), readme.indexOf('## Portable bundle'))
@@ -17,7 +17,7 @@ const F = (name) => join(ROOT, 'test/fixtures/results', name)
 
 /** A runner's checkout: the baseline of three runs, and this run's three outputs. */
 function workspace(newRuns) {
-  const dir = mkdtempSync(join(tmpdir(), 'kvbench-ci-'))
+  const dir = tempDir('kvbench-ci-')
   mkdirSync(join(dir, 'kvbench-baseline'))
   mkdirSync(join(dir, 'bin'))
   for (const i of [1, 2, 3]) copyFileSync(F(`save-async-h200-${i}.json`), join(dir, 'kvbench-baseline', `save-${i}.json`))

@@ -1,17 +1,17 @@
 // kvbench compare: directions, the noise rule, repeat runs, exit codes and bad input, on real
 // H200 results (test/fixtures/results/README.md says where each came from).
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
 import {judge, DEFAULT_THRESHOLDS} from '../dist/core/compare/compare.js'
 import {kvbench, kvbenchJson, ROOT} from './helpers/cli.mjs'
 import {assertSchema} from './helpers/schema.mjs'
+import {tempDir} from './helpers/temp-dir.mjs'
 
 const F = (name) => join(ROOT, 'test/fixtures/results', name)
-const tmp = mkdtempSync(join(tmpdir(), 'kvbench-compare-'))
+const tmp = tempDir('kvbench-compare-')
 const edited = (name, edit) => {
   const j = JSON.parse(readFileSync(F(name), 'utf8'))
   edit(j)

@@ -1,13 +1,13 @@
 // kvbench export: every format against its schema (github-action-benchmark and BMF written from
 // those projects' documented formats), stable names, JUnit of gates and verifications.
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
 import {kvbench, kvbenchJson, ROOT} from './helpers/cli.mjs'
 import {assertSchema} from './helpers/schema.mjs'
+import {tempDir} from './helpers/temp-dir.mjs'
 
 const DIR = join(ROOT, 'test/fixtures/results')
 const F = (name) => join(DIR, name)
@@ -103,7 +103,7 @@ test('junit: each run, gate, verification and verdict a test case; failures coun
 })
 
 test('junit takes an error envelope as a failed run; other formats refuse it', () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'kvbench-export-')), 'error.json')
+  const file = join(tempDir('kvbench-export-'), 'error.json')
   writeFileSync(file, kvbench(['env', '--device', '9', '--json']).stdout)
   const r = kvbench(['export', file, '--format', 'junit'])
   assert.equal(r.code, 0, r.stderr)

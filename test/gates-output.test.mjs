@@ -1,7 +1,6 @@
 // Gates in the run and --output on every command: what a CI job relies on.
 import assert from 'node:assert/strict'
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
@@ -9,8 +8,9 @@ import {evaluateGates, transferGateSpecs} from '../dist/core/gates.js'
 import {transferMetrics} from '../dist/core/metrics/transfer-metrics.js'
 import {kvbench, kvbenchJson, ROOT} from './helpers/cli.mjs'
 import {assertSchema} from './helpers/schema.mjs'
+import {tempDir} from './helpers/temp-dir.mjs'
 
-const tmp = mkdtempSync(join(tmpdir(), 'kvbench-gates-'))
+const tmp = tempDir('kvbench-gates-')
 const fixture = (name) => JSON.parse(readFileSync(join(ROOT, 'test/fixtures/results', name), 'utf8'))
 
 test('save/load gates pick the best strategy alone, every design, and the async design\'s blocking', () => {
